@@ -1,0 +1,50 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Ombud",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ombud", targets: ["ombud"]),
+        .library(name: "OmbudDomain", targets: ["OmbudDomain"]),
+        .library(name: "OmbudServer", targets: ["OmbudServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
+    ],
+    targets: [
+        // Pure domain rules: no Vapor, no Fluent, no I/O.
+        .target(name: "OmbudDomain"),
+        .target(
+            name: "OmbudServer",
+            dependencies: [
+                "OmbudDomain",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+            ],
+            resources: [.copy("Resources")]
+        ),
+        .executableTarget(name: "ombud", dependencies: ["OmbudServer"]),
+        .executableTarget(
+            name: "ombud-bench",
+            dependencies: [
+                "OmbudServer",
+                .product(name: "Vapor", package: "vapor"),
+            ],
+            path: "bench/OmbudBench"
+        ),
+        .testTarget(name: "OmbudDomainTests", dependencies: ["OmbudDomain"]),
+        .testTarget(
+            name: "OmbudServerTests",
+            dependencies: [
+                "OmbudServer",
+                .product(name: "VaporTesting", package: "vapor"),
+            ]
+        ),
+    ]
+)

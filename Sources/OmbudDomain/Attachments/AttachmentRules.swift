@@ -1,0 +1,68 @@
+import Foundation
+
+public enum AttachmentError: Error, Equatable, Sendable {
+    case tooLarge(limit: Int)
+    case empty
+    case pathInName(String)
+    case invalidName
+}
+
+/// Rules for uploaded files: the name is only a label, the type comes from the content.
+public enum AttachmentRules {
+    public static let defaultLimit = 25 * 1024 * 1024
+
+    /// A display name with no path: names with separators or `..` are refused, control characters removed.
+    public static func sanitizedName(_ raw: String) throws(AttachmentError) -> String {
+        if raw.contains("/") || raw.contains("\\") || raw.contains("\0") {
+            throw .pathInName(raw)
+        }
+        let cleaned = String(String.UnicodeScalarView(raw.unicodeScalars.filter {
+            !CharacterSet.controlCharacters.contains($0) && $0 != "\u{202E}" && $0 != "\u{202D}"
+        })).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !cleaned.isEmpty, cleaned != ".", cleaned != ".." else { throw .invalidName }
+        return String(cleaned.prefix(200))
+    }
+
+    public static func checkSize(_ size: Int, limit: Int) throws(AttachmentError) {
+        guard size > 0 else { throw .empty }
+        guard size <= limit else { throw .tooLarge(limit: limit) }
+    }
+
+    /// The stored media type, sniffed from the first bytes; the client's claim is ignored.
+    /// Types a browser would execute (HTML, SVG, scripts) are never returned.
+    public static func sniffType<Bytes: Collection<UInt8>>(_ head: Bytes, name: String) -> String {
+        let b = Array(head.prefix(16))
+        func starts(_ magic: [UInt8], at offset: Int = 0) -> Bool {
+            b.count >= offset + magic.count && Array(b[offset..<offset + magic.count]) == magic
+        }
+        if starts([0x25, 0x50, 0x44, 0x46]) { return "application/pdf" }
+        if starts([0x89, 0x50, 0x4E, 0x47]) { return "image/png" }
+        if starts([0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
+        if starts(Array("GIF8".utf8)) { return "image/gif" }
+        if starts(Array("RIFF".utf8)) && starts(Array("WEBP".utf8), at: 8) { return "image/webp" }
+        if starts(Array("RIFF".utf8)) && starts(Array("WAVE".utf8), at: 8) { return "audio/wav" }
+        if starts(Array("ID3".utf8)) || starts([0xFF, 0xFB]) { return "audio/mpeg" }
+        if starts(Array("OggS".utf8)) { return "audio/ogg" }
+        if starts(Array("ftyp".utf8), at: 4) { return "video/mp4" }
+        if starts([0x50, 0x4B, 0x03, 0x04]) {
+            switch (name as NSString).pathExtension.lowercased() {
+            case "docx": return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            case "xlsx": return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            case "odt": return "application/vnd.oasis.opendocument.text"
+            default: return "application/zip"
+            }
+        }
+        if starts([0xD0, 0xCF, 0x11, 0xE0]) { return "application/msword" }
+        let ext = (name as NSString).pathExtension.lowercased()
+        if ["txt", "csv", "log"].contains(ext), String(bytes: b, encoding: .utf8) != nil || b.count < 16 {
+            return ext == "csv" ? "text/csv" : "text/plain"
+        }
+        return "application/octet-stream"
+    }
+
+    /// Where content with this digest lives under the attachments folder: `ab/cd/abcd…`.
+    public static func relativePath(sha256 hex: String) -> String {
+        precondition(hex.count == 64 && hex.allSatisfy(\.isHexDigit))
+        return "\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))/\(hex)"
+    }
+}

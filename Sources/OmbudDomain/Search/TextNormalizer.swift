@@ -1,0 +1,115 @@
+import Foundation
+
+/// Folds the spelling variants residents actually type (ё/е, Arabic/Persian letter forms, digit scripts)
+/// so that search, duplicate detection and imports compare like with like.
+public enum TextNormalizer {
+    /// Case-folds (Unicode lowercase), ё→е (and Ё), Arabic ي/ى→Persian ی, ك→ک, Persian ۰-۹ and Arabic-Indic ٠-٩ digits→ASCII 0-9,
+    /// removes Arabic diacritics/tatweel and zero-width chars (U+200C ZWNJ becomes a space), collapses whitespace runs to one space, trims.
+    public static func normalize(_ text: String) -> String {
+        var source = text
+        // Decomposed input (macOS file names, some web forms) would otherwise keep "е" + U+0308 apart from "ё".
+        if source.unicodeScalars.contains(where: { (0x300...0x36F).contains($0.value) }) {
+            source = source.precomposedStringWithCanonicalMapping
+        }
+        var out = String.UnicodeScalarView()
+        var pendingSpace = false
+        for scalar in source.lowercased().unicodeScalars {
+            guard let mapped = fold(scalar) else { continue }
+            if mapped.properties.isWhitespace {
+                pendingSpace = !out.isEmpty
+                continue
+            }
+            if pendingSpace {
+                out.append(" ")
+                pendingSpace = false
+            }
+            out.append(mapped)
+        }
+        return String(out)
+    }
+
+    /// Splits normalized text into word tokens: maximal runs of letters or digits (Unicode letters incl. Cyrillic, Latin, Arabic/Persian).
+    /// Hyphen, punctuation, spaces separate.
+    public static func words(_ text: String) -> [String] {
+        var result: [String] = []
+        var current = String.UnicodeScalarView()
+        for scalar in normalize(text).unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .lowercaseLetter, .uppercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .decimalNumber:
+                current.append(scalar)
+            case .nonspacingMark, .spacingMark:
+                // Vowel signs in Indic and similar scripts belong to the word they follow.
+                if !current.isEmpty { current.append(scalar) }
+            default:
+                if !current.isEmpty {
+                    result.append(String(current))
+                    current = String.UnicodeScalarView()
+                }
+            }
+        }
+        if !current.isEmpty { result.append(String(current)) }
+        return result
+    }
+
+    /// Search keys: words(text) each passed through RussianStemmer.stem when it is Cyrillic, else kept as is.
+    public static func searchTokens(_ text: String) -> [String] {
+        words(text).map(RussianStemmer.stem).filter { !$0.isEmpty }
+    }
+
+    /// searchTokens joined by single spaces, used as the indexed document text.
+    public static func searchDocument(_ parts: [String?]) -> String {
+        parts.compactMap { $0 }.flatMap(searchTokens).joined(separator: " ")
+    }
+
+    /// Digits only from a phone, normalising Russian numbers: 11 digits starting with 8 → leading 7; 10 digits starting with 9 → prefix 7.
+    /// Persian and Arabic-Indic digits are accepted. Returns nil when fewer than 5 digits.
+    public static func phoneKey(_ phone: String) -> String? {
+        var digits = String.UnicodeScalarView()
+        for scalar in phone.unicodeScalars {
+            if let d = asciiDigit(scalar) { digits.append(d) }
+        }
+        guard digits.count >= 5 else { return nil }
+        var key = String(digits)
+        if key.count == 11, key.hasPrefix("8") {
+            key = "7" + key.dropFirst()
+        } else if key.count == 10, key.hasPrefix("9") {
+            key = "7" + key
+        }
+        return key
+    }
+
+    /// Lowercased trimmed e-mail; nil unless it has exactly one "@" with non-empty local and domain parts,
+    /// the domain containing a dot, and no whitespace anywhere.
+    public static func emailKey(_ email: String) -> String? {
+        let key = email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard !key.unicodeScalars.contains(where: \.properties.isWhitespace) else { return nil }
+        let parts = key.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains(".") else { return nil }
+        return key
+    }
+
+    // MARK: - Scalar folding
+
+    /// The replacement for one already-lowercased scalar, or nil when it should vanish.
+    private static func fold(_ s: Unicode.Scalar) -> Unicode.Scalar? {
+        switch s.value {
+        case 0x451: "е" // ё
+        case 0x64A, 0x649: "\u{6CC}" // Arabic yeh and alef maksura → Persian yeh
+        case 0x643: "\u{6A9}" // Arabic kaf → Persian keheh
+        case 0x200C: " " // ZWNJ joins Persian word parts visually; for search they are separate words
+        case 0x200B, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF, 0x00AD: nil // invisible format characters
+        case 0x640: nil // tatweel is pure typographic stretching
+        case 0x610...0x61A, 0x64B...0x65F, 0x670, 0x6D6...0x6DC, 0x6DF...0x6E4, 0x6E7, 0x6E8, 0x6EA...0x6ED: nil // harakat and Quranic marks
+        default: asciiDigit(s) ?? s
+        }
+    }
+
+    private static func asciiDigit(_ s: Unicode.Scalar) -> Unicode.Scalar? {
+        switch s.value {
+        case 0x30...0x39: s
+        case 0x660...0x669: Unicode.Scalar(UInt8(s.value - 0x660) + 0x30)
+        case 0x6F0...0x6F9: Unicode.Scalar(UInt8(s.value - 0x6F0) + 0x30)
+        default: nil
+        }
+    }
+}

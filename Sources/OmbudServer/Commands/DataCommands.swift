@@ -1,0 +1,116 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import Vapor
+
+struct TopicsCommand: AsyncCommandGroup {
+    var help: String { "Manages the thematic classifier." }
+    var commands: [String: any AnyAsyncCommand] { ["import": TopicsImport()] }
+
+    struct TopicsImport: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Argument(name: "path", help: "classifier.csv, or the folder holding it (e.g. ../shared/data/ru-appeals-classifier)") var path: String
+            init() {}
+        }
+        var help: String { "Loads the official classifier (all levels; levels 4–5 assignable). Local topics are kept." }
+
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let app = context.application
+            try await app.autoMigrate()
+            let count = try await DataImport.topics(path: signature.path, store: app.store)
+            context.console.print("Imported \(count) topics.")
+        }
+    }
+}
+
+struct CalendarCommand: AsyncCommandGroup {
+    var help: String { "Manages business calendars." }
+    var commands: [String: any AnyAsyncCommand] { ["import": CalendarImport()] }
+
+    struct CalendarImport: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Argument(name: "path", help: "a production-calendar XML file, or a folder of them (e.g. ../shared/data/ru-production-calendar)") var path: String
+            @Option(name: "calendar", help: "calendar key (default: the installation's OMBUD_CALENDAR, ru)") var calendar: String?
+            init() {}
+        }
+        var help: String { "Loads non-working days and transfers from production-calendar XML files." }
+
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let app = context.application
+            try await app.autoMigrate()
+            let key = signature.calendar ?? app.ombudSettings.calendarKey
+            let years = try await DataImport.calendar(path: signature.path, key: key, store: app.store)
+            context.console.print("Imported calendar \(key): \(years.map(String.init).joined(separator: ", ")).")
+        }
+    }
+}
+
+struct UsersCommand: AsyncCommandGroup {
+    var help: String { "Manages user accounts." }
+    var commands: [String: any AnyAsyncCommand] { ["add": UsersAdd()] }
+
+    struct UsersAdd: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Argument(name: "login") var login: String
+            @Option(name: "role", help: "reception, executor, lawyer, approver, responder, journalist, editor, supervisor, analyst, administrator") var role: String?
+            @Option(name: "name", help: "full name") var name: String?
+            @Option(name: "unit", help: "code of the user's org unit") var unit: String?
+            init() {}
+        }
+        var help: String { "Creates a user; the password is read from standard input." }
+
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let app = context.application
+            try await app.autoMigrate()
+            guard let role = signature.role else { throw AppError.missing(field: "--role") }
+            guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+                throw AppError.missing(field: "password (on standard input)")
+            }
+            let user = try await Accounts.addUser(login: signature.login, password: password, role: role, fullName: signature.name,
+                                                  unitCode: signature.unit, store: app.store, now: Date())
+            context.console.print("Created user \(user.login) with role \(user.role).")
+        }
+    }
+}
+
+struct TokensCommand: AsyncCommandGroup {
+    var help: String { "Manages API tokens." }
+    var commands: [String: any AnyAsyncCommand] { ["create": TokensCreate()] }
+
+    struct TokensCreate: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Argument(name: "login") var login: String
+            @Option(name: "name", help: "what the token is for") var name: String?
+            init() {}
+        }
+        var help: String { "Creates an API token for a user and prints it as the last word." }
+
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let app = context.application
+            try await app.autoMigrate()
+            let token = try await Accounts.createToken(login: signature.login, name: signature.name ?? "cli", store: app.store, now: Date())
+            context.console.print("Token for \(signature.login): \(token)")
+        }
+    }
+}
+
+struct ImportCommand: AsyncCommandGroup {
+    var help: String { "Imports appeals from other systems." }
+    var commands: [String: any AnyAsyncCommand] { ["spb": SpbImportCommand()] }
+
+    struct SpbImportCommand: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Argument(name: "path", help: "spb_gorod_appeals_dev.csv.gz (or an uncompressed .csv)") var path: String
+            @Option(name: "limit", help: "import at most this many rows") var limit: Int?
+            init() {}
+        }
+        var help: String { "Loads St Petersburg portal appeals: text, topics, executor units, address, coordinates, dates, status." }
+
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let app = context.application
+            try await app.autoMigrate()
+            let result = try await SpbImporter.run(path: signature.path, limit: signature.limit, app: app)
+            context.console.print("Imported \(result.imported) appeals (\(result.skipped) already present).")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import Vapor
+
+/// `ombud demo`: one command from a fresh clone to a running Ombud with real data.
+struct DemoCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "data", help: "folder with the shared data (default ../shared/data or OMBUD_SHARED_DATA)") var data: String?
+        @Option(name: "hostname", short: "H", help: "default 127.0.0.1") var hostname: String?
+        @Option(name: "port", short: "p", help: "default 8080") var port: Int?
+        @Flag(name: "no-serve", help: "load the data and print the login, then exit") var noServe: Bool
+        init() {}
+    }
+
+    var help: String { "Loads the classifier, the production calendar and the St Petersburg appeals, creates a demo login, and serves." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        let store = app.store
+        let shared = signature.data ?? ProcessInfo.processInfo.environment["OMBUD_SHARED_DATA"] ?? "../shared/data"
+        try await app.autoMigrate()
+        if try await TopicRecord.query(on: store.db).count() == 0 {
+            let count = try await DataImport.topics(path: "\(shared)/ru-appeals-classifier", store: store)
+            context.console.print("Classifier: \(count) topics.")
+        }
+        if try await CalendarStore.years(app.ombudSettings.calendarKey, db: store.db).isEmpty {
+            let years = try await DataImport.calendar(path: "\(shared)/ru-production-calendar", key: app.ombudSettings.calendarKey, store: store)
+            context.console.print("Calendar: \(years.map(String.init).joined(separator: ", ")).")
+        }
+        let result = try await SpbImporter.run(path: "\(shared)/spb_gorod_appeals_dev.csv.gz", limit: nil, app: app)
+        context.console.print("St Petersburg appeals: \(result.imported) imported, \(result.skipped) already present.")
+
+        let login = "demo"
+        if try await User.query(on: store.db).filter(\.$login == login).first() == nil {
+            _ = try await Accounts.addUser(login: login, password: "ombud-demo", role: RoleKey.administrator.rawValue,
+                                           fullName: "Demo administrator", unitCode: nil, store: store, now: Date())
+        }
+        let token = try await Accounts.createToken(login: login, name: "demo", store: store, now: Date())
+        let host = signature.hostname ?? "127.0.0.1"
+        let port = signature.port ?? 8080
+        context.console.print("""
+            Login: \(login) / ombud-demo (administrator)
+            Try:   curl -H 'Authorization: Bearer \(token)' 'http://\(host):\(port)/api/v1/appeals?q=подъезд&limit=5'
+            API token: \(token)
+            """)
+        guard !signature.noServe else { return }
+        var serveContext = context
+        serveContext.input = CommandInput(arguments: ["ombud", "--hostname", host, "--port", String(port)])
+        try await (await app.servers.asyncCommand).run(using: &serveContext)
+    }
+}

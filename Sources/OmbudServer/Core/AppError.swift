@@ -1,0 +1,106 @@
+import Vapor
+import OmbudDomain
+
+/// Every error the API reports on purpose. `field` names the input at fault.
+public enum AppError: Error, Sendable {
+    case invalid(field: String, reason: String)
+    case missing(field: String)
+    case notFound(entity: String, id: String)
+    case unknownTopic(code: String, field: String)
+    case transitionNotAllowed(from: String, to: String, allowed: [String])
+    case forbidden(reason: String)
+    case unauthorized
+    case conflict(code: String, reason: String, field: String?)
+    case tooLarge(field: String, limit: Int)
+}
+
+extension AppError: AbortError {
+    public var status: HTTPResponseStatus {
+        switch self {
+        case .invalid, .missing, .unknownTopic: .unprocessableEntity
+        case .notFound: .notFound
+        case .transitionNotAllowed, .conflict: .conflict
+        case .forbidden: .forbidden
+        case .unauthorized: .unauthorized
+        case .tooLarge: .payloadTooLarge
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .invalid: "invalid"
+        case .missing: "missing"
+        case .notFound: "not-found"
+        case .unknownTopic: "unknown-topic"
+        case .transitionNotAllowed: "transition-not-allowed"
+        case .forbidden: "forbidden"
+        case .unauthorized: "unauthorized"
+        case let .conflict(code, _, _): code
+        case .tooLarge: "too-large"
+        }
+    }
+
+    public var reason: String {
+        switch self {
+        case let .invalid(field, reason): "\(field): \(reason)"
+        case let .missing(field): "\(field) is required"
+        case let .notFound(entity, id): "\(entity) \(id) not found"
+        case let .unknownTopic(code, _): "unknown or non-assignable topic code \(code)"
+        case let .transitionNotAllowed(from, to, allowed):
+            "transition from \(from) to \(to) is not allowed; allowed: \(allowed.isEmpty ? "none" : allowed.joined(separator: ", "))"
+        case let .forbidden(reason): reason
+        case .unauthorized: "a valid bearer token is required"
+        case let .conflict(_, reason, _): reason
+        case let .tooLarge(field, limit): "\(field) exceeds the limit of \(limit) bytes"
+        }
+    }
+
+    public var field: String? {
+        switch self {
+        case let .invalid(field, _), let .missing(field), let .unknownTopic(_, field), let .tooLarge(field, _): field
+        case let .conflict(_, _, field): field
+        case .transitionNotAllowed: "to"
+        case .notFound, .forbidden, .unauthorized: nil
+        }
+    }
+
+    public var allowed: [String]? {
+        if case let .transitionNotAllowed(_, _, allowed) = self { return allowed }
+        return nil
+    }
+}
+
+extension AppError {
+    /// Translates the workflow engine's verdict into the API's words.
+    init(_ error: WorkflowError) {
+        switch error {
+        case let .unknownState(state): self = .invalid(field: "to", reason: "unknown state \(state)")
+        case let .notAllowed(from, to, allowed): self = .transitionNotAllowed(from: from, to: to, allowed: allowed)
+        case let .roleNotPermitted(to): self = .forbidden(reason: "your role may not move the appeal to \(to)")
+        case let .missing(field): self = .missing(field: field)
+        case let .complaintToComplainedUnit(unit):
+            self = .conflict(code: "complaint-to-complained-unit",
+                             reason: "a complaint cannot be redirected to the unit it complains about (\(unit))", field: "unitCode")
+        case let .questionsWithoutFinalResult(count):
+            self = .conflict(code: "questions-not-final", reason: "\(count) question(s) have no final result", field: "questions")
+        }
+    }
+
+    init(_ error: DeadlineError) {
+        switch error {
+        case .alreadyExtended: self = .conflict(code: "already-extended", reason: "the answer deadline was already extended once", field: "days")
+        case let .extensionOutOfRange(maximum): self = .invalid(field: "days", reason: "must be between 1 and \(maximum)")
+        case .reasonRequired: self = .missing(field: "reason")
+        case .notRegistered: self = .conflict(code: "not-registered", reason: "the appeal has no answer deadline yet", field: nil)
+        }
+    }
+
+    init(_ error: AttachmentError) {
+        switch error {
+        case let .tooLarge(limit): self = .tooLarge(field: "file", limit: limit)
+        case .empty: self = .invalid(field: "file", reason: "the file is empty")
+        case .pathInName: self = .invalid(field: "file", reason: "the file name must not contain a path")
+        case .invalidName: self = .invalid(field: "file", reason: "the file name is not valid")
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import OmbudDomain
+
+/// Installation settings, read once from the environment.
+public struct Settings: Sendable {
+    public var dataDirectory: URL
+    /// `postgres://…` selects PostgreSQL; otherwise SQLite in the data folder.
+    public var databaseURL: String?
+    public var attachmentLimit: Int
+    public var timeZone: TimeZone
+    public var deadlinePolicy: DeadlinePolicy
+    /// Key of the business calendar whose non-working days move control dates.
+    public var calendarKey: String
+
+    public init(dataDirectory: URL, databaseURL: String? = nil, attachmentLimit: Int = AttachmentRules.defaultLimit,
+                timeZone: TimeZone = TimeZone(identifier: "Europe/Moscow")!, deadlinePolicy: DeadlinePolicy = .federalLaw59,
+                calendarKey: String = "ru") {
+        self.dataDirectory = dataDirectory
+        self.databaseURL = databaseURL
+        self.attachmentLimit = attachmentLimit
+        self.timeZone = timeZone
+        self.deadlinePolicy = deadlinePolicy
+        self.calendarKey = calendarKey
+    }
+
+    public enum ConfigurationError: Error, CustomStringConvertible {
+        case invalid(variable: String, value: String)
+        public var description: String {
+            switch self { case let .invalid(variable, value): "invalid value \(value) for \(variable)" }
+        }
+    }
+
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
+        let dir = env["OMBUD_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./var"
+        var settings = Settings(dataDirectory: URL(fileURLWithPath: dir, isDirectory: true).standardizedFileURL)
+        if let url = env["OMBUD_DATABASE_URL"], !url.isEmpty {
+            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+                throw ConfigurationError.invalid(variable: "OMBUD_DATABASE_URL", value: url)
+            }
+            settings.databaseURL = url
+        }
+        if let limit = env["OMBUD_ATTACHMENT_LIMIT_MB"], !limit.isEmpty {
+            guard let mb = Int(limit), mb > 0, mb <= 1024 else {
+                throw ConfigurationError.invalid(variable: "OMBUD_ATTACHMENT_LIMIT_MB", value: limit)
+            }
+            settings.attachmentLimit = mb * 1024 * 1024
+        }
+        if let zone = env["OMBUD_TIMEZONE"], !zone.isEmpty {
+            guard let tz = TimeZone(identifier: zone) else { throw ConfigurationError.invalid(variable: "OMBUD_TIMEZONE", value: zone) }
+            settings.timeZone = tz
+        }
+        if let shift = env["OMBUD_CONTROL_DATE_SHIFT"], !shift.isEmpty {
+            guard let rule = DeadlinePolicy.Shift(rawValue: shift) else {
+                throw ConfigurationError.invalid(variable: "OMBUD_CONTROL_DATE_SHIFT", value: shift)
+            }
+            settings.deadlinePolicy.shift = rule
+        }
+        if let key = env["OMBUD_CALENDAR"], !key.isEmpty { settings.calendarKey = key }
+        return settings
+    }
+
+    public var sqliteFile: URL { dataDirectory.appendingPathComponent("ombud.sqlite") }
+    public var attachmentsDirectory: URL { dataDirectory.appendingPathComponent("attachments", isDirectory: true) }
+}

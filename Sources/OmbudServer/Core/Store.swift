@@ -1,0 +1,49 @@
+import Fluent
+import SQLKit
+import Vapor
+
+/// The database with the write discipline of its engine.
+struct Store: Sendable {
+    let db: any Database
+    /// Set on SQLite only: there, writes queue in-process.
+    let gate: WriteGate?
+
+    var sql: any SQLDatabase { db as! any SQLDatabase }
+    var isSQLite: Bool { gate != nil }
+
+    /// One write transaction; on SQLite, one at a time.
+    func write<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        guard let gate else { return try await db.transaction(body) }
+        await gate.acquire()
+        do {
+            let result = try await db.transaction(body)
+            await gate.release()
+            return result
+        } catch {
+            await gate.release()
+            throw error
+        }
+    }
+}
+
+struct OmbudContext: Sendable {
+    let settings: Settings
+    let gate: WriteGate?
+}
+
+extension Application {
+    private struct ContextKey: StorageKey { typealias Value = OmbudContext }
+
+    var ombud: OmbudContext {
+        get { storage[ContextKey.self]! }
+        set { storage[ContextKey.self] = newValue }
+    }
+
+    var store: Store { Store(db: db, gate: ombud.gate) }
+    public var ombudSettings: Settings { ombud.settings }
+}
+
+extension Request {
+    var store: Store { Store(db: db, gate: application.ombud.gate) }
+    var settings: Settings { application.ombud.settings }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import OmbudDomain
+import Vapor
+
+struct ApplicantInput: Codable, Sendable {
+    var id: UUID?
+    var kind: String?
+    var surname: String?
+    var name: String?
+    var patronymic: String?
+    var organisationName: String?
+    var phone: String?
+    var phones: [String]?
+    var email: String?
+    var emails: [String]?
+    var postalAddress: String?
+    var socialStatus: String?
+    var territory: String?
+    var audience: String?
+    var socialLinks: [String]?
+    var contactSource: String?
+}
+
+struct AddressInput: Codable, Sendable {
+    var text: String?
+    var lat: Double?
+    var lon: Double?
+    var district: String?
+}
+
+struct QuestionInput: Codable, Sendable {
+    var topicCode: String
+    var text: String?
+    var executorUnitCode: String?
+}
+
+struct AppealInput: Codable, Sendable {
+    var channel: String
+    var text: String
+    var kind: String?
+    var form: String?
+    var urgency: String?
+    var receivedAt: Date?
+    var applicant: ApplicantInput?
+    var coApplicants: [ApplicantInput]?
+    var isCollective: Bool?
+    var questions: [QuestionInput]?
+    var address: AddressInput?
+    var officeCode: String?
+    var complainedUnitCode: String?
+    var isDeputyInquiry: Bool?
+    var repeatOf: String?
+    /// Register at once (the operator registers while the caller is on the line).
+    var register: Bool?
+}
+
+struct DeadlinesView: Codable, Sendable {
+    var registrationDue: String
+    var redirectDue: String?
+    var answerDue: String?
+    var controlDate: String?
+    var extensionDays: Int
+    var extensionReason: String?
+    var daysLeft: Int?
+}
+
+struct ApplicantSummary: Content {
+    var id: UUID
+    var kind: String
+    var fullName: String
+    var surname: String?
+    var name: String?
+    var patronymic: String?
+    var organisationName: String?
+    var phones: [String]
+    var emails: [String]
+    var postalAddress: String?
+}
+
+struct QuestionView: Codable, Sendable {
+    var id: UUID
+    var position: Int
+    var topicCode: String
+    var text: String
+    var executorUnitCode: String?
+    var executorUserId: UUID?
+    var status: String
+    var result: String?
+    var answerText: String?
+}
+
+struct AddressView: Codable, Sendable {
+    var text: String?
+    var lat: Double?
+    var lon: Double?
+    var district: String?
+}
+
+struct AppealView: Content {
+    var id: UUID
+    var trackingCode: String
+    var status: String
+    var channel: String
+    var kind: String
+    var form: String
+    var urgency: String
+    var receivedAt: Date
+    var registeredAt: Date?
+    var closedAt: Date?
+    var applicant: ApplicantSummary?
+    var coApplicants: [ApplicantSummary]
+    var isCollective: Bool
+    var isDeputyInquiry: Bool
+    var text: String
+    var address: AddressView?
+    var officeCode: String?
+    var complainedUnitCode: String?
+    var redirectedToUnitCode: String?
+    var repeatOf: String?
+    var duplicateOf: String?
+    var article11Ground: String?
+    var deadlines: DeadlinesView
+    var overdue: Bool
+    var questions: [QuestionView]
+    var allowedTransitions: [String]
+}
+
+struct AppealListItem: Codable, Sendable {
+    var id: UUID
+    var trackingCode: String
+    var status: String
+    var channel: String
+    var kind: String
+    var receivedAt: Date
+    var controlDate: String?
+    var overdue: Bool
+    var district: String?
+    var excerpt: String
+}
+
+struct AppealPage: Content {
+    var items: [AppealListItem]
+    var nextCursor: String?
+}
+
+struct TransitionInput: Codable, Sendable {
+    var to: String
+    var comment: String?
+    var reason: String?
+    var article11Ground: String?
+    var unitCode: String?
+    var duplicateOf: String?
+}
+
+struct ExtensionInput: Codable, Sendable {
+    var days: Int
+    var reason: String
+}
+
+struct QuestionUpdate: Codable, Sendable {
+    var topicCode: String?
+    var text: String?
+    var executorUnitCode: String?
+    var executorUserId: UUID?
+    var status: String?
+    var result: String?
+    var answerText: String?
+}
+
+extension ValidationError {
+    var appError: AppError { .invalid(field: field, reason: reason) }
+}

@@ -1,0 +1,130 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import SQLKit
+import Vapor
+
+/// `GET /api/v1/appeals`: filters, full-text search and keyset (cursor) pagination, newest first.
+enum AppealList {
+    struct Filters: Content {
+        var status: String?
+        var office: String?
+        var executor: String?
+        var topic: String?
+        var channel: String?
+        var overdue: Bool?
+        var receivedFrom: String?
+        var receivedTo: String?
+        var q: String?
+        var limit: Int?
+        var cursor: String?
+    }
+
+    struct Cursor {
+        var receivedAt: Date
+        var id: UUID
+
+        var encoded: String {
+            Data("\(receivedAt.timeIntervalSince1970)|\(id.uuidString)".utf8).base64EncodedString()
+        }
+
+        init(receivedAt: Date, id: UUID) {
+            self.receivedAt = receivedAt
+            self.id = id
+        }
+
+        init?(_ text: String) {
+            guard let data = Data(base64Encoded: text), let raw = String(data: data, encoding: .utf8) else { return nil }
+            let parts = raw.split(separator: "|")
+            guard parts.count == 2, let seconds = Double(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+            self.init(receivedAt: Date(timeIntervalSince1970: seconds), id: id)
+        }
+    }
+
+    struct Row: Decodable {
+        var id: UUID
+        var tracking_code: String
+        var status: String
+        var channel: String
+        var kind: String
+        var received_at: Date
+        var control_date: String?
+        var registration_due: String
+        var under_control: Bool
+        var district: String?
+        var text: String
+    }
+
+    static func page(_ f: Filters, settings: Settings, db: any Database, now: Date) async throws -> AppealPage {
+        let sql = db as! any SQLDatabase
+        let limit = f.limit ?? 50
+        guard (1...200).contains(limit) else { throw AppError.invalid(field: "limit", reason: "must be between 1 and 200") }
+        let today = CivilDate.of(now, in: settings.timeZone)
+        let units = UnitLookup(db: db)
+
+        var query = sql.select()
+            .columns("id", "tracking_code", "status", "channel", "kind", "received_at", "control_date", "registration_due",
+                     "under_control", "district")
+            .column(SQLFunction("substr", args: SQLColumn("text"), SQLLiteral.numeric("1"), SQLLiteral.numeric("200")), as: "text")
+            .from("appeals")
+        if let status = list(f.status) {
+            for s in status where AppealTransitions.workflow.state(s) == nil {
+                throw AppError.invalid(field: "status", reason: "unknown status \(s)")
+            }
+            query = query.where("status", .in, status)
+        }
+        if let channel = list(f.channel) {
+            for c in channel where AppealChannel(rawValue: c) == nil { throw AppError.invalid(field: "channel", reason: "unknown channel \(c)") }
+            query = query.where("channel", .in, channel)
+        }
+        if let office = f.office {
+            query = query.where("office_id", .equal, try await units.id(office, field: "office"))
+        }
+        if let topic = f.topic?.trimmingCharacters(in: .whitespaces), !topic.isEmpty {
+            // A topic filter includes its subtree: 0005.0005 finds every question below it.
+            query = query.where(SQLQueryString("EXISTS (SELECT 1 FROM questions WHERE questions.appeal_id = appeals.id AND (questions.topic_code = \(bind: topic) OR questions.topic_code LIKE \(bind: topic + ".%")))"))
+        }
+        if let executor = f.executor?.trimmingCharacters(in: .whitespaces), !executor.isEmpty {
+            if let userID = UUID(uuidString: executor) {
+                query = query.where(SQLQueryString("EXISTS (SELECT 1 FROM questions WHERE questions.appeal_id = appeals.id AND questions.executor_user_id = \(bind: userID))"))
+            } else {
+                let unitID = try await units.id(executor, field: "executor")!
+                query = query.where(SQLQueryString("EXISTS (SELECT 1 FROM questions WHERE questions.appeal_id = appeals.id AND questions.executor_unit_id = \(bind: unitID))"))
+            }
+        }
+        if let overdue = f.overdue {
+            let condition: SQLQueryString = "(under_control = \(bind: true) AND COALESCE(control_date, registration_due) < \(bind: today.iso))"
+            query = overdue ? query.where(condition) : query.where(SQLQueryString("NOT ") + condition)
+        }
+        if let from = f.receivedFrom {
+            guard let day = CivilDate(iso: from) else { throw AppError.invalid(field: "receivedFrom", reason: "expected YYYY-MM-DD") }
+            query = query.where("received_at", .greaterThanOrEqual, day.start(in: settings.timeZone))
+        }
+        if let to = f.receivedTo {
+            guard let day = CivilDate(iso: to) else { throw AppError.invalid(field: "receivedTo", reason: "expected YYYY-MM-DD") }
+            query = query.where("received_at", .lessThan, day.adding(days: 1).start(in: settings.timeZone))
+        }
+        if let q = f.q, let condition = AppealSearch.condition(q, dialect: sql.dialect.name) {
+            query = query.where(condition)
+        }
+        if let raw = f.cursor {
+            guard let cursor = Cursor(raw) else { throw AppError.invalid(field: "cursor", reason: "is not a cursor from this API") }
+            query = query.where(SQLQueryString("(received_at < \(bind: cursor.receivedAt) OR (received_at = \(bind: cursor.receivedAt) AND id < \(bind: cursor.id)))"))
+        }
+        let rows = try await query.orderBy("received_at", .descending).orderBy("id", .descending).limit(limit + 1).all(decoding: Row.self)
+        let items = rows.prefix(limit).map { row in
+            AppealListItem(id: row.id, trackingCode: row.tracking_code, status: row.status, channel: row.channel, kind: row.kind,
+                           receivedAt: row.received_at, controlDate: row.control_date,
+                           overdue: row.under_control && (CivilDate(iso: row.control_date ?? row.registration_due).map { today > $0 } ?? false),
+                           district: row.district, excerpt: row.text)
+        }
+        let next = rows.count > limit ? items.last.map { Cursor(receivedAt: $0.receivedAt, id: $0.id).encoded } : nil
+        return AppealPage(items: Array(items), nextCursor: next)
+    }
+
+    static func list(_ raw: String?) -> [String]? {
+        guard let raw else { return nil }
+        let values = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return values.isEmpty ? nil : values
+    }
+}

@@ -1,0 +1,71 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import SQLKit
+import Vapor
+
+enum AppealQueries {
+    /// An appeal named by id or tracking code.
+    static func resolve(_ ref: String, db: any Database, field: String) async throws -> UUID {
+        if let id = UUID(uuidString: ref), try await Appeal.find(id, on: db) != nil { return id }
+        if let code = TrackingCode(ref), let appeal = try await Appeal.query(on: db).filter(\.$trackingCode == code.description).first() {
+            return appeal.id!
+        }
+        throw AppError.invalid(field: field, reason: "no appeal \(ref)")
+    }
+
+    static func view(_ appeal: Appeal, actor: Actor, settings: Settings, db: any Database, now: Date) async throws -> AppealView {
+        let id = appeal.id!
+        let questions = try await Question.query(on: db).filter(\.$appeal.$id == id).sort(\.$position).all()
+        let units = UnitLookup(db: db)
+        let unitIDs = [appeal.$office.id, appeal.complainedUnitID, appeal.redirectedToUnitID].compactMap { $0 }
+            + questions.compactMap(\.executorUnitID)
+        let codes = try await units.codes(unitIDs)
+        var applicant: ApplicantSummary?
+        if let applicantID = appeal.$applicant.id, let a = try await Applicant.find(applicantID, on: db) {
+            applicant = ApplicantStore.summary(a)
+        }
+        let coIDs = try await CoApplicant.query(on: db).filter(\.$appeal.$id == id).all().map(\.$applicant.id)
+        let co = coIDs.isEmpty ? [] : try await Applicant.query(on: db).filter(\.$id ~~ coIDs).all().map(ApplicantStore.summary)
+        let linked = try await trackingCodes([appeal.repeatOfID, appeal.duplicateOfID].compactMap { $0 }, db: db)
+        let today = CivilDate.of(now, in: settings.timeZone)
+        let deadlines = deadlinesView(appeal, today: today)
+        return AppealView(
+            id: id, trackingCode: appeal.trackingCode, status: appeal.status, channel: appeal.channel, kind: appeal.kind,
+            form: appeal.form, urgency: appeal.urgency, receivedAt: appeal.receivedAt, registeredAt: appeal.registeredAt,
+            closedAt: appeal.closedAt, applicant: applicant, coApplicants: co, isCollective: appeal.isCollective,
+            isDeputyInquiry: appeal.isDeputyInquiry, text: appeal.text,
+            address: appeal.addressText == nil && appeal.lat == nil && appeal.district == nil ? nil
+                : AddressView(text: appeal.addressText, lat: appeal.lat, lon: appeal.lon, district: appeal.district),
+            officeCode: appeal.$office.id.flatMap { codes[$0] },
+            complainedUnitCode: appeal.complainedUnitID.flatMap { codes[$0] },
+            redirectedToUnitCode: appeal.redirectedToUnitID.flatMap { codes[$0] },
+            repeatOf: appeal.repeatOfID.flatMap { linked[$0] }, duplicateOf: appeal.duplicateOfID.flatMap { linked[$0] },
+            article11Ground: appeal.article11Ground, deadlines: deadlines,
+            overdue: isOverdue(appeal, today: today),
+            questions: questions.map { q in
+                QuestionView(id: q.id!, position: q.position, topicCode: q.topicCode, text: q.text,
+                             executorUnitCode: q.executorUnitID.flatMap { codes[$0] }, executorUserId: q.executorUserID,
+                             status: q.status, result: q.result, answerText: q.answerText)
+            },
+            allowedTransitions: WorkflowEngine.allowedTargets(AppealTransitions.workflow, from: appeal.status, roles: actor.roles))
+    }
+
+    static func deadlinesView(_ appeal: Appeal, today: CivilDate) -> DeadlinesView {
+        let control = appeal.controlDate ?? appeal.registrationDue
+        return DeadlinesView(registrationDue: appeal.registrationDue, redirectDue: appeal.redirectDue, answerDue: appeal.answerDue,
+                             controlDate: appeal.controlDate, extensionDays: appeal.extensionDays,
+                             extensionReason: appeal.extensionReason,
+                             daysLeft: appeal.underControl ? CivilDate(iso: control).map { today.days(until: $0) } : nil)
+    }
+
+    static func isOverdue(_ appeal: Appeal, today: CivilDate) -> Bool {
+        guard let due = CivilDate(iso: appeal.controlDate ?? appeal.registrationDue) else { return false }
+        return DeadlineRules.isOverdue(Deadlines(registrationDue: due, controlDate: due), isOpen: appeal.underControl, today: today)
+    }
+
+    static func trackingCodes(_ ids: [UUID], db: any Database) async throws -> [UUID: String] {
+        guard !ids.isEmpty else { return [:] }
+        return Dictionary(uniqueKeysWithValues: try await Appeal.query(on: db).filter(\.$id ~~ ids).all().map { ($0.id!, $0.trackingCode) })
+    }
+}

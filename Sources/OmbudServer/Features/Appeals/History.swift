@@ -1,0 +1,60 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// Appends to the change history. There is deliberately no function that edits or removes an entry.
+struct HistoryRecorder {
+    let db: any Database
+    let actor: Actor?
+    let at: Date
+
+    func record(entity: String, id: UUID, appealID: UUID?, action: String, field: String? = nil,
+                from: String? = nil, to: String? = nil, comment: String? = nil) async throws {
+        let entry = HistoryEntry()
+        entry.entity = entity
+        entry.entityID = id
+        entry.appealID = appealID
+        entry.actorID = actor?.userID
+        entry.actor = actor?.login ?? "system"
+        entry.at = at
+        entry.action = action
+        entry.field = field
+        entry.fromValue = from
+        entry.toValue = to
+        entry.comment = comment
+        try await entry.create(on: db)
+    }
+
+    /// Records one entry per field that changed.
+    func changes(entity: String, id: UUID, appealID: UUID?, _ pairs: [(String, String?, String?)], comment: String? = nil) async throws {
+        for (field, from, to) in pairs where from != to {
+            try await record(entity: entity, id: id, appealID: appealID, action: "update", field: field, from: from, to: to, comment: comment)
+        }
+    }
+}
+
+struct HistoryView: Content {
+    var id: UUID
+    var entity: String
+    var entityId: UUID
+    var actor: String
+    var at: Date
+    var action: String
+    var field: String?
+    var from: String?
+    var to: String?
+    var comment: String?
+
+    init(_ entry: HistoryEntry) {
+        id = entry.id!
+        entity = entry.entity
+        entityId = entry.entityID
+        actor = entry.actor
+        at = entry.at
+        action = entry.action
+        field = entry.field
+        from = entry.fromValue
+        to = entry.toValue
+        comment = entry.comment
+    }
+}

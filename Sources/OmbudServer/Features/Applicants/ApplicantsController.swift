@@ -1,0 +1,126 @@
+import Fluent
+import OmbudDomain
+import SQLKit
+import Vapor
+
+struct ApplicantCard: Content {
+    var applicant: ApplicantSummary
+    var socialStatus: String?
+    var territory: String?
+    var audience: String?
+    var socialLinks: [String]
+    var contactSource: String?
+    var appeals: [AppealListItem]
+}
+
+struct DuplicateCandidate: Content {
+    var applicant: ApplicantSummary
+    var reasons: [String]
+}
+
+struct ApplicantsController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let applicants = routes.grouped("applicants")
+        applicants.post(use: create)
+        applicants.get(use: search)
+        applicants.get("duplicates", use: duplicates)
+        applicants.get(":id", use: show)
+    }
+
+    func create(req: Request) async throws -> Response {
+        let actor = try req.actor
+        let input = try req.content.decode(ApplicantInput.self)
+        let validated: ApplicantStore.Validated
+        do { validated = try ApplicantStore.validate(input, field: "applicant") } catch { throw error.appError }
+        let now = req.now
+        let applicant = try await req.store.write { db in
+            try await ApplicantStore.create(validated, db: db, history: HistoryRecorder(db: db, actor: actor, at: now))
+        }
+        return try await card(applicant, req: req).encodeResponse(status: .created, for: req)
+    }
+
+    func show(req: Request) async throws -> ApplicantCard {
+        _ = try req.actor
+        guard let id = req.parameters.get("id", as: UUID.self), let applicant = try await Applicant.find(id, on: req.db) else {
+            throw AppError.notFound(entity: "applicant", id: req.parameters.get("id") ?? "")
+        }
+        return try await card(applicant, req: req)
+    }
+
+    func search(req: Request) async throws -> [ApplicantSummary] {
+        _ = try req.actor
+        let q = ((try? req.query.get(String.self, at: "q")) ?? "").trimmingCharacters(in: .whitespaces)
+        guard !q.isEmpty else { throw AppError.missing(field: "q") }
+        return try await ApplicantSearch.find(q, limit: 20, db: req.db).map(ApplicantStore.summary)
+    }
+
+    func duplicates(req: Request) async throws -> [DuplicateCandidate] {
+        _ = try req.actor
+        let input = try req.query.decode(ApplicantInput.self)
+        return try await ApplicantSearch.duplicates(of: input, excluding: input.id, db: req.db)
+    }
+
+    private func card(_ a: Applicant, req: Request) async throws -> ApplicantCard {
+        let id = a.id!
+        let coAppeals = try await CoApplicant.query(on: req.db).filter(\.$applicant.$id == id).all().map(\.$appeal.id)
+        let appeals = try await Appeal.query(on: req.db).group(.or) { group in
+            group.filter(\.$applicant.$id == id)
+            if !coAppeals.isEmpty { group.filter(\.$id ~~ coAppeals) }
+        }.sort(\.$receivedAt, .descending).all()
+        let today = CivilDate.of(req.now, in: req.settings.timeZone)
+        return ApplicantCard(
+            applicant: ApplicantStore.summary(a), socialStatus: a.socialStatus, territory: a.territory, audience: a.audience,
+            socialLinks: a.socialLinks, contactSource: a.contactSource,
+            appeals: appeals.map {
+                AppealListItem(id: $0.id!, trackingCode: $0.trackingCode, status: $0.status, channel: $0.channel, kind: $0.kind,
+                               receivedAt: $0.receivedAt, controlDate: $0.controlDate,
+                               overdue: AppealQueries.isOverdue($0, today: today), district: $0.district,
+                               excerpt: String($0.text.prefix(200)))
+            })
+    }
+}
+
+enum ApplicantSearch {
+    /// By phone or e-mail (exact, after normalisation) or by words of the name and address.
+    static func find(_ q: String, limit: Int, db: any Database) async throws -> [Applicant] {
+        if let email = TextNormalizer.emailKey(q) { return try await byContact([email], db: db) }
+        if q.allSatisfy({ $0.isNumber || " +-()".contains($0) }), let phone = TextNormalizer.phoneKey(q) {
+            return try await byContact([phone], db: db)
+        }
+        let words = TextNormalizer.words(q).prefix(5)
+        guard !words.isEmpty else { return [] }
+        var query = Applicant.query(on: db)
+        for word in words { query = query.filter(\.$searchText, .custom("LIKE"), "% \(word)%") }
+        return try await query.limit(limit).all()
+    }
+
+    static func byContact(_ keys: [String], db: any Database) async throws -> [Applicant] {
+        let ids = try await ApplicantContact.query(on: db).filter(\.$valueKey ~~ keys).all().map(\.$applicant.id)
+        guard !ids.isEmpty else { return [] }
+        return try await Applicant.query(on: db).filter(\.$id ~~ Array(Set(ids))).all()
+    }
+
+    static func duplicates(of input: ApplicantInput, excluding: UUID?, db: any Database) async throws -> [DuplicateCandidate] {
+        let phones = ((input.phone.map { [$0] } ?? []) + (input.phones ?? [])).compactMap(TextNormalizer.phoneKey)
+        let emails = ((input.email.map { [$0] } ?? []) + (input.emails ?? [])).compactMap(TextNormalizer.emailKey)
+        var candidates = try await byContact(phones + emails, db: db)
+        if let address = input.postalAddress.map(ApplicantMatching.addressKey), !address.isEmpty {
+            candidates += try await Applicant.query(on: db).filter(\.$addressKey == address).limit(200).all()
+        }
+        let probe = ApplicantMatching.Card(
+            fullName: [input.surname, input.name, input.patronymic, input.organisationName].compactMap { $0 }.joined(separator: " "),
+            phoneKeys: Set(phones), emailKeys: Set(emails), address: input.postalAddress)
+        var seen = Set<UUID>()
+        var result: [DuplicateCandidate] = []
+        for candidate in candidates where candidate.id != excluding && seen.insert(candidate.id!).inserted {
+            let card = ApplicantMatching.Card(fullName: candidate.fullName,
+                                              phoneKeys: Set(candidate.phones.compactMap(TextNormalizer.phoneKey)),
+                                              emailKeys: Set(candidate.emails), address: candidate.postalAddress)
+            let reasons = ApplicantMatching.reasons(probe, card)
+            if !reasons.isEmpty {
+                result.append(DuplicateCandidate(applicant: ApplicantStore.summary(candidate), reasons: reasons.map(\.rawValue)))
+            }
+        }
+        return result
+    }
+}

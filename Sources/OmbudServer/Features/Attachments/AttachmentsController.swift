@@ -1,0 +1,121 @@
+import Fluent
+import OmbudDomain
+import Vapor
+
+struct AttachmentView: Content {
+    var id: UUID
+    var fileName: String
+    var contentType: String
+    var size: Int
+    var sha256: String
+    var createdAt: Date
+
+    init(_ a: Attachment) {
+        id = a.id!
+        fileName = a.fileName
+        contentType = a.contentType
+        size = a.size
+        sha256 = a.sha256
+        createdAt = a.createdAt
+    }
+}
+
+struct AttachmentsController: RouteCollection {
+    let limit: Int
+
+    struct Upload: Content {
+        var file: File
+    }
+
+    func boot(routes: any RoutesBuilder) throws {
+        // Multipart framing adds a little; the file itself is checked against the limit exactly.
+        routes.on(.POST, "appeals", ":id", "attachments", body: .collect(maxSize: ByteCount(value: limit + 64 * 1024)), use: upload)
+        routes.get("appeals", ":id", "attachments", use: list)
+        routes.get("attachments", ":attachmentID", use: download)
+    }
+
+    func upload(req: Request) async throws -> Response {
+        let actor = try req.actor
+        guard let appealID = req.parameters.get("id", as: UUID.self), try await Appeal.find(appealID, on: req.db) != nil else {
+            throw AppError.notFound(entity: "appeal", id: req.parameters.get("id") ?? "")
+        }
+        guard req.headers.contentType?.type == "multipart" else {
+            throw AppError.invalid(field: "file", reason: "send the file as multipart/form-data in a field named file")
+        }
+        let upload: Upload
+        do { upload = try req.content.decode(Upload.self) } catch { throw AppError.missing(field: "file") }
+        let attachment = try await AttachmentStore.save(appealID: appealID, fileName: upload.file.filename, data: upload.file.data,
+                                                        actor: actor, settings: req.settings, store: req.store, now: req.now)
+        return try await AttachmentView(attachment).encodeResponse(status: .created, for: req)
+    }
+
+    func list(req: Request) async throws -> [AttachmentView] {
+        _ = try req.actor
+        guard let appealID = req.parameters.get("id", as: UUID.self), try await Appeal.find(appealID, on: req.db) != nil else {
+            throw AppError.notFound(entity: "appeal", id: req.parameters.get("id") ?? "")
+        }
+        return try await Attachment.query(on: req.db).filter(\.$appeal.$id == appealID).sort(\.$createdAt).all().map(AttachmentView.init)
+    }
+
+    func download(req: Request) async throws -> Response {
+        _ = try req.actor
+        guard let id = req.parameters.get("attachmentID", as: UUID.self), let attachment = try await Attachment.find(id, on: req.db) else {
+            throw AppError.notFound(entity: "attachment", id: req.parameters.get("attachmentID") ?? "")
+        }
+        let path = AttachmentStore.path(sha256: attachment.sha256, settings: req.settings)
+        let data = try Data(contentsOf: path)
+        let response = Response(status: .ok, body: .init(data: data))
+        response.headers.replaceOrAdd(name: .contentType, value: attachment.contentType)
+        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        let inline = attachment.contentType.hasPrefix("image/") || attachment.contentType == "application/pdf"
+        let encoded = attachment.fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"
+        response.headers.replaceOrAdd(name: .contentDisposition, value: "\(inline ? "inline" : "attachment"); filename*=UTF-8''\(encoded)")
+        response.headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'none'; sandbox")
+        return response
+    }
+}
+
+enum AttachmentStore {
+    static func path(sha256: String, settings: Settings) -> URL {
+        settings.attachmentsDirectory.appendingPathComponent(AttachmentRules.relativePath(sha256: sha256))
+    }
+
+    /// Content-addressed: the file is written once under its SHA-256, atomically, before the row is committed.
+    static func save(appealID: UUID, fileName: String, data buffer: ByteBuffer, actor: Actor, settings: Settings,
+                     store: Store, now: Date) async throws -> Attachment {
+        let name: String
+        do {
+            name = try AttachmentRules.sanitizedName(fileName)
+            try AttachmentRules.checkSize(buffer.readableBytes, limit: settings.attachmentLimit)
+        } catch { throw AppError(error) }
+        let data = Data(buffer.readableBytesView)
+        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let target = path(sha256: digest, settings: settings)
+        let files = FileManager.default
+        if !files.fileExists(atPath: target.path) {
+            try files.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(UUID().uuidString).part")
+            try data.write(to: temporary)
+            let handle = try FileHandle(forWritingTo: temporary)
+            try handle.synchronize()
+            try handle.close()
+            _ = try? files.replaceItemAt(target, withItemAt: temporary)
+            if files.fileExists(atPath: temporary.path) { try? files.removeItem(at: temporary) }
+        }
+        return try await store.write { db in
+            let attachment = Attachment()
+            attachment.id = UUID()
+            attachment.$appeal.id = appealID
+            attachment.sha256 = digest
+            attachment.fileName = name
+            attachment.contentType = AttachmentRules.sniffType(data.prefix(16), name: name)
+            attachment.size = data.count
+            attachment.uploadedBy = actor.userID
+            attachment.createdAt = now
+            try await attachment.create(on: db)
+            try await HistoryRecorder(db: db, actor: actor, at: now)
+                .record(entity: "appeal", id: appealID, appealID: appealID, action: "attach", field: "attachments", to: name)
+            return attachment
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import Vapor
+
+/// Loads the St Petersburg portal export as appeals, in batches, skipping rows already imported (by external id).
+enum SpbImporter {
+    struct Result { var imported: Int; var skipped: Int }
+
+    static func run(path: String, limit: Int?, app: Application) async throws -> Result {
+        let store = app.store
+        let settings = app.ombudSettings
+        let records = try CSVReader.records(try DataImport.readText(URL(fileURLWithPath: path)))
+        let zone = TimeZone(identifier: "Europe/Moscow")!
+        var rows: [SpbAppealsImport.Row] = []
+        for record in records.prefix(limit ?? Int.max) {
+            do { rows.append(try SpbAppealsImport.row(record, zone: zone)) } catch SpbAppealsImport.ImportError.invalidRow {
+                continue
+            }
+        }
+        let topics = Set(rows.map(\.topicCode))
+        try await TopicStore.requireAssignable(Array(topics), db: store.db, field: "topics (import the classifier first)")
+        let existing = Set(try await Appeal.query(on: store.db).filter(\.$externalID != nil).all(\.$externalID).compactMap { $0 })
+        let units = try await ensureUnits(rows, store: store)
+        let system = Actor(userID: UUID(), login: "import:spb", role: "administrator", unitID: nil)
+        var imported = 0
+        var skipped = 0
+        let fresh = rows.filter { !existing.contains("spb:\($0.externalID)") }
+        skipped = rows.count - fresh.count
+        for batch in stride(from: 0, to: fresh.count, by: 500).map({ Array(fresh[$0..<min($0 + 500, fresh.count)]) }) {
+            try await store.write { db in
+                for row in batch { try await insert(row, units: units, settings: settings, actor: system, db: db) }
+            }
+            imported += batch.count
+        }
+        return Result(imported: imported, skipped: skipped)
+    }
+
+    static func ensureUnits(_ rows: [SpbAppealsImport.Row], store: Store) async throws -> [String: UUID] {
+        let names = Set(rows.compactMap(\.executorName))
+        return try await store.write { db in
+            var map: [String: UUID] = [:]
+            let rootCode = "spb"
+            var root = try await OrgUnit.query(on: db).filter(\.$code == rootCode).first()
+            if root == nil {
+                root = OrgUnit(code: rootCode, name: "Санкт-Петербург", kind: OrgUnitKind.hq.rawValue, parentID: nil, createdAt: Date())
+                try await root!.create(on: db)
+            }
+            for name in names.sorted() {
+                let code = SpbAppealsImport.unitCode(forExecutor: name)
+                if let unit = try await OrgUnit.query(on: db).filter(\.$code == code).first() {
+                    map[name] = unit.id
+                } else {
+                    let unit = OrgUnit(code: code, name: name, kind: OrgUnitKind.body.rawValue, parentID: root!.id, createdAt: Date())
+                    try await unit.create(on: db)
+                    map[name] = unit.id
+                }
+            }
+            return map
+        }
+    }
+
+    static func insert(_ row: SpbAppealsImport.Row, units: [String: UUID], settings: Settings, actor: Actor, db: any Database) async throws {
+        let received = CivilDate.of(row.received, in: settings.timeZone)
+        let number = try await AppealIntake.nextTrackingNumber(year: received.year, db: db)
+        let appeal = Appeal()
+        appeal.id = UUID()
+        appeal.trackingCode = TrackingCode(year: received.year, number: number).description
+        appeal.workflow = AppealTransitions.workflow.key
+        appeal.status = row.state
+        appeal.channel = AppealChannel.web.rawValue
+        appeal.kind = AppealKind.statement.rawValue
+        appeal.form = AppealForm.electronic.rawValue
+        appeal.urgency = Urgency.followUp.rawValue
+        appeal.receivedAt = row.received
+        appeal.isCollective = false
+        appeal.isDeputyInquiry = false
+        appeal.text = row.text
+        appeal.addressText = row.address
+        appeal.lat = row.latitude
+        appeal.lon = row.longitude
+        appeal.district = row.district
+        appeal.extensionDays = 0
+        appeal.externalID = "spb:\(row.externalID)"
+        appeal.registrationDue = DeadlineRules.onReceipt(received: received, policy: settings.deadlinePolicy).registrationDue.iso
+        if let registered = row.registered, row.state != "received" {
+            let calendar = try await AppealTransitions.calendar(around: CivilDate.of(registered, in: settings.timeZone), settings: settings, db: db)
+            let d = DeadlineRules.onRegistration(received: received, registered: CivilDate.of(registered, in: settings.timeZone),
+                                                 policy: settings.deadlinePolicy, calendar: calendar)
+            appeal.registeredAt = registered
+            appeal.redirectDue = d.redirectDue?.iso
+            appeal.answerDue = d.answerDue?.iso
+            appeal.controlDate = d.controlDate?.iso
+        }
+        let state = AppealTransitions.workflow.state(row.state)
+        appeal.underControl = !(state?.terminal ?? false) && !(state?.answered ?? false)
+        appeal.closedAt = state?.terminal == true ? row.closed : nil
+        appeal.searchText = TextNormalizer.searchDocument([appeal.trackingCode, row.text, row.address, row.district])
+        appeal.createdAt = row.received
+        appeal.updatedAt = row.closed ?? row.answered ?? row.received
+        try await appeal.create(on: db)
+        try await AppealSearch.index(appealID: appeal.id!, document: appeal.searchText, db: db)
+
+        let question = Question()
+        question.$appeal.id = appeal.id!
+        question.position = 1
+        question.topicCode = row.topicCode
+        question.text = ""
+        question.executorUnitID = row.executorName.flatMap { units[$0] }
+        question.status = row.result?.isFinal == true ? QuestionStatus.done.rawValue : QuestionStatus.inProgress.rawValue
+        question.result = row.result?.rawValue
+        question.answerText = row.answerText
+        question.createdAt = row.received
+        question.updatedAt = appeal.updatedAt
+        try await question.create(on: db)
+        try await HistoryRecorder(db: db, actor: actor, at: row.received)
+            .record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "import", to: row.state, comment: appeal.externalID)
+    }
+}

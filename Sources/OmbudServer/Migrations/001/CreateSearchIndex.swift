@@ -1,0 +1,30 @@
+import Fluent
+import SQLKit
+
+/// 001: the full-text index. Documents are normalised and stemmed in Swift (TextNormalizer), so both engines index
+/// the same tokens: an FTS5 table on SQLite, a GIN index over a `simple` tsvector on PostgreSQL.
+struct CreateSearchIndex: AsyncMigration {
+    var name: String { "001_CreateSearchIndex" }
+
+    func prepare(on db: any Database) async throws {
+        let sql = db as! any SQLDatabase
+        if sql.dialect.name == "sqlite" {
+            try await sql.raw("CREATE VIRTUAL TABLE appeal_search USING fts5(appeal_id UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 0')").run()
+            try await sql.raw("CREATE VIRTUAL TABLE topic_search USING fts5(code UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 0')").run()
+        } else {
+            try await sql.raw("CREATE INDEX idx_appeals_search ON appeals USING GIN (to_tsvector('simple', search_text))").run()
+            try await sql.raw("CREATE INDEX idx_topics_search ON topics USING GIN (to_tsvector('simple', search_text))").run()
+        }
+    }
+
+    func revert(on db: any Database) async throws {
+        let sql = db as! any SQLDatabase
+        if sql.dialect.name == "sqlite" {
+            try await sql.raw("DROP TABLE appeal_search").run()
+            try await sql.raw("DROP TABLE topic_search").run()
+        } else {
+            try await sql.raw("DROP INDEX idx_appeals_search").run()
+            try await sql.raw("DROP INDEX idx_topics_search").run()
+        }
+    }
+}

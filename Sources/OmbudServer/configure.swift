@@ -1,0 +1,52 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import SQLKit
+import Vapor
+
+/// Wires storage, middleware and routes. `ombud`, the tests and the benchmark all start here.
+public func configure(_ app: Application, settings: Settings) async throws {
+    try FileManager.default.createDirectory(at: settings.dataDirectory, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(at: settings.attachmentsDirectory, withIntermediateDirectories: true)
+
+    if let url = settings.databaseURL {
+        app.databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 8), as: .psql)
+        app.ombud = OmbudContext(settings: settings, gate: nil)
+    } else {
+        app.databases.use(.sqlite(.file(settings.sqliteFile.path), maxConnectionsPerEventLoop: 2), as: .sqlite)
+        app.ombud = OmbudContext(settings: settings, gate: WriteGate())
+        // WAL is a property of the file: set once, every later connection uses it. Foreign keys are on per connection
+        // (SQLiteConfiguration's default); synchronous stays FULL so a commit is on disk before we answer.
+        try await (app.db as! any SQLDatabase).raw("PRAGMA journal_mode=WAL").run()
+    }
+
+    app.migrations.add(CreateSchema())
+    app.migrations.add(CreateSearchIndex())
+
+    ContentConfiguration.global.use(encoder: JSONCoding.encoder, for: .json)
+    ContentConfiguration.global.use(decoder: JSONCoding.decoder, for: .json)
+    app.middleware = Middlewares()
+    app.middleware.use(APIErrorMiddleware())
+    app.routes.defaultMaxBodySize = "1mb"
+
+    try routes(app, settings: settings)
+    await registerCommands(app)
+}
+
+func routes(_ app: Application, settings: Settings) throws {
+    app.get("health") { _ in "ok" }
+    app.get("api", "openapi.yaml") { req async throws -> Response in
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml", subdirectory: "Resources") else {
+            throw Abort(.notFound)
+        }
+        let response = Response(status: .ok, body: .init(data: try Data(contentsOf: url)))
+        response.headers.contentType = HTTPMediaType(type: "application", subType: "yaml")
+        return response
+    }
+    let api = app.grouped("api", "v1").grouped(BearerAuthenticator(), Actor.guardMiddleware(throwing: AppError.unauthorized))
+    try api.register(collection: AppealsController())
+    try api.register(collection: ApplicantsController())
+    try api.register(collection: TopicsController())
+    try api.register(collection: OrgUnitsController())
+    try api.register(collection: AttachmentsController(limit: settings.attachmentLimit))
+}

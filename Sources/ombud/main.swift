@@ -1,0 +1,3 @@
+import OmbudServer
+
+try await OmbudMain.run()

@@ -1,0 +1,4 @@
+import Testing
+import VaporTesting
+@testable import OmbudServer
+@Test func smoke() { #expect(true) }

@@ -1,0 +1,2 @@
+import OmbudServer
+print("bench")
