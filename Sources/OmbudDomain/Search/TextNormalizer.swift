@@ -6,48 +6,42 @@ public enum TextNormalizer {
     /// Case-folds (Unicode lowercase), ё→е (and Ё), Arabic ي/ى→Persian ی, ك→ک, Persian ۰-۹ and Arabic-Indic ٠-٩ digits→ASCII 0-9,
     /// removes Arabic diacritics/tatweel and zero-width chars (U+200C ZWNJ becomes a space), collapses whitespace runs to one space, trims.
     public static func normalize(_ text: String) -> String {
-        var source = text
-        // Decomposed input (macOS file names, some web forms) would otherwise keep "е" + U+0308 apart from "ё".
-        if source.unicodeScalars.contains(where: { (0x300...0x36F).contains($0.value) }) {
-            source = source.precomposedStringWithCanonicalMapping
-        }
-        var out = String.UnicodeScalarView()
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
         var pendingSpace = false
-        for scalar in source.lowercased().unicodeScalars {
-            guard let mapped = fold(scalar) else { continue }
-            if mapped.properties.isWhitespace {
+        forEachFoldedScalar(text) { scalar in
+            if isWhitespace(scalar) {
                 pendingSpace = !out.isEmpty
-                continue
+                return
             }
             if pendingSpace {
-                out.append(" ")
+                out.append(0x20)
                 pendingSpace = false
             }
-            out.append(mapped)
+            UTF8.encode(scalar) { out.append($0) }
         }
-        return String(out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Splits normalized text into word tokens: maximal runs of letters or digits (Unicode letters incl. Cyrillic, Latin, Arabic/Persian).
     /// Hyphen, punctuation, spaces separate.
     public static func words(_ text: String) -> [String] {
         var result: [String] = []
-        var current = String.UnicodeScalarView()
-        for scalar in normalize(text).unicodeScalars {
-            switch scalar.properties.generalCategory {
-            case .lowercaseLetter, .uppercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .decimalNumber:
-                current.append(scalar)
-            case .nonspacingMark, .spacingMark:
-                // Vowel signs in Indic and similar scripts belong to the word they follow.
-                if !current.isEmpty { current.append(scalar) }
-            default:
+        var current: [UInt8] = []
+        forEachFoldedScalar(text) { scalar in
+            switch wordRole(scalar) {
+            case .part:
+                UTF8.encode(scalar) { current.append($0) }
+            case .continuation:
+                if !current.isEmpty { UTF8.encode(scalar) { current.append($0) } }
+            case .separator:
                 if !current.isEmpty {
-                    result.append(String(current))
-                    current = String.UnicodeScalarView()
+                    result.append(String(decoding: current, as: UTF8.self))
+                    current.removeAll(keepingCapacity: true)
                 }
             }
         }
-        if !current.isEmpty { result.append(String(current)) }
+        if !current.isEmpty { result.append(String(decoding: current, as: UTF8.self)) }
         return result
     }
 
@@ -90,17 +84,56 @@ public enum TextNormalizer {
 
     // MARK: - Scalar folding
 
+    /// Lowercases and folds `text`, handing over every surviving scalar (whitespace included) in order.
+    /// normalize and words share this pass so they can never disagree on what a character means.
+    private static func forEachFoldedScalar(_ text: String, _ body: (Unicode.Scalar) -> Void) {
+        var source = text
+        // Decomposed input (macOS file names, some web forms) would otherwise keep "е" + U+0308 apart from "ё".
+        if source.unicodeScalars.contains(where: { (0x300...0x36F).contains($0.value) }) {
+            source = source.precomposedStringWithCanonicalMapping
+        }
+        for scalar in source.lowercased().unicodeScalars {
+            if let folded = fold(scalar) { body(folded) }
+        }
+    }
+
     /// The replacement for one already-lowercased scalar, or nil when it should vanish.
     private static func fold(_ s: Unicode.Scalar) -> Unicode.Scalar? {
         switch s.value {
+        case 0xAD: nil // soft hyphen is invisible
+        case 0..<0x451: s // ASCII, Latin-1 and most Cyrillic need no work; checked first because it is nearly all input
         case 0x451: "е" // ё
         case 0x64A, 0x649: "\u{6CC}" // Arabic yeh and alef maksura → Persian yeh
         case 0x643: "\u{6A9}" // Arabic kaf → Persian keheh
         case 0x200C: " " // ZWNJ joins Persian word parts visually; for search they are separate words
-        case 0x200B, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF, 0x00AD: nil // invisible format characters
+        case 0x200B, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF: nil // invisible format characters
         case 0x640: nil // tatweel is pure typographic stretching
         case 0x610...0x61A, 0x64B...0x65F, 0x670, 0x6D6...0x6DC, 0x6DF...0x6E4, 0x6E7, 0x6E8, 0x6EA...0x6ED: nil // harakat and Quranic marks
         default: asciiDigit(s) ?? s
+        }
+    }
+
+    /// The Unicode White_Space set, spelled out because the property lookup is slow on the indexing hot path.
+    private static func isWhitespace(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x9...0xD, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
+        default: false
+        }
+    }
+
+    private enum WordRole { case part, continuation, separator }
+
+    private static func wordRole(_ s: Unicode.Scalar) -> WordRole {
+        switch s.value {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x430...0x44F: return .part
+        case 0..<0x80: return .separator
+        default: break
+        }
+        switch s.properties.generalCategory {
+        case .lowercaseLetter, .uppercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .decimalNumber: return .part
+        // Vowel signs in Indic and similar scripts belong to the word they follow.
+        case .nonspacingMark, .spacingMark: return .continuation
+        default: return .separator
         }
     }
 
