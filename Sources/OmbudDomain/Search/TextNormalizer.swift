@@ -92,9 +92,24 @@ public enum TextNormalizer {
         if source.unicodeScalars.contains(where: { (0x300...0x36F).contains($0.value) }) {
             source = source.precomposedStringWithCanonicalMapping
         }
-        for scalar in source.lowercased().unicodeScalars {
-            if let folded = fold(scalar) { body(folded) }
+        for scalar in source.unicodeScalars {
+            // Same result as String.lowercased(), without its cost on the Cyrillic and Arabic-script text that dominates.
+            switch scalar.value {
+            case 0x41...0x5A, 0x410...0x42F: emit(Unicode.Scalar(scalar.value + 0x20)!, body)
+            case 0x400...0x40F: emit(Unicode.Scalar(scalar.value + 0x50)!, body)
+            case 0..<0xC0, 0x430...0x45F, 0x600...0x6FF: emit(scalar, body)
+            default:
+                if scalar.properties.changesWhenLowercased {
+                    for lower in scalar.properties.lowercaseMapping.unicodeScalars { emit(lower, body) }
+                } else {
+                    emit(scalar, body)
+                }
+            }
         }
+    }
+
+    private static func emit(_ lowercased: Unicode.Scalar, _ body: (Unicode.Scalar) -> Void) {
+        if let folded = fold(lowercased) { body(folded) }
     }
 
     /// The replacement for one already-lowercased scalar, or nil when it should vanish.

@@ -99,8 +99,13 @@ enum AttachmentStore {
             let handle = try FileHandle(forWritingTo: temporary)
             try handle.synchronize()
             try handle.close()
-            _ = try? files.replaceItemAt(target, withItemAt: temporary)
-            if files.fileExists(atPath: temporary.path) { try? files.removeItem(at: temporary) }
+            // rename(2) is atomic: readers see no file or the whole file. A concurrent upload of the same content may win.
+            if rename(temporary.path, target.path) != 0 {
+                try? files.removeItem(at: temporary)
+                guard files.fileExists(atPath: target.path) else {
+                    throw AppError.conflict(code: "storage", reason: "the file could not be stored", field: "file")
+                }
+            }
         }
         return try await store.write { db in
             let attachment = Attachment()

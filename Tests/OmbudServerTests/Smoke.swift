@@ -1,4 +1,0 @@
-import Testing
-import VaporTesting
-@testable import OmbudServer
-@Test func smoke() { #expect(true) }
