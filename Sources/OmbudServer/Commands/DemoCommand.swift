@@ -41,7 +41,7 @@ struct DemoCommand: AsyncCommand {
         let port = signature.port ?? 8080
         context.console.print("""
             Login: \(login) / ombud-demo (administrator)
-            Try:   curl -H 'Authorization: Bearer \(token)' 'http://\(host):\(port)/api/v1/appeals?q=подъезд&limit=5'
+            Try:   curl -G -H 'Authorization: Bearer \(token)' --data-urlencode 'q=подъезд' 'http://\(host):\(port)/api/v1/appeals?limit=5'
             API token: \(token)
             """)
         guard !signature.noServe else { return }
