@@ -159,3 +159,57 @@ extension OmbudServerSuite {
         }
     }
 }
+
+extension OmbudServerSuite {
+    @Suite struct CardsTests {
+        @Test func applicantChangesAreValidatedAndRecorded() async throws {
+            try await withOmbud { ctx, _ in
+                let appeal = try await ctx.createAppeal(basicAppeal)
+                let id = try #require(appeal.applicant?.id)
+                try await ctx.app.testing().test(.PATCH, "/api/v1/applicants/\(id)", headers: ctx.auth, beforeRequest: { req in
+                    try req.content.encode(ApplicantInput(phones: ["+7 911 000 11 22"], socialStatus: "пенсионер", territory: "Петроградский"), as: .json)
+                }) { res in
+                    #expect(res.status == .ok, "\(res.body.string)")
+                    let card = try res.content.decode(ApplicantCard.self)
+                    #expect(card.socialStatus == "пенсионер")
+                    #expect(card.applicant.phones == ["+7 911 000 11 22"])
+                }
+                try await ctx.app.testing().test(.PATCH, "/api/v1/applicants/\(id)", headers: ctx.auth, beforeRequest: { req in
+                    try req.content.encode(ApplicantInput(email: "not-an-email"), as: .json)
+                }) { res in
+                    #expect(res.status == .unprocessableEntity)
+                    #expect(res.body.string.contains(#""field":"applicant.emails""#))
+                }
+                try await ctx.get("/api/v1/applicants/\(id)/history") { res in
+                    let fields = try res.content.decode([HistoryView].self).compactMap(\.field)
+                    #expect(fields.contains("phones") && fields.contains("socialStatus") && !fields.contains("emails"))
+                }
+                try await ctx.get("/api/v1/applicants/duplicates?phone=89110001122") { res in
+                    let found = try res.content.decode([DuplicateCandidate].self)
+                    #expect(found.map(\.applicant.id) == [id])
+                }
+            }
+        }
+
+        @Test func orgUnitsFormATreeWithOfficialsAndHeads() async throws {
+            try await withOmbud { ctx, _ in
+                try await ctx.post("/api/v1/org-units/city/officials", OfficialInput(fullName: "Смирнов С. С.", position: "Глава", email: nil, phone: nil, isHead: true)) { res in
+                    #expect(res.status == .created)
+                }
+                try await ctx.get("/api/v1/org-units/city") { res in
+                    let card = try res.content.decode(OrgUnitCard.self)
+                    #expect(card.unit.parentCode == "hq")
+                    #expect(card.children.map(\.code) == ["roads"])
+                    #expect(card.officials.first?.isHead == true)
+                }
+                try await ctx.post("/api/v1/org-units", OrgUnitInput(code: "city", name: "x", kind: "body", parentCode: nil)) { res in
+                    #expect(res.status == .conflict)
+                }
+                try await ctx.post("/api/v1/org-units", OrgUnitInput(code: "new", name: "x", kind: "planet", parentCode: nil)) { res in
+                    #expect(res.status == .unprocessableEntity)
+                    #expect(res.body.string.contains(#""field":"kind""#))
+                }
+            }
+        }
+    }
+}

@@ -51,7 +51,7 @@ struct UsersCommand: AsyncCommandGroup {
 
     struct UsersAdd: AsyncCommand {
         struct Signature: CommandSignature {
-            @Argument(name: "login") var login: String
+            @Argument(name: "login", help: "the user's login") var login: String
             @Option(name: "role", help: "reception, executor, lawyer, approver, responder, journalist, editor, supervisor, analyst, administrator") var role: String?
             @Option(name: "name", help: "full name") var name: String?
             @Option(name: "unit", help: "code of the user's org unit") var unit: String?
@@ -79,7 +79,7 @@ struct TokensCommand: AsyncCommandGroup {
 
     struct TokensCreate: AsyncCommand {
         struct Signature: CommandSignature {
-            @Argument(name: "login") var login: String
+            @Argument(name: "login", help: "the user's login") var login: String
             @Option(name: "name", help: "what the token is for") var name: String?
             init() {}
         }

@@ -50,6 +50,16 @@ enum ApplicantStore {
     static func create(_ v: Validated, db: any Database, history: HistoryRecorder) async throws -> Applicant {
         let applicant = Applicant()
         applicant.id = UUID()
+        fill(applicant, from: v)
+        applicant.createdAt = history.at
+        applicant.updatedAt = history.at
+        try await applicant.create(on: db)
+        try await storeContacts(of: applicant, db: db)
+        try await history.record(entity: "applicant", id: applicant.id!, appealID: nil, action: "create")
+        return applicant
+    }
+
+    static func fill(_ applicant: Applicant, from v: Validated) {
         applicant.kind = v.kind.rawValue
         applicant.surname = v.surname
         applicant.name = v.name
@@ -66,18 +76,16 @@ enum ApplicantStore {
         applicant.contactSource = v.contactSource
         applicant.searchText = " " + TextNormalizer.words([v.surname, v.name, v.patronymic, v.organisationName, v.postalAddress]
             .compactMap { $0 }.joined(separator: " ")).joined(separator: " ") + " "
-        applicant.createdAt = history.at
-        applicant.updatedAt = history.at
-        try await applicant.create(on: db)
-        let id = applicant.id!
-        for key in v.phones.compactMap(TextNormalizer.phoneKey) {
+    }
+
+    static func storeContacts(of applicant: Applicant, db: any Database) async throws {
+        let id = try applicant.requireID()
+        for key in applicant.phones.compactMap(TextNormalizer.phoneKey) {
             try await ApplicantContact(applicantID: id, kind: "phone", valueKey: key).create(on: db)
         }
-        for key in v.emails {
+        for key in applicant.emails {
             try await ApplicantContact(applicantID: id, kind: "email", valueKey: key).create(on: db)
         }
-        try await history.record(entity: "applicant", id: id, appealID: nil, action: "create")
-        return applicant
     }
 
     static func summary(_ a: Applicant) -> ApplicantSummary {

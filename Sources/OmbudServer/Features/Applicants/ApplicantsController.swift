@@ -25,6 +25,24 @@ struct ApplicantsController: RouteCollection {
         applicants.get(use: search)
         applicants.get("duplicates", use: duplicates)
         applicants.get(":id", use: show)
+        applicants.patch(":id", use: update)
+        applicants.get(":id", "history", use: history)
+    }
+
+    func update(req: Request) async throws -> ApplicantCard {
+        let actor = try req.actor
+        guard let id = req.parameters.get("id", as: UUID.self) else { throw AppError.notFound(entity: "applicant", id: req.parameters.get("id") ?? "") }
+        let applicant = try await ApplicantUpdate.apply(id: id, input: try req.content.decode(ApplicantInput.self), actor: actor,
+                                                        store: req.store, now: req.now)
+        return try await card(applicant, req: req)
+    }
+
+    func history(req: Request) async throws -> [HistoryView] {
+        _ = try req.actor
+        guard let id = req.parameters.get("id", as: UUID.self), try await Applicant.find(id, on: req.db) != nil else {
+            throw AppError.notFound(entity: "applicant", id: req.parameters.get("id") ?? "")
+        }
+        return try await HistoryEntry.query(on: req.db).filter(\.$entityID == id).sort(\.$at).all().map(HistoryView.init)
     }
 
     func create(req: Request) async throws -> Response {

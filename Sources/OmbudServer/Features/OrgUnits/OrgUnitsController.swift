@@ -10,6 +10,29 @@ struct OrgUnitView: Content {
     var parentCode: String?
 }
 
+struct OfficialView: Content {
+    var id: UUID
+    var fullName: String
+    var position: String?
+    var email: String?
+    var phone: String?
+    var isHead: Bool
+}
+
+struct OfficialInput: Content {
+    var fullName: String
+    var position: String?
+    var email: String?
+    var phone: String?
+    var isHead: Bool?
+}
+
+struct OrgUnitCard: Content {
+    var unit: OrgUnitView
+    var officials: [OfficialView]
+    var children: [OrgUnitView]
+}
+
 struct OrgUnitInput: Content {
     var code: String
     var name: String
@@ -38,6 +61,34 @@ enum OrgUnits {
         }
     }
 
+    /// Adds an official to a unit; `isHead` makes them the unit's head.
+    static func addOfficial(unitCode: String, input: OfficialInput, store: Store) async throws -> Official {
+        let name: String
+        do throws(ValidationError) {
+            name = try Validate.text(input.fullName, field: "fullName", max: 300)!
+            if let email = input.email, TextNormalizer.emailKey(email) == nil { throw ValidationError(field: "email", reason: "is not an e-mail address") }
+            if let phone = input.phone, TextNormalizer.phoneKey(phone) == nil { throw ValidationError(field: "phone", reason: "is not a phone number") }
+        } catch { throw error.appError }
+        return try await store.write { db in
+            guard let unit = try await OrgUnit.query(on: db).filter(\.$code == unitCode).first() else {
+                throw AppError.notFound(entity: "unit", id: unitCode)
+            }
+            let official = Official()
+            official.id = UUID()
+            official.$unit.id = try unit.requireID()
+            official.fullName = name
+            official.position = input.position
+            official.email = input.email
+            official.phone = input.phone
+            try await official.create(on: db)
+            if input.isHead == true {
+                unit.headOfficialID = official.id
+                try await unit.save(on: db)
+            }
+            return official
+        }
+    }
+
     static func view(_ unit: OrgUnit, codes: [UUID: String]) -> OrgUnitView {
         OrgUnitView(id: unit.id!, code: unit.code, name: unit.name, kind: unit.kind, parentCode: unit.$parent.id.flatMap { codes[$0] })
     }
@@ -48,6 +99,31 @@ struct OrgUnitsController: RouteCollection {
         let units = routes.grouped("org-units")
         units.get(use: list)
         units.post(use: create)
+        units.get(":code", use: show)
+        units.post(":code", "officials", use: addOfficial)
+    }
+
+    func show(req: Request) async throws -> OrgUnitCard {
+        _ = try req.actor
+        let code = req.parameters.get("code") ?? ""
+        guard let unit = try await OrgUnit.query(on: req.db).filter(\.$code == code).first() else { throw AppError.notFound(entity: "unit", id: code) }
+        let id = try unit.requireID()
+        let officials = try await Official.query(on: req.db).filter(\.$unit.$id == id).sort(\.$fullName).all()
+        let children = try await OrgUnit.query(on: req.db).filter(\.$parent.$id == id).sort(\.$code).all()
+        let codes = try await UnitLookup(db: req.db).codes([unit.$parent.id].compactMap { $0 })
+        return OrgUnitCard(
+            unit: OrgUnits.view(unit, codes: codes),
+            officials: officials.map { OfficialView(id: $0.id!, fullName: $0.fullName, position: $0.position, email: $0.email,
+                                                    phone: $0.phone, isHead: $0.id == unit.headOfficialID) },
+            children: children.map { OrgUnits.view($0, codes: [id: unit.code]) })
+    }
+
+    func addOfficial(req: Request) async throws -> Response {
+        guard try req.actor.role == RoleKey.administrator.rawValue else { throw AppError.forbidden(reason: "only administrators change the org structure") }
+        let official = try await OrgUnits.addOfficial(unitCode: req.parameters.get("code") ?? "", input: try req.content.decode(OfficialInput.self),
+                                                      store: req.store)
+        return try await OfficialView(id: official.id!, fullName: official.fullName, position: official.position, email: official.email,
+                                      phone: official.phone, isHead: false).encodeResponse(status: .created, for: req)
     }
 
     func list(req: Request) async throws -> [OrgUnitView] {
