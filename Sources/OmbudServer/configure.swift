@@ -11,10 +11,11 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     if let url = settings.databaseURL {
         app.databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 8), as: .psql)
-        app.ombud = OmbudContext(settings: settings, gate: nil)
+        app.ombud = OmbudContext(settings: settings, gate: nil, intake: intakeQueue(app, gate: nil))
     } else {
         app.databases.use(.sqlite(.file(settings.sqliteFile.path), maxConnectionsPerEventLoop: 2), as: .sqlite)
-        app.ombud = OmbudContext(settings: settings, gate: WriteGate())
+        let gate = WriteGate()
+        app.ombud = OmbudContext(settings: settings, gate: gate, intake: intakeQueue(app, gate: gate))
         // WAL is a property of the file: set once, every later connection uses it. Foreign keys are on per connection
         // (SQLiteConfiguration's default); synchronous stays FULL so a commit is on disk before we answer.
         try await (app.db as! any SQLDatabase).raw("PRAGMA journal_mode=WAL").run()
@@ -31,6 +32,12 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     try routes(app, settings: settings)
     await registerCommands(app)
+}
+
+private func intakeQueue(_ app: Application, gate: WriteGate?) -> IntakeQueue {
+    IntakeQueue { [unowned app] batch in
+        try await Store(db: app.db, gate: gate).write { db in try await IntakeWriter.write(batch, db: db) }
+    }
 }
 
 func routes(_ app: Application, settings: Settings) throws {

@@ -50,6 +50,45 @@ extension OmbudServerSuite {
             }
         }
 
+        @Test func theIntakeAnswerIsWhatIsStored() async throws {
+            try await withOmbud { ctx, _ in
+                var input = basicAppeal
+                input["register"] = true
+                input["coApplicants"] = AnyEncodable([ApplicantInput(surname: "Петрова", name: "Анна")])
+                var created: String?
+                try await ctx.post("/api/v1/appeals", input) { res in created = res.body.string }
+                let view = try JSONCoding.decoder.decode(AppealView.self, from: Data(try #require(created).utf8))
+                try await ctx.get("/api/v1/appeals/\(view.id)") { res in
+                    #expect(res.body.string == created)
+                }
+            }
+        }
+
+        @Test func concurrentIntakeGetsDistinctConsecutiveCodes() async throws {
+            try await withOmbud { ctx, _ in
+                let codes = try await withThrowingTaskGroup(of: String.self) { group in
+                    for i in 0..<40 {
+                        group.addTask {
+                            let body = try JSONSerialization.data(withJSONObject: ["channel": "web", "text": "Обращение \(i)",
+                                                                                    "officeCode": i == 7 ? "nowhere" : "hq"])
+                            var code = ""
+                            try await ctx.app.testing().test(.POST, "/api/v1/appeals", headers: ctx.auth.adding(contentType: "application/json"),
+                                                                                      body: ByteBuffer(data: body)) { res in
+                                if i == 7 { #expect(res.status == .unprocessableEntity) } else {
+                                    #expect(res.status == .created)
+                                    code = try res.content.decode(AppealView.self).trackingCode
+                                }
+                            }
+                            return code
+                        }
+                    }
+                    return try await group.reduce(into: [String]()) { $0.append($1) }
+                }
+                let issued = codes.filter { !$0.isEmpty }.sorted()
+                #expect(issued == (1...39).map { TrackingCode(year: 2026, number: $0).description })
+            }
+        }
+
         @Test func trackingCodesFollowAYearlySequence() async throws {
             try await withOmbud { ctx, clock in
                 let first = try await ctx.createAppeal(basicAppeal)

@@ -141,3 +141,11 @@ struct AnyEncodable: Encodable, Sendable, ExpressibleByStringLiteral, Expressibl
 }
 
 
+
+extension HTTPHeaders {
+    func adding(contentType: String) -> HTTPHeaders {
+        var headers = self
+        headers.replaceOrAdd(name: .contentType, value: contentType)
+        return headers
+    }
+}

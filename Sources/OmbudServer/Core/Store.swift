@@ -29,6 +29,7 @@ struct Store: Sendable {
 struct OmbudContext: Sendable {
     let settings: Settings
     let gate: WriteGate?
+    let intake: IntakeQueue
 }
 
 extension Application {
@@ -46,4 +47,5 @@ extension Application {
 extension Request {
     var store: Store { Store(db: db, gate: application.ombud.gate) }
     var settings: Settings { application.ombud.settings }
+    var intake: IntakeQueue { application.ombud.intake }
 }

@@ -3,7 +3,7 @@ import Foundation
 import OmbudDomain
 import SQLKit
 
-/// Registers a new appeal in one transaction: applicant, questions, tracking code, deadlines, history, search index.
+/// Registers new appeals: validate (pure), prepare (reads, in parallel), write (batched, one transaction per batch).
 enum AppealIntake {
     struct Validated: Sendable {
         var channel: AppealChannel
@@ -13,9 +13,7 @@ enum AppealIntake {
         var text: String
         var receivedAt: Date
         var applicant: ApplicantStore.Validated?
-        var applicantID: UUID?
         var coApplicants: [ApplicantStore.Validated]
-        var coApplicantIDs: [UUID]
         var questions: [QuestionInput]
         var address: AddressInput?
         var input: AppealInput
@@ -34,6 +32,7 @@ enum AppealIntake {
             try Validate.coordinates(lat: address.lat, lon: address.lon, field: "address")
             _ = try Validate.text(address.text, field: "address.text", required: false, max: 1000)
         }
+        guard (input.questions ?? []).count <= 50 else { throw ValidationError(field: "questions", reason: "at most 50 questions") }
         for (i, q) in (input.questions ?? []).enumerated() {
             _ = try Validate.text(q.text, field: "questions[\(i)].text", required: false)
             if q.topicCode.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -51,117 +50,101 @@ enum AppealIntake {
             text: text,
             receivedAt: input.receivedAt ?? now,
             applicant: applicant,
-            applicantID: input.applicant?.id,
             coApplicants: coApplicants,
-            coApplicantIDs: (input.coApplicants ?? []).compactMap(\.id),
             questions: input.questions ?? [],
             address: input.address,
             input: input)
     }
 
-    static func create(_ v: Validated, actor: Actor?, settings: Settings, store: Store, now: Date) async throws -> UUID {
-        try await store.write { db in
-            let history = HistoryRecorder(db: db, actor: actor, at: now)
-            let units = UnitLookup(db: db)
-
-            var applicantID = v.applicantID
-            if let id = applicantID {
-                guard try await Applicant.find(id, on: db) != nil else { throw AppError.notFound(entity: "applicant", id: id.uuidString) }
-            } else if let applicant = v.applicant {
-                applicantID = try await ApplicantStore.create(applicant, db: db, history: history).id
-            }
-            var coIDs = v.coApplicantIDs
-            for id in coIDs where try await Applicant.find(id, on: db) == nil {
-                throw AppError.notFound(entity: "applicant", id: id.uuidString)
-            }
-            for co in v.coApplicants { coIDs.append(try await ApplicantStore.create(co, db: db, history: history).id!) }
-
-            let officeID = try await units.id(v.input.officeCode, field: "officeCode")
-            let complainedID = try await units.id(v.input.complainedUnitCode, field: "complainedUnitCode")
-            var repeatOfID: UUID?
-            if let ref = v.input.repeatOf {
-                repeatOfID = try await AppealQueries.resolve(ref, db: db, field: "repeatOf")
-            }
-            try await TopicStore.requireAssignable(v.questions.map(\.topicCode), db: db)
-            var executorIDs: [UUID?] = []
-            for (i, q) in v.questions.enumerated() {
-                executorIDs.append(try await units.id(q.executorUnitCode, field: "questions[\(i)].executorUnitCode"))
-            }
-
-            let receivedDay = CivilDate.of(v.receivedAt, in: settings.timeZone)
-            let number = try await nextTrackingNumber(year: receivedDay.year, db: db)
-            let appeal = Appeal()
-            appeal.id = UUID()
-            appeal.trackingCode = TrackingCode(year: receivedDay.year, number: number).description
-            appeal.workflow = WorkflowDefinition.federalLaw59.key
-            appeal.status = WorkflowDefinition.federalLaw59.initial
-            appeal.channel = v.channel.rawValue
-            appeal.kind = v.kind.rawValue
-            appeal.form = v.form.rawValue
-            appeal.urgency = v.urgency.rawValue
-            appeal.receivedAt = v.receivedAt
-            appeal.$applicant.id = applicantID
-            appeal.isCollective = v.input.isCollective ?? !coIDs.isEmpty
-            appeal.isDeputyInquiry = v.input.isDeputyInquiry ?? false
-            appeal.text = v.text
-            appeal.addressText = v.address?.text?.trimmingCharacters(in: .whitespacesAndNewlines)
-            appeal.lat = v.address?.lat
-            appeal.lon = v.address?.lon
-            appeal.district = v.address?.district
-            appeal.$office.id = officeID
-            appeal.complainedUnitID = complainedID
-            appeal.repeatOfID = repeatOfID
-            let deadlines = DeadlineRules.onReceipt(received: receivedDay, policy: settings.deadlinePolicy)
-            appeal.registrationDue = deadlines.registrationDue.iso
-            appeal.extensionDays = 0
-            appeal.underControl = true
-            appeal.searchText = ""
-            appeal.createdAt = now
-            appeal.updatedAt = now
-            let id = appeal.id!
-
-            if v.input.register == true {
-                try await AppealTransitions.register(appeal, settings: settings, db: db, now: now)
-            }
-            var applicantName: String?
-            if let applicantID { applicantName = try await Applicant.find(applicantID, on: db)?.fullName }
-            appeal.searchText = TextNormalizer.searchDocument([appeal.trackingCode, v.text, applicantName, appeal.addressText, appeal.district])
-            try await appeal.create(on: db)
-            try await AppealSearch.index(appealID: id, document: appeal.searchText, db: db)
-
-            for coID in coIDs { try await CoApplicant(appealID: id, applicantID: coID).create(on: db) }
-            for (i, q) in v.questions.enumerated() {
-                let question = Question()
-                question.$appeal.id = id
-                question.position = i + 1
-                question.topicCode = q.topicCode.trimmingCharacters(in: .whitespaces)
-                question.text = q.text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-                question.executorUnitID = executorIDs[i]
-                question.status = QuestionStatus.open.rawValue
-                question.result = nil
-                question.createdAt = now
-                question.updatedAt = now
-                try await question.create(on: db)
-            }
-            try await history.record(entity: "appeal", id: id, appealID: id, action: "create", to: appeal.trackingCode)
-            if appeal.status != WorkflowDefinition.federalLaw59.initial {
-                try await history.record(entity: "appeal", id: id, appealID: id, action: "transition", field: "status",
-                                         from: WorkflowDefinition.federalLaw59.initial, to: appeal.status)
-            }
-            return id
+    /// Resolves every reference; reads only.
+    static func prepare(_ v: Validated, actor: Actor?, settings: Settings, db: any Database, now: Date) async throws -> PreparedAppeal {
+        let units = UnitLookup(db: db)
+        var newApplicants: [PreparedAppeal.NewApplicant] = []
+        var applicantID: UUID?
+        var applicant: ApplicantSummary?
+        if let id = v.input.applicant?.id {
+            guard let existing = try await Applicant.find(id, on: db) else { throw AppError.invalid(field: "applicant.id", reason: "unknown applicant") }
+            applicantID = id
+            applicant = ApplicantStore.summary(existing)
+        } else if let card = v.applicant {
+            let new = PreparedAppeal.NewApplicant(id: UUID(), card: card)
+            newApplicants.append(new)
+            applicantID = new.id
+            applicant = ApplicantStore.summary(id: new.id, card)
         }
+        var coIDs: [UUID] = []
+        var co: [ApplicantSummary] = []
+        for (i, ref) in (v.input.coApplicants ?? []).enumerated() {
+            guard let id = ref.id else { continue }
+            guard let existing = try await Applicant.find(id, on: db) else {
+                throw AppError.invalid(field: "coApplicants[\(i)].id", reason: "unknown applicant")
+            }
+            coIDs.append(id)
+            co.append(ApplicantStore.summary(existing))
+        }
+        for card in v.coApplicants {
+            let new = PreparedAppeal.NewApplicant(id: UUID(), card: card)
+            newApplicants.append(new)
+            coIDs.append(new.id)
+            co.append(ApplicantStore.summary(id: new.id, card))
+        }
+        let officeID = try await units.id(v.input.officeCode, field: "officeCode")
+        let complainedID = try await units.id(v.input.complainedUnitCode, field: "complainedUnitCode")
+        var repeatOfID: UUID?
+        var repeatOfCode: String?
+        if let ref = v.input.repeatOf {
+            let id = try await AppealQueries.resolve(ref, db: db, field: "repeatOf")
+            repeatOfID = id
+            repeatOfCode = try await AppealQueries.trackingCodes([id], db: db)[id]
+        }
+        try await TopicStore.requireAssignable(v.questions.map(\.topicCode), db: db)
+        var questions: [PreparedAppeal.NewQuestion] = []
+        for (i, q) in v.questions.enumerated() {
+            let code = q.executorUnitCode?.trimmingCharacters(in: .whitespaces)
+            questions.append(.init(id: UUID(), topicCode: q.topicCode.trimmingCharacters(in: .whitespaces),
+                                   text: q.text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "",
+                                   executorUnitID: try await units.id(code, field: "questions[\(i)].executorUnitCode"),
+                                   executorUnitCode: code?.isEmpty == false ? code : nil))
+        }
+        let receivedDay = CivilDate.of(v.receivedAt, in: settings.timeZone)
+        var status = AppealTransitions.workflow.initial
+        var deadlines = DeadlineRules.onReceipt(received: receivedDay, policy: settings.deadlinePolicy)
+        if v.input.register == true {
+            let registered = CivilDate.of(now, in: settings.timeZone)
+            let calendar = try await AppealTransitions.calendar(around: registered, settings: settings, db: db)
+            deadlines = DeadlineRules.onRegistration(received: receivedDay, registered: registered, policy: settings.deadlinePolicy, calendar: calendar)
+            status = "registered"
+        }
+        var prepared = PreparedAppeal(
+            id: UUID(), v: v, actor: actor, newApplicants: newApplicants, applicantID: applicantID, applicant: applicant,
+            coApplicantIDs: coIDs, coApplicants: co, questions: questions, officeID: officeID, complainedUnitID: complainedID,
+            repeatOfID: repeatOfID, receivedDay: receivedDay, status: status, deadlines: deadlines, now: now)
+        prepared.repeatOfCode = repeatOfCode
+        return prepared
+    }
+
+    /// Validates, prepares and writes one appeal; returns what the API answers.
+    static func create(_ v: Validated, actor: Actor, settings: Settings, store: Store, queue: IntakeQueue, now: Date) async throws -> AppealView {
+        let prepared = try await prepare(v, actor: actor, settings: settings, db: store.db, now: now)
+        let code = try await queue.submit(prepared)
+        return prepared.view(trackingCode: code, roles: actor.roles, today: CivilDate.of(now, in: settings.timeZone))
     }
 
     /// The next number of the year's sequence; the upsert makes the first appeal of a year safe under concurrency.
-    static func nextTrackingNumber(year: Int, db: any Database) async throws -> Int {
+    /// Returns the last of `count` numbers reserved.
+    static func reserveTrackingNumbers(year: Int, count: Int, db: any Database) async throws -> Int {
         let sql = db as! any SQLDatabase
         let row = try await sql.raw("""
-            INSERT INTO tracking_sequences (year, last_value) VALUES (\(bind: year), 1)
-            ON CONFLICT (year) DO UPDATE SET last_value = tracking_sequences.last_value + 1
+            INSERT INTO tracking_sequences (year, last_value) VALUES (\(bind: year), \(bind: count))
+            ON CONFLICT (year) DO UPDATE SET last_value = tracking_sequences.last_value + \(bind: count)
             RETURNING last_value
             """).first()
         guard let row else { throw AppError.conflict(code: "sequence", reason: "could not allocate a tracking code", field: nil) }
         return try row.decode(column: "last_value", as: Int.self)
+    }
+
+    static func nextTrackingNumber(year: Int, db: any Database) async throws -> Int {
+        try await reserveTrackingNumbers(year: year, count: 1, db: db)
     }
 }
 

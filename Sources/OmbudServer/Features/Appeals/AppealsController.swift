@@ -21,10 +21,10 @@ struct AppealsController: RouteCollection {
         let input = try req.content.decode(AppealInput.self)
         let validated: AppealIntake.Validated
         do { validated = try AppealIntake.validate(input, now: req.now) } catch { throw error.appError }
-        let id = try await AppealIntake.create(validated, actor: actor, settings: req.settings, store: req.store, now: req.now)
-        let view = try await load(id, req: req)
+        let view = try await AppealIntake.create(validated, actor: actor, settings: req.settings, store: req.store,
+                                                 queue: req.intake, now: req.now)
         let response = try await view.encodeResponse(status: .created, for: req)
-        response.headers.replaceOrAdd(name: .location, value: "/api/v1/appeals/\(id)")
+        response.headers.replaceOrAdd(name: .location, value: "/api/v1/appeals/\(view.id)")
         return response
     }
 

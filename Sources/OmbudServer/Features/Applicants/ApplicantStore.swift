@@ -88,6 +88,13 @@ enum ApplicantStore {
         }
     }
 
+    static func summary(id: UUID, _ v: Validated) -> ApplicantSummary {
+        let record = Applicant()
+        record.id = id
+        fill(record, from: v)
+        return summary(record)
+    }
+
     static func summary(_ a: Applicant) -> ApplicantSummary {
         ApplicantSummary(id: a.id!, kind: a.kind, fullName: a.fullName, surname: a.surname, name: a.name,
                          patronymic: a.patronymic, organisationName: a.organisationName, phones: a.phones,

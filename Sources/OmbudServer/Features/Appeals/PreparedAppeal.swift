@@ -1,0 +1,72 @@
+import Foundation
+import OmbudDomain
+
+/// An appeal resolved and checked against the database, waiting only for its tracking number.
+/// Preparing reads; only writing needs the write lock, so many appeals prepare in parallel.
+struct PreparedAppeal: Sendable {
+    struct NewApplicant: Sendable {
+        let id: UUID
+        let card: ApplicantStore.Validated
+    }
+
+    struct NewQuestion: Sendable {
+        let id: UUID
+        let topicCode: String
+        let text: String
+        let executorUnitID: UUID?
+        let executorUnitCode: String?
+    }
+
+    let id: UUID
+    let v: AppealIntake.Validated
+    let actor: Actor?
+    let newApplicants: [NewApplicant]
+    let applicantID: UUID?
+    let applicant: ApplicantSummary?
+    let coApplicantIDs: [UUID]
+    let coApplicants: [ApplicantSummary]
+    let questions: [NewQuestion]
+    let officeID: UUID?
+    let complainedUnitID: UUID?
+    let repeatOfID: UUID?
+    let receivedDay: CivilDate
+    let status: String
+    let deadlines: Deadlines
+    let now: Date
+
+    var searchDocument: String {
+        searchDocument(trackingCode: "")
+    }
+
+    func searchDocument(trackingCode: String) -> String {
+        TextNormalizer.searchDocument([trackingCode, v.text, applicant?.fullName, v.address?.text, v.address?.district])
+    }
+
+    /// The API view of the appeal as written: no need to read it back.
+    func view(trackingCode: String, roles: Set<String>, today: CivilDate) -> AppealView {
+        let registered = status != AppealTransitions.workflow.initial
+        let control = deadlines.controlDate ?? deadlines.registrationDue
+        return AppealView(
+            id: id, trackingCode: trackingCode, status: status, channel: v.channel.rawValue, kind: v.kind.rawValue,
+            form: v.form.rawValue, urgency: v.urgency.rawValue, receivedAt: v.receivedAt, registeredAt: registered ? now : nil,
+            closedAt: nil, applicant: applicant, coApplicants: coApplicants, isCollective: isCollective,
+            isDeputyInquiry: v.input.isDeputyInquiry ?? false, text: v.text,
+            address: v.address.map { AddressView(text: addressText, lat: $0.lat, lon: $0.lon, district: $0.district) },
+            officeCode: officeID == nil ? nil : v.input.officeCode?.trimmingCharacters(in: .whitespaces),
+            complainedUnitCode: complainedUnitID == nil ? nil : v.input.complainedUnitCode?.trimmingCharacters(in: .whitespaces),
+            redirectedToUnitCode: nil, repeatOf: repeatOfCode, duplicateOf: nil, article11Ground: nil,
+            deadlines: DeadlinesView(registrationDue: deadlines.registrationDue.iso, redirectDue: deadlines.redirectDue?.iso,
+                                     answerDue: deadlines.answerDue?.iso, controlDate: deadlines.controlDate?.iso,
+                                     extensionDays: 0, extensionReason: nil, daysLeft: today.days(until: control)),
+            overdue: DeadlineRules.isOverdue(deadlines, isOpen: true, today: today),
+            questions: questions.enumerated().map { i, q in
+                QuestionView(id: q.id, position: i + 1, topicCode: q.topicCode, text: q.text, executorUnitCode: q.executorUnitCode,
+                             executorUserId: nil, status: QuestionStatus.open.rawValue, result: nil, answerText: nil)
+            },
+            allowedTransitions: WorkflowEngine.allowedTargets(AppealTransitions.workflow, from: status, roles: roles))
+    }
+
+    var isCollective: Bool { v.input.isCollective ?? !coApplicantIDs.isEmpty }
+    var addressText: String? { v.address?.text?.trimmingCharacters(in: .whitespacesAndNewlines) }
+    var repeatOfCode: String?
+}
