@@ -223,6 +223,13 @@ extension OmbudServerSuite {
                     let fields = try res.content.decode([HistoryView].self).compactMap(\.field)
                     #expect(fields.contains("phones") && fields.contains("socialStatus") && !fields.contains("emails"))
                 }
+                try await ctx.app.testing().test(.PATCH, "/api/v1/applicants/\(id)", headers: ctx.auth, beforeRequest: { req in
+                    try req.content.encode(ApplicantInput(surname: "Сидоренко"), as: .json)
+                }) { res in #expect(res.status == .ok) }
+                try await ctx.get("/api/v1/appeals?q=%D1%81%D0%B8%D0%B4%D0%BE%D1%80%D0%B5%D0%BD%D0%BA%D0%BE") { res in // сидоренко
+                    let page = try res.content.decode(AppealPage.self)
+                    #expect(page.items.map(\.id) == [appeal.id])
+                }
                 try await ctx.get("/api/v1/applicants/duplicates?phone=89110001122") { res in
                     let found = try res.content.decode([DuplicateCandidate].self)
                     #expect(found.map(\.applicant.id) == [id])

@@ -69,3 +69,11 @@ enum AppealQueries {
         return Dictionary(uniqueKeysWithValues: try await Appeal.query(on: db).filter(\.$id ~~ ids).all().map { ($0.id!, $0.trackingCode) })
     }
 }
+
+extension AppealListItem {
+    init(_ appeal: Appeal, today: CivilDate) {
+        self.init(id: appeal.id!, trackingCode: appeal.trackingCode, status: appeal.status, channel: appeal.channel, kind: appeal.kind,
+                  receivedAt: appeal.receivedAt, controlDate: appeal.controlDate,
+                  overdue: AppealQueries.isOverdue(appeal, today: today), district: appeal.district, excerpt: String(appeal.text.prefix(200)))
+    }
+}

@@ -11,11 +11,21 @@ enum AppealSearch {
         try await sql.raw("INSERT INTO appeal_search (appeal_id, body) VALUES (\(bind: appealID), \(bind: document))").run()
     }
 
-    static func reindex(appealID: UUID, document: String, db: any Database) async throws {
+    static func document(_ appeal: Appeal, applicantName: String?) -> String {
+        TextNormalizer.searchDocument([appeal.trackingCode, appeal.text, applicantName, appeal.addressText, appeal.district])
+    }
+
+    /// After an applicant's name changes, their appeals must be found by the new name.
+    static func refresh(appealsOf applicant: Applicant, db: any Database) async throws {
         let sql = db as! any SQLDatabase
-        guard sql.dialect.name == "sqlite" else { return }
-        try await sql.raw("DELETE FROM appeal_search WHERE appeal_id = \(bind: appealID)").run()
-        try await index(appealID: appealID, document: document, db: db)
+        for appeal in try await Appeal.query(on: db).filter(\.$applicant.$id == applicant.requireID()).all() {
+            appeal.searchText = document(appeal, applicantName: applicant.fullName)
+            try await appeal.save(on: db)
+            if sql.dialect.name == "sqlite" {
+                try await sql.raw("DELETE FROM appeal_search WHERE appeal_id = \(bind: appeal.requireID())").run()
+                try await index(appealID: appeal.requireID(), document: appeal.searchText, db: db)
+            }
+        }
     }
 
     /// Prefix match of every query word, so that «подъезд» also finds «подъездах».

@@ -34,12 +34,8 @@ struct PreparedAppeal: Sendable {
     let deadlines: Deadlines
     let now: Date
 
-    var searchDocument: String {
-        searchDocument(trackingCode: "")
-    }
-
     func searchDocument(trackingCode: String) -> String {
-        TextNormalizer.searchDocument([trackingCode, v.text, applicant?.fullName, v.address?.text, v.address?.district])
+        TextNormalizer.searchDocument([trackingCode, v.text, applicant?.fullName, addressText, v.address?.district])
     }
 
     /// The API view of the appeal as written: no need to read it back.

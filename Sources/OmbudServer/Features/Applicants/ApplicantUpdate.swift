@@ -28,11 +28,13 @@ enum ApplicantUpdate {
                 ("socialLinks", applicant.socialLinks.joined(separator: ", "), v.socialLinks.joined(separator: ", ")),
                 ("contactSource", applicant.contactSource, v.contactSource),
             ]
+            let oldName = applicant.fullName
             ApplicantStore.fill(applicant, from: v)
             applicant.updatedAt = now
             try await applicant.save(on: db)
             try await ApplicantContact.query(on: db).filter(\.$applicant.$id == id).delete()
             try await ApplicantStore.storeContacts(of: applicant, db: db)
+            if applicant.fullName != oldName { try await AppealSearch.refresh(appealsOf: applicant, db: db) }
             try await HistoryRecorder(db: db, actor: actor, at: now).changes(entity: "applicant", id: id, appealID: nil, changes)
             return applicant
         }

@@ -89,12 +89,7 @@ struct ApplicantsController: RouteCollection {
         return ApplicantCard(
             applicant: ApplicantStore.summary(a), socialStatus: a.socialStatus, territory: a.territory, audience: a.audience,
             socialLinks: a.socialLinks, contactSource: a.contactSource,
-            appeals: appeals.map {
-                AppealListItem(id: $0.id!, trackingCode: $0.trackingCode, status: $0.status, channel: $0.channel, kind: $0.kind,
-                               receivedAt: $0.receivedAt, controlDate: $0.controlDate,
-                               overdue: AppealQueries.isOverdue($0, today: today), district: $0.district,
-                               excerpt: String($0.text.prefix(200)))
-            })
+            appeals: appeals.map { AppealListItem($0, today: today) })
     }
 }
 

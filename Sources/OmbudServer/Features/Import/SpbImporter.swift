@@ -95,7 +95,7 @@ enum SpbImporter {
         let state = AppealTransitions.workflow.state(row.state)
         appeal.underControl = !(state?.terminal ?? false) && !(state?.answered ?? false)
         appeal.closedAt = state?.terminal == true ? row.closed : nil
-        appeal.searchText = TextNormalizer.searchDocument([appeal.trackingCode, row.text, row.address, row.district])
+        appeal.searchText = AppealSearch.document(appeal, applicantName: nil)
         appeal.createdAt = row.received
         appeal.updatedAt = row.closed ?? row.answered ?? row.received
         try await appeal.create(on: db)

@@ -123,7 +123,8 @@ struct OrgUnitsController: RouteCollection {
         let official = try await OrgUnits.addOfficial(unitCode: req.parameters.get("code") ?? "", input: try req.content.decode(OfficialInput.self),
                                                       store: req.store)
         return try await OfficialView(id: official.id!, fullName: official.fullName, position: official.position, email: official.email,
-                                      phone: official.phone, isHead: false).encodeResponse(status: .created, for: req)
+                                      phone: official.phone, isHead: try req.content.decode(OfficialInput.self).isHead == true)
+            .encodeResponse(status: .created, for: req)
     }
 
     func list(req: Request) async throws -> [OrgUnitView] {
