@@ -120,11 +120,10 @@ struct OrgUnitsController: RouteCollection {
 
     func addOfficial(req: Request) async throws -> Response {
         guard try req.actor.role == RoleKey.administrator.rawValue else { throw AppError.forbidden(reason: "only administrators change the org structure") }
-        let official = try await OrgUnits.addOfficial(unitCode: req.parameters.get("code") ?? "", input: try req.content.decode(OfficialInput.self),
-                                                      store: req.store)
+        let input = try req.content.decode(OfficialInput.self)
+        let official = try await OrgUnits.addOfficial(unitCode: req.parameters.get("code") ?? "", input: input, store: req.store)
         return try await OfficialView(id: official.id!, fullName: official.fullName, position: official.position, email: official.email,
-                                      phone: official.phone, isHead: try req.content.decode(OfficialInput.self).isHead == true)
-            .encodeResponse(status: .created, for: req)
+                                      phone: official.phone, isHead: input.isHead == true).encodeResponse(status: .created, for: req)
     }
 
     func list(req: Request) async throws -> [OrgUnitView] {
