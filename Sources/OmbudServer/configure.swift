@@ -11,11 +11,13 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     if let url = settings.databaseURL {
         app.databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 8), as: .psql)
-        app.ombud = OmbudContext(settings: settings, gate: nil, intake: intakeQueue(app, gate: nil))
+        let references = ReferenceCache()
+        app.ombud = OmbudContext(settings: settings, gate: nil, intake: intakeQueue(app, gate: nil, references: references), references: references)
     } else {
         app.databases.use(.sqlite(.file(settings.sqliteFile.path), maxConnectionsPerEventLoop: 2), as: .sqlite)
         let gate = WriteGate()
-        app.ombud = OmbudContext(settings: settings, gate: gate, intake: intakeQueue(app, gate: gate))
+        let references = ReferenceCache()
+        app.ombud = OmbudContext(settings: settings, gate: gate, intake: intakeQueue(app, gate: gate, references: references), references: references)
         // WAL is a property of the file: set once, every later connection uses it. Foreign keys are on per connection
         // (SQLiteConfiguration's default); synchronous stays FULL so a commit is on disk before we answer.
         try await (app.db as! any SQLDatabase).raw("PRAGMA journal_mode=WAL").run()
@@ -34,9 +36,9 @@ public func configure(_ app: Application, settings: Settings) async throws {
     await registerCommands(app)
 }
 
-private func intakeQueue(_ app: Application, gate: WriteGate?) -> IntakeQueue {
+private func intakeQueue(_ app: Application, gate: WriteGate?, references: ReferenceCache) -> IntakeQueue {
     IntakeQueue { [unowned app] batch in
-        try await Store(db: app.db, gate: gate).write { db in try await IntakeWriter.write(batch, db: db) }
+        try await Store(db: app.db, gate: gate, references: references).write { db in try await IntakeWriter.write(batch, db: db) }
     }
 }
 

@@ -7,9 +7,17 @@ struct Store: Sendable {
     let db: any Database
     /// Set on SQLite only: there, writes queue in-process.
     let gate: WriteGate?
+    let references: ReferenceCache
 
     var sql: any SQLDatabase { db as! any SQLDatabase }
     var isSQLite: Bool { gate != nil }
+
+    /// A write that changes reference data (topics, units, calendars): the in-memory copy is dropped once it commits.
+    func writeReferences<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        let result = try await write(body)
+        await references.invalidate()
+        return result
+    }
 
     /// One write transaction; on SQLite, one at a time.
     func write<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
@@ -30,6 +38,7 @@ struct OmbudContext: Sendable {
     let settings: Settings
     let gate: WriteGate?
     let intake: IntakeQueue
+    let references: ReferenceCache
 }
 
 extension Application {
@@ -40,12 +49,12 @@ extension Application {
         set { storage[ContextKey.self] = newValue }
     }
 
-    var store: Store { Store(db: db, gate: ombud.gate) }
+    var store: Store { Store(db: db, gate: ombud.gate, references: ombud.references) }
     public var ombudSettings: Settings { ombud.settings }
 }
 
 extension Request {
-    var store: Store { Store(db: db, gate: application.ombud.gate) }
+    var store: Store { Store(db: db, gate: application.ombud.gate, references: application.ombud.references) }
     var settings: Settings { application.ombud.settings }
     var intake: IntakeQueue { application.ombud.intake }
 }

@@ -57,8 +57,14 @@ enum AppealIntake {
     }
 
     /// Resolves every reference; reads only.
-    static func prepare(_ v: Validated, actor: Actor?, settings: Settings, db: any Database, now: Date) async throws -> PreparedAppeal {
-        let units = UnitLookup(db: db)
+    static func prepare(_ v: Validated, actor: Actor?, settings: Settings, store: Store, now: Date) async throws -> PreparedAppeal {
+        let db = store.db
+        let references = store.references
+        func unitID(_ code: String?, field: String) async throws -> UUID? {
+            guard let code = code?.trimmingCharacters(in: .whitespaces), !code.isEmpty else { return nil }
+            guard let id = try await references.unitID(code, db: db) else { throw AppError.invalid(field: field, reason: "unknown unit code \(code)") }
+            return id
+        }
         var newApplicants: [PreparedAppeal.NewApplicant] = []
         var applicantID: UUID?
         var applicant: ApplicantSummary?
@@ -88,8 +94,8 @@ enum AppealIntake {
             coIDs.append(new.id)
             co.append(ApplicantStore.summary(id: new.id, card))
         }
-        let officeID = try await units.id(v.input.officeCode, field: "officeCode")
-        let complainedID = try await units.id(v.input.complainedUnitCode, field: "complainedUnitCode")
+        let officeID = try await unitID(v.input.officeCode, field: "officeCode")
+        let complainedID = try await unitID(v.input.complainedUnitCode, field: "complainedUnitCode")
         var repeatOfID: UUID?
         var repeatOfCode: String?
         if let ref = v.input.repeatOf {
@@ -97,13 +103,17 @@ enum AppealIntake {
             repeatOfID = id
             repeatOfCode = try await AppealQueries.trackingCodes([id], db: db)[id]
         }
-        try await TopicStore.requireAssignable(v.questions.map(\.topicCode), db: db)
+        let codes = v.questions.map { $0.topicCode.trimmingCharacters(in: .whitespaces) }
+        let unknown = try await references.unknownTopics(codes, db: db)
+        if let first = codes.firstIndex(where: unknown.contains) {
+            throw AppError.unknownTopic(code: codes[first], field: "questions[\(first)].topicCode")
+        }
         var questions: [PreparedAppeal.NewQuestion] = []
         for (i, q) in v.questions.enumerated() {
             let code = q.executorUnitCode?.trimmingCharacters(in: .whitespaces)
             questions.append(.init(id: UUID(), topicCode: q.topicCode.trimmingCharacters(in: .whitespaces),
                                    text: q.text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "",
-                                   executorUnitID: try await units.id(code, field: "questions[\(i)].executorUnitCode"),
+                                   executorUnitID: try await unitID(code, field: "questions[\(i)].executorUnitCode"),
                                    executorUnitCode: code?.isEmpty == false ? code : nil))
         }
         let receivedDay = CivilDate.of(v.receivedAt, in: settings.timeZone)
@@ -111,7 +121,7 @@ enum AppealIntake {
         var deadlines = DeadlineRules.onReceipt(received: receivedDay, policy: settings.deadlinePolicy)
         if v.input.register == true {
             let registered = CivilDate.of(now, in: settings.timeZone)
-            let calendar = try await AppealTransitions.calendar(around: registered, settings: settings, db: db)
+            let calendar = try await references.calendar(settings.calendarKey, db: db)
             deadlines = DeadlineRules.onRegistration(received: receivedDay, registered: registered, policy: settings.deadlinePolicy, calendar: calendar)
             status = "registered"
         }
@@ -125,7 +135,7 @@ enum AppealIntake {
 
     /// Validates, prepares and writes one appeal; returns what the API answers.
     static func create(_ v: Validated, actor: Actor, settings: Settings, store: Store, queue: IntakeQueue, now: Date) async throws -> AppealView {
-        let prepared = try await prepare(v, actor: actor, settings: settings, db: store.db, now: now)
+        let prepared = try await prepare(v, actor: actor, settings: settings, store: store, now: now)
         let code = try await queue.submit(prepared)
         return prepared.view(trackingCode: code, roles: actor.roles, today: CivilDate.of(now, in: settings.timeZone))
     }

@@ -21,7 +21,7 @@ enum CalendarStore {
 
     /// Replaces a year of a calendar; returns the number of exception days stored.
     static func importYear(_ year: ProductionCalendarXML.Year, key: String, store: Store) async throws -> Int {
-        try await store.write { db in
+        try await store.writeReferences { db in
             try await CalendarDayRecord.query(on: db).filter(\.$calendar == key)
                 .filter(\.$date >= "\(year.year)-01-01").filter(\.$date <= "\(year.year)-12-31").delete()
             for day in year.days {

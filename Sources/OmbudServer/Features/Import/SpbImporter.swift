@@ -38,7 +38,7 @@ enum SpbImporter {
 
     static func ensureUnits(_ rows: [SpbAppealsImport.Row], store: Store) async throws -> [String: UUID] {
         let names = Set(rows.compactMap(\.executorName))
-        return try await store.write { db in
+        return try await store.writeReferences { db in
             var map: [String: UUID] = [:]
             let rootCode = "spb"
             var root = try await OrgUnit.query(on: db).filter(\.$code == rootCode).first()

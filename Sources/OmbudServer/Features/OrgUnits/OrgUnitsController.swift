@@ -50,7 +50,7 @@ enum OrgUnits {
             code = try Validate.text(input.code, field: "code", max: 64)!
             name = try Validate.text(input.name, field: "name", max: 500)!
         } catch { throw error.appError }
-        return try await store.write { db in
+        return try await store.writeReferences { db in
             if try await OrgUnit.query(on: db).filter(\.$code == code).first() != nil {
                 throw AppError.conflict(code: "exists", reason: "unit \(code) already exists", field: "code")
             }

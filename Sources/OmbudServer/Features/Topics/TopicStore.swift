@@ -50,7 +50,7 @@ enum TopicStore {
 
     /// Loads the official classifier, replacing official entries that changed; local topics are kept.
     static func importClassifier(_ topics: [Topic], store: Store) async throws -> Int {
-        try await store.write { db in
+        try await store.writeReferences { db in
             let existing = Set(try await TopicRecord.query(on: db).all().compactMap(\.id))
             let sql = db as! any SQLDatabase
             for topic in topics {
@@ -73,7 +73,7 @@ enum TopicStore {
     }
 
     static func addLocal(_ topic: Topic, store: Store) async throws {
-        try await store.write { db in
+        try await store.writeReferences { db in
             if try await TopicRecord.find(topic.code, on: db) != nil {
                 throw AppError.conflict(code: "exists", reason: "topic \(topic.code) already exists", field: "code")
             }

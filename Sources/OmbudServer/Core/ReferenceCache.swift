@@ -1,0 +1,59 @@
+import Fluent
+import Foundation
+import OmbudDomain
+
+/// Reference data every intake consults — assignable topics, unit codes, the business calendar — kept in memory.
+/// It is small and changes rarely: writes through this process invalidate it at once, changes made by another
+/// process (the CLI, a second instance) are seen within `maxAge`, and a code not found is looked up again before
+/// it is refused, so a topic added elsewhere is never rejected for long.
+actor ReferenceCache {
+    struct Snapshot: Sendable {
+        var topics: Set<String>
+        var units: [String: UUID]
+        var calendars: [String: BusinessCalendar]
+        var loadedAt: Date
+    }
+
+    private var snapshot: Snapshot?
+    private let maxAge: TimeInterval
+
+    init(maxAge: TimeInterval = 30) {
+        self.maxAge = maxAge
+    }
+
+    func invalidate() { snapshot = nil }
+
+    func current(db: any Database, forceIfOlderThan minimum: TimeInterval? = nil) async throws -> Snapshot {
+        let now = Date()
+        if let snapshot, now.timeIntervalSince(snapshot.loadedAt) < (minimum ?? maxAge) { return snapshot }
+        let topics = try await TopicRecord.query(on: db).filter(\.$assignable == true).all(\.$id)
+        let units = try await OrgUnit.query(on: db).all()
+        var calendars: [String: BusinessCalendar] = [:]
+        for row in try await CalendarDayRecord.query(on: db).all() {
+            guard let date = CivilDate(iso: row.date), let kind = BusinessCalendar.DayKind(rawValue: row.kind) else { continue }
+            calendars[row.calendar, default: BusinessCalendar()].add(.init(date: date, kind: kind, holiday: row.holiday))
+        }
+        let fresh = Snapshot(topics: Set(topics.compactMap { $0 }), units: Dictionary(units.map { ($0.code, $0.id!) }, uniquingKeysWith: { a, _ in a }),
+                             calendars: calendars, loadedAt: now)
+        snapshot = fresh
+        return fresh
+    }
+
+    /// Codes that are not assignable topics, after a fresh look for any that seemed unknown.
+    func unknownTopics(_ codes: [String], db: any Database) async throws -> [String] {
+        var missing = codes.filter { !(snapshot?.topics.contains($0) ?? false) }
+        if missing.isEmpty, snapshot != nil, Date().timeIntervalSince(snapshot!.loadedAt) < maxAge { return [] }
+        let fresh = try await current(db: db, forceIfOlderThan: missing.isEmpty ? nil : 1)
+        missing = codes.filter { !fresh.topics.contains($0) }
+        return missing
+    }
+
+    func unitID(_ code: String, db: any Database) async throws -> UUID? {
+        if let snapshot, let id = snapshot.units[code], Date().timeIntervalSince(snapshot.loadedAt) < maxAge { return id }
+        return try await current(db: db, forceIfOlderThan: 1).units[code]
+    }
+
+    func calendar(_ key: String, db: any Database) async throws -> BusinessCalendar {
+        try await current(db: db).calendars[key] ?? BusinessCalendar()
+    }
+}
