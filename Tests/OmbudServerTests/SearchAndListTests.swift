@@ -11,10 +11,11 @@ extension OmbudServerSuite {
         func q(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
 
         @Test func fullTextFindsAcrossYoCaseAndInflection() async throws {
-            try await withOmbud { ctx, _ in
+            try await withOmbud { ctx, clock in
                 var tree = basicAppeal
                 tree["text"] = "Во дворе упала елка, перегородила проезд"
                 let elka = try await ctx.createAppeal(tree)
+                clock.now = clock.now.addingTimeInterval(60)
                 let light = try await ctx.createAppeal(basicAppeal)
                 for (query, expected) in [("ЁЛКА", [elka.id]), ("ёлки", [elka.id]), ("подъездах", [light.id]),
                                           ("иванов", [light.id, elka.id]), ("мира", [light.id, elka.id]), ("трамвай", [])] {
@@ -23,6 +24,21 @@ extension OmbudServerSuite {
                         let ids = try res.content.decode(AppealPage.self).items.map(\.id)
                         #expect(Set(ids) == Set(expected), "query \(query)")
                     }
+                }
+                // Search results page like lists do, and combine with filters.
+                var pages: [[UUID]] = []
+                var cursor: String?
+                repeat {
+                    try await ctx.get("/api/v1/appeals?q=\(q("мира"))&limit=1" + (cursor.map { "&cursor=\(q($0))" } ?? "")) { res in
+                        let page = try res.content.decode(AppealPage.self)
+                        pages.append(page.items.map(\.id))
+                        cursor = page.nextCursor
+                    }
+                } while cursor != nil && pages.count < 5
+                #expect(pages == [[light.id], [elka.id]])
+                try await ctx.get("/api/v1/appeals?q=\(q("мира"))&channel=e-mail") { res in
+                    let page = try res.content.decode(AppealPage.self)
+                    #expect(page.items.isEmpty)
                 }
                 try await ctx.get("/api/v1/appeals?q=\(q("2026-000001"))") { res in
                     let decoded = try res.content.decode(AppealPage.self)

@@ -20,24 +20,29 @@ enum AppealList {
         var cursor: String?
     }
 
-    struct Cursor {
-        var receivedAt: Date
-        var id: UUID
+    /// Where the previous page ended: newest first by receipt, or, for a full-text search on SQLite, by index order.
+    enum Cursor: Equatable {
+        case received(Date, UUID)
+        case searchRow(Int64)
 
         var encoded: String {
-            Data("\(receivedAt.timeIntervalSince1970)|\(id.uuidString)".utf8).base64EncodedString()
-        }
-
-        init(receivedAt: Date, id: UUID) {
-            self.receivedAt = receivedAt
-            self.id = id
+            switch self {
+            case let .received(date, id): Data("\(date.timeIntervalSince1970)|\(id.uuidString)".utf8).base64EncodedString()
+            case let .searchRow(rowid): Data("r|\(rowid)".utf8).base64EncodedString()
+            }
         }
 
         init?(_ text: String) {
             guard let data = Data(base64Encoded: text), let raw = String(data: data, encoding: .utf8) else { return nil }
             let parts = raw.split(separator: "|")
-            guard parts.count == 2, let seconds = Double(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
-            self.init(receivedAt: Date(timeIntervalSince1970: seconds), id: id)
+            guard parts.count == 2 else { return nil }
+            if parts[0] == "r", let rowid = Int64(parts[1]) {
+                self = .searchRow(rowid)
+            } else if let seconds = Double(parts[0]), let id = UUID(uuidString: String(parts[1])) {
+                self = .received(Date(timeIntervalSince1970: seconds), id)
+            } else {
+                return nil
+            }
         }
     }
 
@@ -53,6 +58,7 @@ enum AppealList {
         var under_control: Bool
         var district: String?
         var text: String
+        var search_rowid: Int64?
     }
 
     static func page(_ f: Filters, settings: Settings, db: any Database, now: Date) async throws -> AppealPage {
@@ -62,11 +68,23 @@ enum AppealList {
         let today = CivilDate.of(now, in: settings.timeZone)
         let units = UnitLookup(db: db)
 
+        let match = f.q.flatMap { AppealSearch.match($0, dialect: sql.dialect.name) }
+        // SQLite walks the FTS index newest first and stops at the page size; sorting all matches by date would not scale.
+        let searchOrder = match != nil && sql.dialect.name == "sqlite"
         var query = sql.select()
             .columns("id", "tracking_code", "status", "channel", "kind", "received_at", "control_date", "registration_due",
                      "under_control", "district")
             .column(SQLFunction("substr", args: SQLColumn("text"), SQLLiteral.numeric("1"), SQLLiteral.numeric("200")), as: "text")
-            .from("appeals")
+        if let match, searchOrder {
+            query = query.column(SQLRaw("appeal_search.rowid"), as: "search_rowid")
+                .from("appeal_search")
+                .join(SQLIdentifier("appeals"), method: SQLJoinMethod.inner, on: SQLRaw("appeals.rowid = appeal_search.rowid"))
+                .where(SQLQueryString("appeal_search MATCH \(bind: match)"))
+        } else if let match {
+            query = query.from("appeals").where(SQLQueryString("to_tsvector('simple', appeals.search_text) @@ to_tsquery('simple', \(bind: match))"))
+        } else {
+            query = query.from("appeals")
+        }
         if let status = list(f.status) {
             for s in status where AppealTransitions.workflow.state(s) == nil {
                 throw AppError.invalid(field: "status", reason: "unknown status \(s)")
@@ -104,21 +122,28 @@ enum AppealList {
             guard let day = CivilDate(iso: to) else { throw AppError.invalid(field: "receivedTo", reason: "expected YYYY-MM-DD") }
             query = query.where("received_at", .lessThan, day.adding(days: 1).start(in: settings.timeZone))
         }
-        if let q = f.q, let condition = AppealSearch.condition(q, dialect: sql.dialect.name) {
-            query = query.where(condition)
+        switch (f.cursor.map(Cursor.init), searchOrder) {
+        case (nil, _): break
+        case let (.received(date, id)?, false):
+            query = query.where(SQLQueryString("(received_at < \(bind: date) OR (received_at = \(bind: date) AND id < \(bind: id)))"))
+        case let (.searchRow(rowid)?, true):
+            query = query.where(SQLQueryString("appeal_search.rowid < \(bind: rowid)"))
+        default:
+            throw AppError.invalid(field: "cursor", reason: "is not a cursor from this API for this query")
         }
-        if let raw = f.cursor {
-            guard let cursor = Cursor(raw) else { throw AppError.invalid(field: "cursor", reason: "is not a cursor from this API") }
-            query = query.where(SQLQueryString("(received_at < \(bind: cursor.receivedAt) OR (received_at = \(bind: cursor.receivedAt) AND id < \(bind: cursor.id)))"))
-        }
-        let rows = try await query.orderBy("received_at", .descending).orderBy("id", .descending).limit(limit + 1).all(decoding: Row.self)
+        query = searchOrder ? query.orderBy(SQLRaw("appeal_search.rowid"), SQLDirection.descending)
+            : query.orderBy("received_at", .descending).orderBy("id", .descending)
+        let rows = try await query.limit(limit + 1).all(decoding: Row.self)
         let items = rows.prefix(limit).map { row in
             AppealListItem(id: row.id, trackingCode: row.tracking_code, status: row.status, channel: row.channel, kind: row.kind,
                            receivedAt: row.received_at, controlDate: row.control_date,
                            overdue: row.under_control && (CivilDate(iso: row.control_date ?? row.registration_due).map { today > $0 } ?? false),
                            district: row.district, excerpt: row.text)
         }
-        let next = rows.count > limit ? items.last.map { Cursor(receivedAt: $0.receivedAt, id: $0.id).encoded } : nil
+        let last = rows.prefix(limit).last
+        let next = rows.count > limit ? last.map { row in
+            (row.search_rowid.map(Cursor.searchRow) ?? .received(row.received_at, row.id)).encoded
+        } : nil
         return AppealPage(items: Array(items), nextCursor: next)
     }
 

@@ -5,10 +5,11 @@ import SQLKit
 
 /// The full-text index of appeals. Tokens are normalised and stemmed in Swift, so both engines see the same words.
 enum AppealSearch {
-    static func index(appealID: UUID, document: String, db: any Database) async throws {
+    /// Indexes appeals already written, by id. PostgreSQL indexes `appeals.search_text` itself.
+    static func index(_ ids: [UUID], db: any Database) async throws {
         let sql = db as! any SQLDatabase
-        guard sql.dialect.name == "sqlite" else { return } // PostgreSQL indexes appeals.search_text itself.
-        try await sql.raw("INSERT INTO appeal_search (appeal_id, body) VALUES (\(bind: appealID), \(bind: document))").run()
+        guard sql.dialect.name == "sqlite", !ids.isEmpty else { return }
+        try await sql.raw("INSERT INTO appeal_search (rowid, body) SELECT rowid, search_text FROM appeals WHERE id IN (\(binds: ids))").run()
     }
 
     static func document(_ appeal: Appeal, applicantName: String?) -> String {
@@ -22,21 +23,18 @@ enum AppealSearch {
             appeal.searchText = document(appeal, applicantName: applicant.fullName)
             try await appeal.save(on: db)
             if sql.dialect.name == "sqlite" {
-                try await sql.raw("DELETE FROM appeal_search WHERE appeal_id = \(bind: appeal.requireID())").run()
-                try await index(appealID: appeal.requireID(), document: appeal.searchText, db: db)
+                try await sql.raw("DELETE FROM appeal_search WHERE rowid = (SELECT rowid FROM appeals WHERE id = \(bind: appeal.requireID()))").run()
+                try await index([appeal.requireID()], db: db)
             }
         }
     }
 
-    /// Prefix match of every query word, so that «подъезд» also finds «подъездах».
-    static func condition(_ query: String, dialect: String) -> SQLQueryString? {
+    /// Prefix match of every query word, so that «подъезд» also finds «подъездах»: an FTS5 MATCH expression on SQLite,
+    /// a tsquery on PostgreSQL. Tokens hold only letters and digits, so they need no further quoting.
+    static func match(_ query: String, dialect: String) -> String? {
         let tokens = TextNormalizer.searchTokens(query).prefix(12)
         guard !tokens.isEmpty else { return nil }
-        if dialect == "sqlite" {
-            let match = tokens.map { "\"\($0)\"*" }.joined(separator: " ")
-            return "appeals.id IN (SELECT appeal_id FROM appeal_search WHERE appeal_search MATCH \(bind: match))"
-        }
-        let match = tokens.map { "\($0):*" }.joined(separator: " & ")
-        return "to_tsvector('simple', appeals.search_text) @@ to_tsquery('simple', \(bind: match))"
+        if dialect == "sqlite" { return tokens.map { "\"\($0)\"*" }.joined(separator: " ") }
+        return tokens.map { "\($0):*" }.joined(separator: " & ")
     }
 }

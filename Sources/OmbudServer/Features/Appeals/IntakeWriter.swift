@@ -23,7 +23,6 @@ enum IntakeWriter {
         var coApplicants: [[any SQLExpression]] = []
         var questions: [[any SQLExpression]] = []
         var history: [[any SQLExpression]] = []
-        var search: [[any SQLExpression]] = []
         for (p, code) in zip(batch, codes) {
             let actorID = p.actor?.userID
             let actorName = p.actor?.login ?? "system"
@@ -61,7 +60,6 @@ enum IntakeWriter {
                 history.append([b(UUID()), b("appeal"), b(p.id), b(p.id), b(actorID), b(actorName), b(p.now), b("transition"),
                                 b("status"), b(AppealTransitions.workflow.initial), b(p.status), b(String?.none)])
             }
-            search.append([b(p.id), b(document)])
         }
         try await insert(sql, "applicants", ["id", "kind", "surname", "name", "patronymic", "organisation_name", "phones", "emails",
                                              "postal_address", "address_key", "social_status", "territory", "audience", "social_links",
@@ -78,7 +76,7 @@ enum IntakeWriter {
                                             "status", "result", "answer_text", "created_at", "updated_at"], questions)
         try await insert(sql, "history", ["id", "entity", "entity_id", "appeal_id", "actor_id", "actor", "at", "action", "field",
                                           "from_value", "to_value", "comment"], history)
-        if sql.dialect.name == "sqlite" { try await insert(sql, "appeal_search", ["appeal_id", "body"], search) }
+        try await AppealSearch.index(batch.map(\.id), db: db)
         return codes
     }
 

@@ -99,7 +99,7 @@ enum SpbImporter {
         appeal.createdAt = row.received
         appeal.updatedAt = row.closed ?? row.answered ?? row.received
         try await appeal.create(on: db)
-        try await AppealSearch.index(appealID: appeal.id!, document: appeal.searchText, db: db)
+        try await AppealSearch.index([appeal.id!], db: db)
 
         let question = Question()
         question.$appeal.id = appeal.id!

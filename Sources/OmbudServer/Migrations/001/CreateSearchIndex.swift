@@ -3,13 +3,15 @@ import SQLKit
 
 /// 001: the full-text index. Documents are normalised and stemmed in Swift (TextNormalizer), so both engines index
 /// the same tokens: an FTS5 table on SQLite, a GIN index over a `simple` tsvector on PostgreSQL.
+/// On SQLite the index is contentless and keyed by the appeal's rowid, so that a search walks the index newest
+/// first and stops at the page size instead of sorting every match.
 struct CreateSearchIndex: AsyncMigration {
     var name: String { "001_CreateSearchIndex" }
 
     func prepare(on db: any Database) async throws {
         let sql = db as! any SQLDatabase
         if sql.dialect.name == "sqlite" {
-            try await sql.raw("CREATE VIRTUAL TABLE appeal_search USING fts5(appeal_id UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 0')").run()
+            try await sql.raw("CREATE VIRTUAL TABLE appeal_search USING fts5(body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0')").run()
             try await sql.raw("CREATE VIRTUAL TABLE topic_search USING fts5(code UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 0')").run()
         } else {
             try await sql.raw("CREATE INDEX idx_appeals_search ON appeals USING GIN (to_tsvector('simple', search_text))").run()
