@@ -33,7 +33,6 @@ let package = Package(
         .executableTarget(
             name: "ombud-bench",
             dependencies: [
-                "OmbudServer",
                 .product(name: "Vapor", package: "vapor"),
             ],
             path: "bench/OmbudBench"

@@ -1,0 +1,190 @@
+import Foundation
+import Vapor
+
+/// One benchmark run: set up a fresh installation with the CLI, serve it, load appeals, measure, report.
+@MainActor
+final class Bench {
+    let options: Options
+    let listVariants = ["limit=50", "limit=50&status=registered", "limit=50&channel=web", "limit=50&overdue=false",
+                        "limit=50&topic=0005.0005"]
+    let searchWords = ["подъезд", "мусор", "освещение", "двор", "снег", "асфальт", "парадной", "крыша"]
+    let warmUp = 50
+    let listRequests = 500 // per variant
+    let searchRequests = 800 // over all words
+
+    init(options: Options) { self.options = options }
+
+    func run() async throws {
+        let loadBefore = Machine.load
+        let binary = try ombudBinary()
+        let data = URL(fileURLWithPath: options.data, isDirectory: true).standardizedFileURL
+        let csv = data.appendingPathComponent("spb_gorod_appeals_dev.csv.gz").path
+        say("Reading appeals from \(csv)…")
+        let bodies = try AppealData.bodies(csvGz: csv)
+        say("\(bodies.count) appeal texts; they are cycled through \(options.appeals) appeals.")
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ombud-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMBUD_DATA_DIR"] = folder.path
+        environment["OMBUD_DATABASE_URL"] = options.postgresURL
+        environment["VAPOR_ENV"] = "production" // as deployed: log level notice, no per-request log lines
+        say("Data folder: \(folder.path)")
+        let server = ServerProcess(binary: binary, environment: environment, log: folder.appendingPathComponent("server.log"))
+
+        var database = "SQLite (fresh temporary data folder, WAL)"
+        if let url = options.postgresURL {
+            say("Resetting schema public of the PostgreSQL database…")
+            try Subprocess.tool("psql", [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", "DROP SCHEMA public CASCADE; CREATE SCHEMA public"])
+            let version = (try? Subprocess.tool("psql", [url, "-tAc", "SHOW server_version"])).map { String(decoding: $0, as: UTF8.self) }
+            database = "PostgreSQL " + (version?.split(separator: " ").first.map(String.init)?.trimmed ?? "")
+        }
+
+        say("Setting up with the ombud CLI…")
+        say(try server.cli(["topics", "import", data.appendingPathComponent("ru-appeals-classifier").path]).trimmed)
+        say(try server.cli(["calendar", "import", data.appendingPathComponent("ru-production-calendar").path]).trimmed)
+        say(try server.cli(["users", "add", "bench", "--role", "administrator", "--name", "Benchmark"],
+                             input: "bench-password-\(UUID().uuidString.prefix(8))\n").trimmed)
+        guard let token = try server.cli(["tokens", "create", "bench"]).split(whereSeparator: \.isWhitespace).last else {
+            throw BenchError("ombud tokens create printed no token")
+        }
+
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: options.clients)
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+
+        var report = Report(cores: Machine.cores, cpu: Machine.cpu, database: database, appeals: options.appeals, clients: options.clients)
+        report.notes.append("Server: `\(binary.path) serve` with VAPOR_ENV=production (log level notice)")
+        do {
+            let port = try Subprocess.freePort()
+            say("Starting ombud serve on 127.0.0.1:\(port)…")
+            try await server.start(port: port, client: client)
+            let cpuBefore = Machine.CPU(server: server.pid)
+            try await measure(into: &report, base: "http://127.0.0.1:\(port)", token: String(token), bodies: bodies, client: client)
+            report.notes.append("CPU during the measured phases (share of all \(report.cores) cores): "
+                                + Machine.CPU.share(from: cpuBefore, to: Machine.CPU(server: server.pid),
+                                                       postgres: options.postgresURL != nil))
+            if options.postgresURL == nil {
+                let bytes = ["ombud.sqlite", "ombud.sqlite-wal"].compactMap {
+                    try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent($0).path)[.size] as? Int
+                }.reduce(0, +)
+                report.notes.append("SQLite file after the run: \(bytes / 1_048_576) MB (with WAL)")
+            } else if let url = options.postgresURL,
+                      let size = try? Subprocess.tool("psql", [url, "-tAc", "SELECT pg_size_pretty(pg_database_size(current_database()))"]) {
+                report.notes.append("PostgreSQL database size after the run: "
+                                    + String(decoding: size, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+        } catch {
+            server.stop()
+            try? await client.shutdown()
+            say("Server log: \(server.log.path)\n\(server.logTail())")
+            throw error
+        }
+        server.stop()
+        try await client.shutdown()
+        report.notes.append("Load average (1 min) before the run: \(loadBefore)")
+        if !options.keepData { try? FileManager.default.removeItem(at: folder) }
+
+        say("\n" + report.table())
+        let failed = report.rows.filter { $0.result.failures > 0 }
+        guard failed.isEmpty else {
+            throw BenchError("failed requests in " + failed.map { "\($0.result.name): \($0.result.firstFailure ?? "")" }.joined(separator: "; "))
+        }
+        if let out = options.out {
+            try append(report.markdown(), to: out)
+            say("Appended the results to \(out)")
+        }
+    }
+
+    private func measure(into report: inout Report, base: String, token: String, bodies: [ByteBuffer], client: HTTPClient) async throws {
+        let driver = LoadDriver(client: client, clients: options.clients)
+        var headers = HTTPHeaders()
+        headers.add(name: "Authorization", value: "Bearer \(token)")
+        headers.add(name: "Content-Type", value: "application/json")
+        let authorized = headers
+
+        say("Intake: \(options.appeals) × POST /api/v1/appeals…")
+        let intake = await driver.run("POST /api/v1/appeals (intake)", count: options.appeals, expect: .created,
+                                     progressEvery: 10_000) { i in
+            try HTTPClient.Request(url: base + "/api/v1/appeals", method: .POST, headers: authorized,
+                                   body: .byteBuffer(bodies[i % bodies.count]))
+        }
+        report.rows.append(.init(result: intake, unit: "appeals/s", target: "≥ 2,000 appeals/s on SQLite",
+                                 met: options.postgresURL == nil ? intake.perSecond >= 2000 : nil))
+        report.notes.append(String(format: "Intake of %d appeals took %.1f s", intake.requests, intake.elapsed.seconds))
+        guard intake.failures == 0 else {
+            throw BenchError("\(intake.failures) of \(intake.requests) appeals were not created; first: \(intake.firstFailure ?? "")")
+        }
+
+        say("Trivial route: GET /health for 5 s…")
+        let until = ContinuousClock.now + .seconds(5)
+        let health = await driver.run("GET /health", count: 10_000_000, until: until) { _ in try HTTPClient.Request(url: base + "/health") }
+        report.rows.append(.init(result: health, unit: "req/s"))
+
+        say("Lists: \(listVariants.count) variants × (\(warmUp) warm-up + \(listRequests)) requests…")
+        var lists: [LoadResult] = []
+        for variant in listVariants {
+            let url = base + "/api/v1/appeals?" + variant
+            let get: @Sendable (Int) throws -> HTTPClient.Request = { _ in try HTTPClient.Request(url: url, headers: authorized) }
+            let warm = await driver.run("warm-up", count: warmUp, request: get)
+            try check(warm)
+            let result = await driver.run("GET /appeals?" + variant, count: listRequests, request: get)
+            lists.append(result)
+            report.rows.append(.init(result: result, unit: "req/s", target: "p95 ≤ 20 ms", met: result.p95 <= 20))
+        }
+        let allLists = LoadResult.merged("GET /appeals, all list variants", lists)
+        report.rows.append(.init(result: allLists, unit: "req/s", target: "p95 ≤ 20 ms", met: allLists.p95 <= 20))
+
+        let searchURLs = searchWords.map { base + "/api/v1/appeals?limit=50&q=" + $0.addingPercentEncoding(withAllowedCharacters: Self.unreserved)! }
+        var hits: [String] = []
+        for (word, url) in zip(searchWords, searchURLs) {
+            let response = try await client.execute(request: HTTPClient.Request(url: url, headers: authorized)).get()
+            guard response.status == .ok, let body = response.body else { throw BenchError("search for \(word) answered \(response.status)") }
+            hits.append("\(word) \(try JSONDecoder().decode(Page.self, from: Data(body.readableBytesView)).items.count)")
+        }
+        report.notes.append("Search words (items on the first page of 50): " + hits.joined(separator: ", "))
+
+        say("Search: \(warmUp) warm-up + \(searchRequests) requests over \(searchWords.count) words…")
+        let search: @Sendable (Int) throws -> HTTPClient.Request = { i in
+            try HTTPClient.Request(url: searchURLs[i % searchURLs.count], headers: authorized)
+        }
+        let warm = await driver.run("warm-up", count: warmUp, request: search)
+        try check(warm)
+        let searched = await driver.run("GET /appeals?q=<word>&limit=50", count: searchRequests, request: search)
+        report.rows.append(.init(result: searched, unit: "req/s", target: "p95 ≤ 50 ms", met: searched.p95 <= 50))
+    }
+
+    private func check(_ warmUp: LoadResult) throws {
+        guard warmUp.failures == 0 else { throw BenchError("warm-up failed: \(warmUp.firstFailure ?? "")") }
+    }
+
+    /// `.build/release/ombud`, next to this executable.
+    private func ombudBinary() throws -> URL {
+        let me = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        let binary = me.deletingLastPathComponent().appendingPathComponent("ombud")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw BenchError("no ombud binary at \(binary.path); build it with: swift build -c release --product ombud")
+        }
+        return binary
+    }
+
+    private func append(_ text: String, to path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(("\n" + text).utf8))
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    private struct Page: Decodable {
+        struct Item: Decodable {}
+        var items: [Item]
+    }
+}
+
+extension String {
+    var trimmed: String { trimmingCharacters(in: .whitespacesAndNewlines) }
+}
