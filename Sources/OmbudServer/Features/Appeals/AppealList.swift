@@ -81,7 +81,7 @@ enum AppealList {
                 .join(SQLIdentifier("appeals"), method: SQLJoinMethod.inner, on: SQLRaw("appeals.rowid = appeal_search.rowid"))
                 .where(SQLQueryString("appeal_search MATCH \(bind: match)"))
         } else if let match {
-            query = query.from("appeals").where(SQLQueryString("to_tsvector('simple', appeals.search_text) @@ to_tsquery('simple', \(bind: match))"))
+            query = query.from("appeals").where(SQLQueryString("appeals.search_vector @@ to_tsquery('simple', \(bind: match))"))
         } else {
             query = query.from("appeals")
         }
