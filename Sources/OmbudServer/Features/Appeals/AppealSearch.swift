@@ -5,27 +5,15 @@ import SQLKit
 
 /// The full-text index of appeals. Tokens are normalised and stemmed in Swift, so both engines see the same words.
 enum AppealSearch {
-    /// Indexes appeals already written, by id. PostgreSQL indexes `appeals.search_text` itself.
-    static func index(_ ids: [UUID], db: any Database) async throws {
-        let sql = db as! any SQLDatabase
-        guard sql.dialect.name == "sqlite", !ids.isEmpty else { return }
-        try await sql.raw("INSERT INTO appeal_search (rowid, body) SELECT rowid, search_text FROM appeals WHERE id IN (\(binds: ids))").run()
-    }
-
     static func document(_ appeal: Appeal, applicantName: String?) -> String {
         TextNormalizer.searchDocument([appeal.trackingCode, appeal.text, applicantName, appeal.addressText, appeal.district])
     }
 
-    /// After an applicant's name changes, their appeals must be found by the new name.
+    /// After an applicant's name changes, their appeals must be found by the new name (the index follows by trigger).
     static func refresh(appealsOf applicant: Applicant, db: any Database) async throws {
-        let sql = db as! any SQLDatabase
         for appeal in try await Appeal.query(on: db).filter(\.$applicant.$id == applicant.requireID()).all() {
             appeal.searchText = document(appeal, applicantName: applicant.fullName)
             try await appeal.save(on: db)
-            if sql.dialect.name == "sqlite" {
-                try await sql.raw("DELETE FROM appeal_search WHERE rowid = (SELECT rowid FROM appeals WHERE id = \(bind: appeal.requireID()))").run()
-                try await index([appeal.requireID()], db: db)
-            }
         }
     }
 

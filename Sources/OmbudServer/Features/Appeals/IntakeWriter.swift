@@ -76,7 +76,6 @@ enum IntakeWriter {
                                             "status", "result", "answer_text", "created_at", "updated_at"], questions)
         try await insert(sql, "history", ["id", "entity", "entity_id", "appeal_id", "actor_id", "actor", "at", "action", "field",
                                           "from_value", "to_value", "comment"], history)
-        try await AppealSearch.index(batch.map(\.id), db: db)
         return codes
     }
 

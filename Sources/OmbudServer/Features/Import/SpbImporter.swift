@@ -99,7 +99,6 @@ enum SpbImporter {
         appeal.createdAt = row.received
         appeal.updatedAt = row.closed ?? row.answered ?? row.received
         try await appeal.create(on: db)
-        try await AppealSearch.index([appeal.id!], db: db)
 
         let question = Question()
         question.$appeal.id = appeal.id!

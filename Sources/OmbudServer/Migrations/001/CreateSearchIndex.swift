@@ -12,6 +12,18 @@ struct CreateSearchIndex: AsyncMigration {
         let sql = db as! any SQLDatabase
         if sql.dialect.name == "sqlite" {
             try await sql.raw("CREATE VIRTUAL TABLE appeal_search USING fts5(body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0')").run()
+            // Triggers keep the index in step with appeals.search_text, whichever code path writes it.
+            try await sql.raw("""
+                CREATE TRIGGER appeals_search_insert AFTER INSERT ON appeals BEGIN
+                  INSERT INTO appeal_search (rowid, body) VALUES (new.rowid, new.search_text);
+                END
+                """).run()
+            try await sql.raw("""
+                CREATE TRIGGER appeals_search_update AFTER UPDATE OF search_text ON appeals BEGIN
+                  DELETE FROM appeal_search WHERE rowid = old.rowid;
+                  INSERT INTO appeal_search (rowid, body) VALUES (new.rowid, new.search_text);
+                END
+                """).run()
             try await sql.raw("CREATE VIRTUAL TABLE topic_search USING fts5(code UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 0')").run()
         } else {
             // A stored vector: a filter or a recheck reads it instead of re-parsing the text of every row it passes.
@@ -24,6 +36,8 @@ struct CreateSearchIndex: AsyncMigration {
     func revert(on db: any Database) async throws {
         let sql = db as! any SQLDatabase
         if sql.dialect.name == "sqlite" {
+            try await sql.raw("DROP TRIGGER appeals_search_update").run()
+            try await sql.raw("DROP TRIGGER appeals_search_insert").run()
             try await sql.raw("DROP TABLE appeal_search").run()
             try await sql.raw("DROP TABLE topic_search").run()
         } else {
