@@ -46,7 +46,7 @@ enum AppealList {
         }
     }
 
-    struct Row: Decodable {
+    struct Row {
         var id: UUID
         var tracking_code: String
         var status: String
@@ -59,6 +59,22 @@ enum AppealList {
         var district: String?
         var text: String
         var search_rowid: Int64?
+
+        /// Column by column: the keyed Decodable path of SQLKit cost a fifth of a list request.
+        init(_ row: any SQLRow) throws {
+            id = try row.decode(column: "id", as: UUID.self)
+            tracking_code = try row.decode(column: "tracking_code", as: String.self)
+            status = try row.decode(column: "status", as: String.self)
+            channel = try row.decode(column: "channel", as: String.self)
+            kind = try row.decode(column: "kind", as: String.self)
+            received_at = try row.decode(column: "received_at", as: Date.self)
+            control_date = try row.decode(column: "control_date", as: String?.self)
+            registration_due = try row.decode(column: "registration_due", as: String.self)
+            under_control = try row.decode(column: "under_control", as: Bool.self)
+            district = try row.decode(column: "district", as: String?.self)
+            text = try row.decode(column: "text", as: String.self)
+            search_rowid = row.contains(column: "search_rowid") ? try row.decode(column: "search_rowid", as: Int64?.self) : nil
+        }
     }
 
     static func page(_ f: Filters, settings: Settings, db: any Database, now: Date) async throws -> AppealPage {
@@ -133,7 +149,7 @@ enum AppealList {
         }
         query = searchOrder ? query.orderBy(SQLRaw("appeal_search.rowid"), SQLDirection.descending)
             : query.orderBy("received_at", .descending).orderBy("id", .descending)
-        let rows = try await query.limit(limit + 1).all(decoding: Row.self)
+        let rows = try await query.limit(limit + 1).all().map(Row.init)
         let items = rows.prefix(limit).map { row in
             AppealListItem(id: row.id, trackingCode: row.tracking_code, status: row.status, channel: row.channel, kind: row.kind,
                            receivedAt: row.received_at, controlDate: row.control_date,
