@@ -15,6 +15,11 @@ import Testing
         #expect(flow.state("closed")?.terminal == true)
         #expect(flow.state("answered")?.open311 == .closed)
         #expect(flow.state("in-progress")?.open311 == .open)
+        #expect(flow.state("redirected")?.questionResult == .redirected)
+        #expect(flow.state("returned")?.questionResult == .leftWithoutAnswer)
+        #expect(flow.state("answered")?.underControl == false)
+        #expect(flow.state("awaiting-external")?.underControl == true)
+        #expect(flow.state("withdrawn")?.questionResult == nil)
     }
 
     @Test func happyPathThroughEveryStage() throws {

@@ -9,13 +9,20 @@ public struct WorkflowDefinition: Sendable, Codable, Equatable {
         public let open311: Open311Status
         /// Counted as answered for reporting (the applicant got an answer on the merits).
         public let answered: Bool
+        /// The result this outcome gives every question that has none yet (a redirect redirects them all).
+        public let questionResult: QuestionResult?
 
-        public init(_ key: String, terminal: Bool = false, open311: Open311Status? = nil, answered: Bool = false) {
+        public init(_ key: String, terminal: Bool = false, open311: Open311Status? = nil, answered: Bool = false,
+                    questionResult: QuestionResult? = nil) {
             self.key = key
             self.terminal = terminal
             self.open311 = open311 ?? (terminal ? .closed : .open)
             self.answered = answered
+            self.questionResult = questionResult
         }
+
+        /// Under deadline control: an answer is still owed.
+        public var underControl: Bool { !terminal && !answered }
     }
 
     /// What a transition demands before it may be taken.

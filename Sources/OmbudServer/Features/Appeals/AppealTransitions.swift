@@ -68,9 +68,10 @@ enum AppealTransitions {
             case "merged": appeal.duplicateOfID = duplicateID
             default: break
             }
-            if let state = workflow.state(input.to) {
-                appeal.underControl = !state.terminal && !state.answered
-                if state.terminal { appeal.closedAt = now }
+            let target = workflow.state(input.to)
+            if let target {
+                appeal.underControl = target.underControl
+                if target.terminal { appeal.closedAt = now }
             }
             appeal.updatedAt = now
             try await appeal.save(on: db)
@@ -78,11 +79,7 @@ enum AppealTransitions {
                                      from: from, to: input.to, comment: input.comment ?? input.reason)
 
             // Questions follow the appeal where the outcome decides their result.
-            let implied: QuestionResult? = switch input.to {
-            case "redirected": .redirected
-            case "left-without-answer", "returned", "correspondence-terminated": .leftWithoutAnswer
-            default: nil
-            }
+            let implied = target?.questionResult
             for question in questions {
                 var changed: [(String, String?, String?)] = []
                 if let implied, question.result == nil || question.result == QuestionResult.inWork.rawValue {

@@ -93,7 +93,7 @@ enum SpbImporter {
             appeal.controlDate = d.controlDate?.iso
         }
         let state = AppealTransitions.workflow.state(row.state)
-        appeal.underControl = !(state?.terminal ?? false) && !(state?.answered ?? false)
+        appeal.underControl = state?.underControl ?? true
         appeal.closedAt = state?.terminal == true ? row.closed : nil
         appeal.searchText = AppealSearch.document(appeal, applicantName: nil)
         appeal.createdAt = row.received
