@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import OmbudDomain
 
 final class Appeal: Model, @unchecked Sendable {
     static let schema = "appeals"
@@ -79,4 +80,24 @@ final class TrackingSequence: Model, @unchecked Sendable {
     @ID(custom: "year", generatedBy: .user) var id: Int?
     @Field(key: "last_value") var lastValue: Int
     init() {}
+}
+
+extension Appeal {
+    /// The deadline columns as the domain's value; the one place that maps between them.
+    var deadlines: Deadlines {
+        get {
+            Deadlines(registrationDue: CivilDate(iso: registrationDue) ?? CivilDate(dayNumber: 0),
+                      redirectDue: redirectDue.flatMap(CivilDate.init(iso:)), answerDue: answerDue.flatMap(CivilDate.init(iso:)),
+                      controlDate: controlDate.flatMap(CivilDate.init(iso:)), extensionDays: extensionDays,
+                      extensionReason: extensionReason)
+        }
+        set {
+            registrationDue = newValue.registrationDue.iso
+            redirectDue = newValue.redirectDue?.iso
+            answerDue = newValue.answerDue?.iso
+            controlDate = newValue.controlDate?.iso
+            extensionDays = newValue.extensionDays
+            extensionReason = newValue.extensionReason
+        }
+    }
 }

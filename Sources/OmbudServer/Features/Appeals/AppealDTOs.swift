@@ -64,6 +64,15 @@ struct DeadlinesView: Codable, Sendable {
     var daysLeft: Int?
 }
 
+extension DeadlinesView {
+    /// `daysLeft` only while an answer is still owed.
+    init(_ d: Deadlines, underControl: Bool, today: CivilDate) {
+        self.init(registrationDue: d.registrationDue.iso, redirectDue: d.redirectDue?.iso, answerDue: d.answerDue?.iso,
+                  controlDate: d.controlDate?.iso, extensionDays: d.extensionDays, extensionReason: d.extensionReason,
+                  daysLeft: underControl ? today.days(until: d.controlDate ?? d.registrationDue) : nil)
+    }
+}
+
 struct ApplicantSummary: Content {
     var id: UUID
     var kind: String

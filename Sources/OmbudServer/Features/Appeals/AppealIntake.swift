@@ -140,8 +140,8 @@ enum AppealIntake {
         return prepared.view(trackingCode: code, roles: actor.roles, today: CivilDate.of(now, in: settings.timeZone))
     }
 
-    /// The next number of the year's sequence; the upsert makes the first appeal of a year safe under concurrency.
-    /// Returns the last of `count` numbers reserved.
+    /// Reserves `count` numbers of the year's sequence and returns the last; the upsert makes the first appeal of a
+    /// year safe under concurrency, and a rolled-back transaction gives its numbers back.
     static func reserveTrackingNumbers(year: Int, count: Int, db: any Database) async throws -> Int {
         let sql = db as! any SQLDatabase
         let row = try await sql.raw("""
@@ -151,10 +151,6 @@ enum AppealIntake {
             """).first()
         guard let row else { throw AppError.conflict(code: "sequence", reason: "could not allocate a tracking code", field: nil) }
         return try row.decode(column: "last_value", as: Int.self)
-    }
-
-    static func nextTrackingNumber(year: Int, db: any Database) async throws -> Int {
-        try await reserveTrackingNumbers(year: year, count: 1, db: db)
     }
 }
 

@@ -153,7 +153,8 @@ enum AppealList {
         let items = rows.prefix(limit).map { row in
             AppealListItem(id: row.id, trackingCode: row.tracking_code, status: row.status, channel: row.channel, kind: row.kind,
                            receivedAt: row.received_at, controlDate: row.control_date,
-                           overdue: row.under_control && (CivilDate(iso: row.control_date ?? row.registration_due).map { today > $0 } ?? false),
+                           overdue: AppealQueries.isOverdue(controlDate: row.control_date, registrationDue: row.registration_due,
+                                                             underControl: row.under_control, today: today),
                            district: row.district, excerpt: row.text)
         }
         let last = rows.prefix(limit).last

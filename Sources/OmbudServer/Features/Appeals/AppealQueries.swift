@@ -29,7 +29,6 @@ enum AppealQueries {
         let co = coIDs.isEmpty ? [] : try await Applicant.query(on: db).filter(\.$id ~~ coIDs).all().map(ApplicantStore.summary)
         let linked = try await trackingCodes([appeal.repeatOfID, appeal.duplicateOfID].compactMap { $0 }, db: db)
         let today = CivilDate.of(now, in: settings.timeZone)
-        let deadlines = deadlinesView(appeal, today: today)
         return AppealView(
             id: id, trackingCode: appeal.trackingCode, status: appeal.status, channel: appeal.channel, kind: appeal.kind,
             form: appeal.form, urgency: appeal.urgency, receivedAt: appeal.receivedAt, registeredAt: appeal.registeredAt,
@@ -41,7 +40,8 @@ enum AppealQueries {
             complainedUnitCode: appeal.complainedUnitID.flatMap { codes[$0] },
             redirectedToUnitCode: appeal.redirectedToUnitID.flatMap { codes[$0] },
             repeatOf: appeal.repeatOfID.flatMap { linked[$0] }, duplicateOf: appeal.duplicateOfID.flatMap { linked[$0] },
-            article11Ground: appeal.article11Ground, deadlines: deadlines,
+            article11Ground: appeal.article11Ground,
+            deadlines: DeadlinesView(appeal.deadlines, underControl: appeal.underControl, today: today),
             overdue: isOverdue(appeal, today: today),
             questions: questions.map { q in
                 QuestionView(id: q.id!, position: q.position, topicCode: q.topicCode, text: q.text,
@@ -51,17 +51,15 @@ enum AppealQueries {
             allowedTransitions: WorkflowEngine.allowedTargets(AppealTransitions.workflow, from: appeal.status, roles: actor.roles))
     }
 
-    static func deadlinesView(_ appeal: Appeal, today: CivilDate) -> DeadlinesView {
-        let control = appeal.controlDate ?? appeal.registrationDue
-        return DeadlinesView(registrationDue: appeal.registrationDue, redirectDue: appeal.redirectDue, answerDue: appeal.answerDue,
-                             controlDate: appeal.controlDate, extensionDays: appeal.extensionDays,
-                             extensionReason: appeal.extensionReason,
-                             daysLeft: appeal.underControl ? CivilDate(iso: control).map { today.days(until: $0) } : nil)
+    static func isOverdue(_ appeal: Appeal, today: CivilDate) -> Bool {
+        DeadlineRules.isOverdue(appeal.deadlines, isOpen: appeal.underControl, today: today)
     }
 
-    static func isOverdue(_ appeal: Appeal, today: CivilDate) -> Bool {
-        guard let due = CivilDate(iso: appeal.controlDate ?? appeal.registrationDue) else { return false }
-        return DeadlineRules.isOverdue(Deadlines(registrationDue: due, controlDate: due), isOpen: appeal.underControl, today: today)
+    /// The same rule for a list row, which carries only the two dates it needs.
+    static func isOverdue(controlDate: String?, registrationDue: String, underControl: Bool, today: CivilDate) -> Bool {
+        guard let registration = CivilDate(iso: registrationDue) else { return false }
+        let deadlines = Deadlines(registrationDue: registration, controlDate: controlDate.flatMap(CivilDate.init(iso:)))
+        return DeadlineRules.isOverdue(deadlines, isOpen: underControl, today: today)
     }
 
     static func trackingCodes(_ ids: [UUID], db: any Database) async throws -> [UUID: String] {

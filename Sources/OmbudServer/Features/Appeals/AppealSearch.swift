@@ -5,8 +5,14 @@ import SQLKit
 
 /// The full-text index of appeals. Tokens are normalised and stemmed in Swift, so both engines see the same words.
 enum AppealSearch {
+    /// What an appeal is found by: its code, text, applicant's name and address.
+    static func document(trackingCode: String, text: String, applicantName: String?, address: String?, district: String?) -> String {
+        TextNormalizer.searchDocument([trackingCode, text, applicantName, address, district])
+    }
+
     static func document(_ appeal: Appeal, applicantName: String?) -> String {
-        TextNormalizer.searchDocument([appeal.trackingCode, appeal.text, applicantName, appeal.addressText, appeal.district])
+        document(trackingCode: appeal.trackingCode, text: appeal.text, applicantName: applicantName, address: appeal.addressText,
+                 district: appeal.district)
     }
 
     /// After an applicant's name changes, their appeals must be found by the new name (the index follows by trigger).

@@ -6,25 +6,13 @@ import OmbudDomain
 enum AppealTransitions {
     static let workflow = WorkflowDefinition.federalLaw59
 
-    static func calendar(around day: CivilDate, settings: Settings, db: any Database) async throws -> BusinessCalendar {
-        let policy = settings.deadlinePolicy
-        return try await CalendarStore.load(settings.calendarKey, from: day.adding(days: -14),
-                                            to: day.adding(days: policy.answerDays + policy.maxExtensionDays + 30), db: db)
-    }
-
     /// Registration starts the redirect and answer clocks.
-    static func register(_ appeal: Appeal, settings: Settings, db: any Database, now: Date) async throws {
-        let registered = CivilDate.of(now, in: settings.timeZone)
-        let received = CivilDate.of(appeal.receivedAt, in: settings.timeZone)
-        let calendar = try await calendar(around: registered, settings: settings, db: db)
-        let deadlines = DeadlineRules.onRegistration(received: received, registered: registered,
-                                                     policy: settings.deadlinePolicy, calendar: calendar)
+    static func register(_ appeal: Appeal, settings: Settings, calendar: BusinessCalendar, now: Date) {
         appeal.status = "registered"
         appeal.registeredAt = now
-        appeal.registrationDue = deadlines.registrationDue.iso
-        appeal.redirectDue = deadlines.redirectDue?.iso
-        appeal.answerDue = deadlines.answerDue?.iso
-        appeal.controlDate = deadlines.controlDate?.iso
+        appeal.deadlines = DeadlineRules.onRegistration(received: CivilDate.of(appeal.receivedAt, in: settings.timeZone),
+                                                        registered: CivilDate.of(now, in: settings.timeZone),
+                                                        policy: settings.deadlinePolicy, calendar: calendar)
     }
 
     static func transition(appealID: UUID, input: TransitionInput, actor: Actor, settings: Settings, store: Store, now: Date) async throws {
@@ -33,6 +21,7 @@ enum AppealTransitions {
             do { parsedGround = try Validate.choice(raw, field: "article11Ground") as Article11Ground } catch { throw error.appError }
         }
         let ground = parsedGround
+        let calendar = try await store.references.calendar(settings.calendarKey, db: store.db)
         try await store.write { db in
             guard let appeal = try await Appeal.find(appealID, on: db) else { throw AppError.notFound(entity: "appeal", id: appealID.uuidString) }
             let questions = try await Question.query(on: db).filter(\.$appeal.$id == appealID).all()
@@ -59,7 +48,7 @@ enum AppealTransitions {
             let history = HistoryRecorder(db: db, actor: actor, at: now)
             let from = appeal.status
             if input.to == "registered" {
-                try await register(appeal, settings: settings, db: db, now: now)
+                register(appeal, settings: settings, calendar: calendar, now: now)
             }
             appeal.status = input.to
             switch input.to {
@@ -100,28 +89,19 @@ enum AppealTransitions {
     }
 
     static func extend(appealID: UUID, input: ExtensionInput, actor: Actor, settings: Settings, store: Store, now: Date) async throws {
+        let calendar = try await store.references.calendar(settings.calendarKey, db: store.db)
         try await store.write { db in
             guard let appeal = try await Appeal.find(appealID, on: db) else { throw AppError.notFound(entity: "appeal", id: appealID.uuidString) }
             guard appeal.underControl else {
                 throw AppError.conflict(code: "not-under-control", reason: "the appeal is no longer awaiting an answer", field: nil)
             }
-            guard let registration = appeal.registeredAt else { throw AppError(DeadlineError.notRegistered) }
-            let current = Deadlines(registrationDue: CivilDate(iso: appeal.registrationDue)!,
-                                    redirectDue: appeal.redirectDue.flatMap(CivilDate.init(iso:)),
-                                    answerDue: appeal.answerDue.flatMap(CivilDate.init(iso:)),
-                                    controlDate: appeal.controlDate.flatMap(CivilDate.init(iso:)),
-                                    extensionDays: appeal.extensionDays, extensionReason: appeal.extensionReason)
-            let around = current.answerDue ?? CivilDate.of(registration, in: settings.timeZone)
-            let calendar = try await calendar(around: around, settings: settings, db: db)
+            let current = appeal.deadlines
             let extended: Deadlines
             do throws(DeadlineError) {
                 extended = try DeadlineRules.extend(current, byDays: input.days, reason: input.reason,
                                                     policy: settings.deadlinePolicy, calendar: calendar)
             } catch { throw AppError(error) }
-            appeal.answerDue = extended.answerDue?.iso
-            appeal.controlDate = extended.controlDate?.iso
-            appeal.extensionDays = extended.extensionDays
-            appeal.extensionReason = extended.extensionReason
+            appeal.deadlines = extended
             appeal.updatedAt = now
             try await appeal.save(on: db)
             let history = HistoryRecorder(db: db, actor: actor, at: now)

@@ -35,13 +35,13 @@ struct PreparedAppeal: Sendable {
     let now: Date
 
     func searchDocument(trackingCode: String) -> String {
-        TextNormalizer.searchDocument([trackingCode, v.text, applicant?.fullName, addressText, v.address?.district])
+        AppealSearch.document(trackingCode: trackingCode, text: v.text, applicantName: applicant?.fullName,
+                              address: addressText, district: v.address?.district)
     }
 
     /// The API view of the appeal as written: no need to read it back.
     func view(trackingCode: String, roles: Set<String>, today: CivilDate) -> AppealView {
         let registered = status != AppealTransitions.workflow.initial
-        let control = deadlines.controlDate ?? deadlines.registrationDue
         return AppealView(
             id: id, trackingCode: trackingCode, status: status, channel: v.channel.rawValue, kind: v.kind.rawValue,
             form: v.form.rawValue, urgency: v.urgency.rawValue, receivedAt: v.receivedAt, registeredAt: registered ? now : nil,
@@ -51,9 +51,7 @@ struct PreparedAppeal: Sendable {
             officeCode: officeID == nil ? nil : v.input.officeCode?.trimmingCharacters(in: .whitespaces),
             complainedUnitCode: complainedUnitID == nil ? nil : v.input.complainedUnitCode?.trimmingCharacters(in: .whitespaces),
             redirectedToUnitCode: nil, repeatOf: repeatOfCode, duplicateOf: nil, article11Ground: nil,
-            deadlines: DeadlinesView(registrationDue: deadlines.registrationDue.iso, redirectDue: deadlines.redirectDue?.iso,
-                                     answerDue: deadlines.answerDue?.iso, controlDate: deadlines.controlDate?.iso,
-                                     extensionDays: 0, extensionReason: nil, daysLeft: today.days(until: control)),
+            deadlines: DeadlinesView(deadlines, underControl: true, today: today),
             overdue: DeadlineRules.isOverdue(deadlines, isOpen: true, today: today),
             questions: questions.enumerated().map { i, q in
                 QuestionView(id: q.id, position: i + 1, topicCode: q.topicCode, text: q.text, executorUnitCode: q.executorUnitCode,

@@ -2,23 +2,9 @@ import Fluent
 import Foundation
 import OmbudDomain
 
-/// Business calendars live in the database, loaded from production-calendar files by command.
+/// Business calendars live in the database, loaded from production-calendar files by command;
+/// deadline arithmetic reads them through `ReferenceCache`.
 enum CalendarStore {
-    /// The calendar with the exceptions between two dates (deadline arithmetic never looks further).
-    static func load(_ key: String, from: CivilDate, to: CivilDate, db: any Database) async throws -> BusinessCalendar {
-        let rows = try await CalendarDayRecord.query(on: db)
-            .filter(\.$calendar == key)
-            .filter(\.$date >= from.iso)
-            .filter(\.$date <= to.iso)
-            .all()
-        var calendar = BusinessCalendar()
-        for row in rows {
-            guard let date = CivilDate(iso: row.date), let kind = BusinessCalendar.DayKind(rawValue: row.kind) else { continue }
-            calendar.add(.init(date: date, kind: kind, holiday: row.holiday))
-        }
-        return calendar
-    }
-
     /// Replaces a year of a calendar; returns the number of exception days stored.
     static func importYear(_ year: ProductionCalendarXML.Year, key: String, store: Store) async throws -> Int {
         try await store.writeReferences { db in

@@ -22,6 +22,7 @@ enum SpbImporter {
         try await TopicStore.requireAssignable(Array(topics), db: store.db, field: "topics (import the classifier first)")
         let existing = Set(try await Appeal.query(on: store.db).filter(\.$externalID != nil).all(\.$externalID).compactMap { $0 })
         let units = try await ensureUnits(rows, store: store)
+        let calendar = try await store.references.calendar(settings.calendarKey, db: store.db)
         let system = Actor(userID: UUID(), login: "import:spb", role: "administrator", unitID: nil)
         var imported = 0
         var skipped = 0
@@ -29,7 +30,7 @@ enum SpbImporter {
         skipped = rows.count - fresh.count
         for batch in stride(from: 0, to: fresh.count, by: 500).map({ Array(fresh[$0..<min($0 + 500, fresh.count)]) }) {
             try await store.write { db in
-                for row in batch { try await insert(row, units: units, settings: settings, actor: system, db: db) }
+                for row in batch { try await insert(row, units: units, settings: settings, calendar: calendar, actor: system, db: db) }
             }
             imported += batch.count
         }
@@ -60,9 +61,10 @@ enum SpbImporter {
         }
     }
 
-    static func insert(_ row: SpbAppealsImport.Row, units: [String: UUID], settings: Settings, actor: Actor, db: any Database) async throws {
+    static func insert(_ row: SpbAppealsImport.Row, units: [String: UUID], settings: Settings, calendar: BusinessCalendar,
+                       actor: Actor, db: any Database) async throws {
         let received = CivilDate.of(row.received, in: settings.timeZone)
-        let number = try await AppealIntake.nextTrackingNumber(year: received.year, db: db)
+        let number = try await AppealIntake.reserveTrackingNumbers(year: received.year, count: 1, db: db)
         let appeal = Appeal()
         appeal.id = UUID()
         appeal.trackingCode = TrackingCode(year: received.year, number: number).description
@@ -80,17 +82,12 @@ enum SpbImporter {
         appeal.lat = row.latitude
         appeal.lon = row.longitude
         appeal.district = row.district
-        appeal.extensionDays = 0
         appeal.externalID = "spb:\(row.externalID)"
-        appeal.registrationDue = DeadlineRules.onReceipt(received: received, policy: settings.deadlinePolicy).registrationDue.iso
+        appeal.deadlines = DeadlineRules.onReceipt(received: received, policy: settings.deadlinePolicy)
         if let registered = row.registered, row.state != "received" {
-            let calendar = try await AppealTransitions.calendar(around: CivilDate.of(registered, in: settings.timeZone), settings: settings, db: db)
-            let d = DeadlineRules.onRegistration(received: received, registered: CivilDate.of(registered, in: settings.timeZone),
-                                                 policy: settings.deadlinePolicy, calendar: calendar)
             appeal.registeredAt = registered
-            appeal.redirectDue = d.redirectDue?.iso
-            appeal.answerDue = d.answerDue?.iso
-            appeal.controlDate = d.controlDate?.iso
+            appeal.deadlines = DeadlineRules.onRegistration(received: received, registered: CivilDate.of(registered, in: settings.timeZone),
+                                                            policy: settings.deadlinePolicy, calendar: calendar)
         }
         let state = AppealTransitions.workflow.state(row.state)
         appeal.underControl = state?.underControl ?? true
