@@ -12,15 +12,23 @@ public func configure(_ app: Application, settings: Settings) async throws {
     if let url = settings.databaseURL {
         app.databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 8), as: .psql)
         let references = ReferenceCache()
-        app.ombud = OmbudContext(settings: settings, gate: nil, intake: intakeQueue(app, gate: nil, references: references), references: references)
+        let intake = IntakeQueue { [unowned app] batch in
+            try await app.db.transaction { db in try await IntakeWriter.write(batch, db: db) }
+        }
+        app.ombud = OmbudContext(settings: settings, gate: nil, writer: nil, intake: intake, references: references)
     } else {
         app.databases.use(.sqlite(.file(settings.sqliteFile.path), maxConnectionsPerEventLoop: 2), as: .sqlite)
         let gate = WriteGate()
         let references = ReferenceCache()
-        app.ombud = OmbudContext(settings: settings, gate: gate, intake: intakeQueue(app, gate: gate, references: references), references: references)
         // WAL is a property of the file: set once, every later connection uses it. Foreign keys are on per connection
         // (SQLiteConfiguration's default); synchronous stays FULL so a commit is on disk before we answer.
         try await (app.db as! any SQLDatabase).raw("PRAGMA journal_mode=WAL").run()
+        let writer = try SQLiteWriter(path: settings.sqliteFile.path)
+        app.lifecycle.use(SQLiteWriterLifecycle(writer: writer))
+        let intake = IntakeQueue { batch in
+            try await gate.locked { try await writer.transaction { try IntakeWriter.write(batch, connection: $0) } }
+        }
+        app.ombud = OmbudContext(settings: settings, gate: gate, writer: writer, intake: intake, references: references)
     }
 
     app.migrations.add(CreateSchema())
@@ -34,12 +42,6 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     try routes(app, settings: settings)
     await registerCommands(app)
-}
-
-private func intakeQueue(_ app: Application, gate: WriteGate?, references: ReferenceCache) -> IntakeQueue {
-    IntakeQueue { [unowned app] batch in
-        try await Store(db: app.db, gate: gate, references: references).write { db in try await IntakeWriter.write(batch, db: db) }
-    }
 }
 
 func routes(_ app: Application, settings: Settings) throws {

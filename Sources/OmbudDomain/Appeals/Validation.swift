@@ -24,7 +24,7 @@ public enum Validate {
     }
 
     public static func text(_ raw: String?, field: String, required: Bool = true, max: Int = maxTextLength) throws(ValidationError) -> String? {
-        let text = raw?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let text = raw?.trimmed() ?? ""
         if text.isEmpty {
             if required { throw ValidationError(field: field, reason: "is required") }
             return nil

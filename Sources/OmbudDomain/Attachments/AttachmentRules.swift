@@ -18,7 +18,7 @@ public enum AttachmentRules {
         }
         let cleaned = String(String.UnicodeScalarView(raw.unicodeScalars.filter {
             !CharacterSet.controlCharacters.contains($0) && $0 != "\u{202E}" && $0 != "\u{202D}"
-        })).trimmingCharacters(in: .whitespacesAndNewlines)
+        })).trimmed()
         guard !cleaned.isEmpty, cleaned != ".", cleaned != ".." else { throw .invalidName }
         return String(cleaned.prefix(200))
     }

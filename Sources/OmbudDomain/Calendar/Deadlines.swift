@@ -85,7 +85,7 @@ public enum DeadlineRules {
         guard let answerDue = deadlines.answerDue else { throw .notRegistered }
         guard deadlines.extensionDays == 0 else { throw .alreadyExtended }
         guard (1...policy.maxExtensionDays).contains(days) else { throw .extensionOutOfRange(maximum: policy.maxExtensionDays) }
-        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        let reason = reason.trimmed()
         guard !reason.isEmpty else { throw .reasonRequired }
         var result = deadlines
         let extended = answerDue.adding(days: days)

@@ -62,7 +62,7 @@ public enum ProductionCalendarXML {
         var attributes: [String: String] = [:]
         var rest = text[...]
         while let eq = rest.firstIndex(of: "=") {
-            let key = rest[..<eq].trimmingCharacters(in: .whitespacesAndNewlines)
+            let key = rest[..<eq].trimmed()
             var valueStart = rest.index(after: eq)
             guard valueStart < rest.endIndex else { break }
             let quote = rest[valueStart]

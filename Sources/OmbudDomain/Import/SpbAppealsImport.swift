@@ -35,7 +35,7 @@ public enum SpbAppealsImport {
             throw ImportError.invalidRow(id: id, field: "created_at")
         }
         let (state, result) = status(record["final_status"]!)
-        let text = record["text"]!.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = record["text"]!.trimmed()
         return Row(
             externalID: id,
             received: received,
@@ -55,7 +55,7 @@ public enum SpbAppealsImport {
     }
 
     static func nonEmpty(_ s: String?) -> String? {
-        guard let s = s?.trimmingCharacters(in: .whitespacesAndNewlines), !s.isEmpty else { return nil }
+        guard let s = s?.trimmed(), !s.isEmpty else { return nil }
         return s
     }
 

@@ -75,7 +75,7 @@ public enum TextNormalizer {
     /// Lowercased trimmed e-mail; nil unless it has exactly one "@" with non-empty local and domain parts,
     /// the domain containing a dot, and no whitespace anywhere.
     public static func emailKey(_ email: String) -> String? {
-        let key = email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let key = email.trimmed().lowercased()
         guard !key.unicodeScalars.contains(where: \.properties.isWhitespace) else { return nil }
         let parts = key.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains(".") else { return nil }

@@ -45,7 +45,7 @@ public enum Classifier {
             guard let level = Int(record["level"]!), level == code.split(separator: ".").count else {
                 throw TopicError.invalidRow(line: line, reason: "level does not match code \(code)")
             }
-            let name = record["name"]!.trimmingCharacters(in: .whitespacesAndNewlines)
+            let name = record["name"]!.trimmed()
             guard !name.isEmpty else { throw TopicError.invalidRow(line: line, reason: "empty name") }
             let parent = record["parent_code"]!.isEmpty ? nil : record["parent_code"]
             if level > 1 {
@@ -71,7 +71,7 @@ public enum Classifier {
         let code = code.trimmingCharacters(in: .whitespaces)
         let allowed = code.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "." || $0 == "-" }
         guard !code.isEmpty, code.count <= 40, allowed, !isOfficialCode(code) else { throw .invalidCode(code) }
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = name.trimmed()
         guard !name.isEmpty else { throw .emptyName }
         return Topic(code: code, name: name, level: (parent?.level ?? 3) + 1, parentCode: parent?.code,
                      section: parent?.section ?? code, assignable: true, isLocal: true)

@@ -78,7 +78,7 @@ public enum WorkflowEngine {
         case .article11Ground:
             guard request.article11Ground != nil else { throw .missing(field: "article11Ground") }
         case .reason:
-            guard let reason = request.reason, !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            guard let reason = request.reason, !reason.trimmed().isEmpty else {
                 throw .missing(field: "reason")
             }
         case .duplicateOf:

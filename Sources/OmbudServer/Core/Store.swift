@@ -22,21 +22,15 @@ struct Store: Sendable {
     /// One write transaction; on SQLite, one at a time.
     func write<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         guard let gate else { return try await db.transaction(body) }
-        await gate.acquire()
-        do {
-            let result = try await db.transaction(body)
-            await gate.release()
-            return result
-        } catch {
-            await gate.release()
-            throw error
-        }
+        return try await gate.locked { try await db.transaction(body) }
     }
 }
 
 struct OmbudContext: Sendable {
     let settings: Settings
     let gate: WriteGate?
+    /// SQLite only: the dedicated connection intake batches are written through.
+    let writer: SQLiteWriter?
     let intake: IntakeQueue
     let references: ReferenceCache
 }

@@ -20,3 +20,18 @@ actor WriteGate {
         }
     }
 }
+
+extension WriteGate {
+    /// Runs `body` holding the gate.
+    nonisolated func locked<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        await acquire()
+        do {
+            let result = try await body()
+            await release()
+            return result
+        } catch {
+            await release()
+            throw error
+        }
+    }
+}

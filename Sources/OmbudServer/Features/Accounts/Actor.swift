@@ -55,7 +55,7 @@ actor TokenCache {
 
 enum Tokens {
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(token.utf8)).hexString
     }
 
     static func generate() -> String {

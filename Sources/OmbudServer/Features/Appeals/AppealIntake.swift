@@ -73,7 +73,7 @@ enum AppealIntake {
             applicantID = id
             applicant = ApplicantStore.summary(existing)
         } else if let card = v.applicant {
-            let new = PreparedAppeal.NewApplicant(id: UUID(), card: card)
+            let new = PreparedAppeal.NewApplicant(id: UUID.timeOrdered(), card: card)
             newApplicants.append(new)
             applicantID = new.id
             applicant = ApplicantStore.summary(id: new.id, card)
@@ -89,7 +89,7 @@ enum AppealIntake {
             co.append(ApplicantStore.summary(existing))
         }
         for card in v.coApplicants {
-            let new = PreparedAppeal.NewApplicant(id: UUID(), card: card)
+            let new = PreparedAppeal.NewApplicant(id: UUID.timeOrdered(), card: card)
             newApplicants.append(new)
             coIDs.append(new.id)
             co.append(ApplicantStore.summary(id: new.id, card))
@@ -111,8 +111,8 @@ enum AppealIntake {
         var questions: [PreparedAppeal.NewQuestion] = []
         for (i, q) in v.questions.enumerated() {
             let code = q.executorUnitCode?.trimmingCharacters(in: .whitespaces)
-            questions.append(.init(id: UUID(), topicCode: q.topicCode.trimmingCharacters(in: .whitespaces),
-                                   text: q.text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "",
+            questions.append(.init(id: UUID.timeOrdered(), topicCode: q.topicCode.trimmingCharacters(in: .whitespaces),
+                                   text: q.text?.trimmed() ?? "",
                                    executorUnitID: try await unitID(code, field: "questions[\(i)].executorUnitCode"),
                                    executorUnitCode: code?.isEmpty == false ? code : nil))
         }
@@ -126,10 +126,11 @@ enum AppealIntake {
             status = "registered"
         }
         var prepared = PreparedAppeal(
-            id: UUID(), v: v, actor: actor, newApplicants: newApplicants, applicantID: applicantID, applicant: applicant,
+            id: UUID.timeOrdered(), v: v, actor: actor, newApplicants: newApplicants, applicantID: applicantID, applicant: applicant,
             coApplicantIDs: coIDs, coApplicants: co, questions: questions, officeID: officeID, complainedUnitID: complainedID,
             repeatOfID: repeatOfID, receivedDay: receivedDay, status: status, deadlines: deadlines, now: now)
         prepared.repeatOfCode = repeatOfCode
+        prepared.searchBody = TextNormalizer.searchDocument([v.text, applicant?.fullName, prepared.addressText, v.address?.district])
         return prepared
     }
 

@@ -11,6 +11,7 @@ struct HistoryRecorder {
     func record(entity: String, id: UUID, appealID: UUID?, action: String, field: String? = nil,
                 from: String? = nil, to: String? = nil, comment: String? = nil) async throws {
         let entry = HistoryEntry()
+        entry.id = UUID.timeOrdered(at: at)
         entry.entity = entity
         entry.entityID = id
         entry.appealID = appealID

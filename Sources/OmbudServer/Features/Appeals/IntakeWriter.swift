@@ -6,89 +6,128 @@ import SQLKit
 /// Writes a batch of prepared appeals in one transaction with one multi-row INSERT per table,
 /// so that the cost of a commit and of each round trip is shared by the whole batch.
 enum IntakeWriter {
+    typealias Value = any Encodable & Sendable
+
+    /// The rows a batch adds to one table.
+    struct Table {
+        let name: String
+        let columns: [String]
+        var rows: [[Value]] = []
+    }
+
+    /// Through SQLKit, in the caller's transaction: PostgreSQL, and SQLite when no dedicated writer is open.
     static func write(_ batch: [PreparedAppeal], db: any Database) async throws -> [String] {
+        var last: [Int: Int] = [:]
+        for (year, count) in numbersNeeded(batch) {
+            last[year] = try await AppealIntake.reserveTrackingNumbers(year: year, count: count, db: db)
+        }
+        let codes = codes(batch, last: last)
         let sql = db as! any SQLDatabase
-        // Tracking numbers, per year of receipt, in the batch's order.
-        var codes = [String](repeating: "", count: batch.count)
-        for (year, indexes) in Dictionary(grouping: batch.indices, by: { batch[$0].receivedDay.year }) {
-            let last = try await AppealIntake.reserveTrackingNumbers(year: year, count: indexes.count, db: db)
-            for (offset, index) in indexes.sorted().enumerated() {
-                codes[index] = TrackingCode(year: year, number: last - indexes.count + 1 + offset).description
+        for table in tables(batch, codes: codes) {
+            // Multi-row INSERTs, chunked below the engines' limits on bound parameters.
+            let perStatement = max(1, 30_000 / table.columns.count)
+            for start in stride(from: 0, to: table.rows.count, by: perStatement) {
+                var builder = sql.insert(into: table.name).columns(table.columns)
+                for row in table.rows[start..<min(start + perStatement, table.rows.count)] { builder = builder.values(row.map(SQLBind.init)) }
+                try await builder.run()
             }
         }
+        return codes
+    }
 
-        var applicants: [[any SQLExpression]] = []
-        var contacts: [[any SQLExpression]] = []
-        var appeals: [[any SQLExpression]] = []
-        var coApplicants: [[any SQLExpression]] = []
-        var questions: [[any SQLExpression]] = []
-        var history: [[any SQLExpression]] = []
+    /// On SQLite's dedicated writer: the whole batch is one job on one thread, each row one step of a prepared statement.
+    static func write(_ batch: [PreparedAppeal], connection: SQLiteWriter.Connection) throws -> [String] {
+        var last: [Int: Int] = [:]
+        for (year, count) in numbersNeeded(batch) {
+            let rows = try connection.query("""
+                INSERT INTO tracking_sequences (year, last_value) VALUES (?, ?)
+                ON CONFLICT (year) DO UPDATE SET last_value = tracking_sequences.last_value + excluded.last_value
+                RETURNING last_value
+                """, [year, count])
+            guard let value = rows.first?.first?.integer else {
+                throw AppError.conflict(code: "sequence", reason: "could not allocate a tracking code", field: nil)
+            }
+            last[year] = Int(value)
+        }
+        let codes = codes(batch, last: last)
+        for table in tables(batch, codes: codes) {
+            let placeholders = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
+            let sql = "INSERT INTO \(table.name) (\(table.columns.joined(separator: ", "))) VALUES (\(placeholders))"
+            for row in table.rows { try connection.query(sql, row) }
+        }
+        return codes
+    }
+
+    /// How many tracking numbers each year of receipt needs.
+    static func numbersNeeded(_ batch: [PreparedAppeal]) -> [Int: Int] {
+        batch.reduce(into: [:]) { $0[$1.receivedDay.year, default: 0] += 1 }
+    }
+
+    /// Tracking codes in the batch's order, given the last number reserved for each year.
+    static func codes(_ batch: [PreparedAppeal], last: [Int: Int]) -> [String] {
+        var next = numbersNeeded(batch).reduce(into: [Int: Int]()) { $0[$1.key] = last[$1.key]! - $1.value + 1 }
+        return batch.map { p in
+            let number = next[p.receivedDay.year]!
+            next[p.receivedDay.year] = number + 1
+            return TrackingCode(year: p.receivedDay.year, number: number).description
+        }
+    }
+
+    /// Every row the batch adds, table by table in an order that satisfies the foreign keys.
+    static func tables(_ batch: [PreparedAppeal], codes: [String]) -> [Table] {
+        var applicants = Table(name: "applicants", columns: [
+            "id", "kind", "surname", "name", "patronymic", "organisation_name", "phones", "emails", "postal_address", "address_key",
+            "social_status", "territory", "audience", "social_links", "contact_source", "search_text", "created_at", "updated_at"])
+        var contacts = Table(name: "applicant_contacts", columns: ["id", "applicant_id", "kind", "value_key"])
+        var appeals = Table(name: "appeals", columns: [
+            "id", "tracking_code", "workflow", "status", "channel", "kind", "form", "urgency", "received_at", "registered_at",
+            "closed_at", "applicant_id", "is_collective", "is_deputy_inquiry", "text", "address_text", "lat", "lon", "district",
+            "office_id", "complained_unit_id", "redirected_to_unit_id", "repeat_of_id", "duplicate_of_id", "article11_ground",
+            "registration_due", "redirect_due", "answer_due", "control_date", "extension_days", "extension_reason",
+            "under_control", "external_id", "search_text", "created_at", "updated_at"])
+        var coApplicants = Table(name: "appeal_co_applicants", columns: ["id", "appeal_id", "applicant_id"])
+        var questions = Table(name: "questions", columns: [
+            "id", "appeal_id", "position", "topic_code", "text", "executor_unit_id", "executor_user_id", "status", "result",
+            "answer_text", "created_at", "updated_at"])
+        var history = Table(name: "history", columns: [
+            "id", "entity", "entity_id", "appeal_id", "actor_id", "actor", "at", "action", "field", "from_value", "to_value", "comment"])
+        let none: String? = nil
+        let noID: UUID? = nil
         for (p, code) in zip(batch, codes) {
             let actorID = p.actor?.userID
             let actorName = p.actor?.login ?? "system"
             for a in p.newApplicants {
-                let record = Applicant()
-                ApplicantStore.fill(record, from: a.card)
-                applicants.append([b(a.id), b(record.kind), b(record.surname), b(record.name), b(record.patronymic), b(record.organisationName),
-                                   b(record.phones), b(record.emails), b(record.postalAddress), b(record.addressKey), b(record.socialStatus),
-                                   b(record.territory), b(record.audience), b(record.socialLinks), b(record.contactSource),
-                                   b(record.searchText), b(p.now), b(p.now)])
-                for key in record.phones.compactMap(TextNormalizer.phoneKey) { contacts.append([b(UUID()), b(a.id), b("phone"), b(key)]) }
-                for key in record.emails { contacts.append([b(UUID()), b(a.id), b("email"), b(key)]) }
-                history.append([b(UUID()), b("applicant"), b(a.id), b(UUID?.none), b(actorID), b(actorName), b(p.now), b("create"),
-                                b(String?.none), b(String?.none), b(String?.none), b(String?.none)])
+                let r = Applicant()
+                ApplicantStore.fill(r, from: a.card)
+                applicants.rows.append([a.id, r.kind, r.surname, r.name, r.patronymic, r.organisationName, r.phones, r.emails,
+                                        r.postalAddress, r.addressKey, r.socialStatus, r.territory, r.audience, r.socialLinks,
+                                        r.contactSource, r.searchText, p.now, p.now])
+                for key in r.phones.compactMap(TextNormalizer.phoneKey) { contacts.rows.append([UUID.timeOrdered(), a.id, "phone", key]) }
+                for key in r.emails { contacts.rows.append([UUID.timeOrdered(), a.id, "email", key]) }
+                history.rows.append([UUID.timeOrdered(), "applicant", a.id, noID, actorID, actorName, p.now, "create", none, none, none, none])
             }
-            let document = p.searchDocument(trackingCode: code)
             let registered = p.status != AppealTransitions.workflow.initial
-            appeals.append([
-                b(p.id), b(code), b(AppealTransitions.workflow.key), b(p.status), b(p.v.channel.rawValue), b(p.v.kind.rawValue),
-                b(p.v.form.rawValue), b(p.v.urgency.rawValue), b(p.v.receivedAt), b(registered ? p.now : nil), b(Date?.none),
-                b(p.applicantID), b(p.isCollective), b(p.v.input.isDeputyInquiry ?? false), b(p.v.text), b(p.addressText),
-                b(p.v.address?.lat), b(p.v.address?.lon), b(p.v.address?.district), b(p.officeID), b(p.complainedUnitID),
-                b(UUID?.none), b(p.repeatOfID), b(UUID?.none), b(String?.none), b(p.deadlines.registrationDue.iso),
-                b(p.deadlines.redirectDue?.iso), b(p.deadlines.answerDue?.iso), b(p.deadlines.controlDate?.iso), b(0), b(String?.none),
-                b(true), b(String?.none), b(document), b(p.now), b(p.now),
+            let v = p.v
+            appeals.rows.append([
+                p.id, code, AppealTransitions.workflow.key, p.status, v.channel.rawValue, v.kind.rawValue, v.form.rawValue,
+                v.urgency.rawValue, v.receivedAt, registered ? p.now : nil, Date?.none, p.applicantID, p.isCollective,
+                v.input.isDeputyInquiry ?? false, v.text, p.addressText, v.address?.lat, v.address?.lon, v.address?.district,
+                p.officeID, p.complainedUnitID, noID, p.repeatOfID, noID, none, p.deadlines.registrationDue.iso,
+                p.deadlines.redirectDue?.iso, p.deadlines.answerDue?.iso, p.deadlines.controlDate?.iso, 0, none, true, none,
+                p.searchDocument(trackingCode: code), p.now, p.now,
             ])
-            for co in p.coApplicantIDs { coApplicants.append([b(UUID()), b(p.id), b(co)]) }
+            for co in p.coApplicantIDs { coApplicants.rows.append([UUID.timeOrdered(), p.id, co]) }
             for (i, q) in p.questions.enumerated() {
-                questions.append([b(q.id), b(p.id), b(i + 1), b(q.topicCode), b(q.text), b(q.executorUnitID), b(UUID?.none),
-                                  b(QuestionStatus.open.rawValue), b(String?.none), b(String?.none), b(p.now), b(p.now)])
+                questions.rows.append([q.id, p.id, i + 1, q.topicCode, q.text, q.executorUnitID, noID, QuestionStatus.open.rawValue,
+                                       none, none, p.now, p.now])
             }
-            history.append([b(UUID()), b("appeal"), b(p.id), b(p.id), b(actorID), b(actorName), b(p.now), b("create"),
-                            b(String?.none), b(String?.none), b(code), b(String?.none)])
+            history.rows.append([UUID.timeOrdered(), "appeal", p.id, p.id, actorID, actorName, p.now, "create", none, none, code, none])
             if registered {
-                history.append([b(UUID()), b("appeal"), b(p.id), b(p.id), b(actorID), b(actorName), b(p.now), b("transition"),
-                                b("status"), b(AppealTransitions.workflow.initial), b(p.status), b(String?.none)])
+                history.rows.append([UUID.timeOrdered(), "appeal", p.id, p.id, actorID, actorName, p.now, "transition", "status",
+                                     AppealTransitions.workflow.initial, p.status, none])
             }
         }
-        try await insert(sql, "applicants", ["id", "kind", "surname", "name", "patronymic", "organisation_name", "phones", "emails",
-                                             "postal_address", "address_key", "social_status", "territory", "audience", "social_links",
-                                             "contact_source", "search_text", "created_at", "updated_at"], applicants)
-        try await insert(sql, "applicant_contacts", ["id", "applicant_id", "kind", "value_key"], contacts)
-        try await insert(sql, "appeals", ["id", "tracking_code", "workflow", "status", "channel", "kind", "form", "urgency", "received_at",
-                                          "registered_at", "closed_at", "applicant_id", "is_collective", "is_deputy_inquiry", "text",
-                                          "address_text", "lat", "lon", "district", "office_id", "complained_unit_id",
-                                          "redirected_to_unit_id", "repeat_of_id", "duplicate_of_id", "article11_ground",
-                                          "registration_due", "redirect_due", "answer_due", "control_date", "extension_days",
-                                          "extension_reason", "under_control", "external_id", "search_text", "created_at", "updated_at"], appeals)
-        try await insert(sql, "appeal_co_applicants", ["id", "appeal_id", "applicant_id"], coApplicants)
-        try await insert(sql, "questions", ["id", "appeal_id", "position", "topic_code", "text", "executor_unit_id", "executor_user_id",
-                                            "status", "result", "answer_text", "created_at", "updated_at"], questions)
-        try await insert(sql, "history", ["id", "entity", "entity_id", "appeal_id", "actor_id", "actor", "at", "action", "field",
-                                          "from_value", "to_value", "comment"], history)
-        return codes
-    }
-
-    private static func b<T: Encodable & Sendable>(_ value: T) -> any SQLExpression { SQLBind(value) }
-
-    /// Multi-row INSERTs, chunked below the engines' limits on bound parameters.
-    private static func insert(_ sql: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [[any SQLExpression]]) async throws {
-        let perStatement = max(1, 30_000 / columns.count)
-        for start in stride(from: 0, to: rows.count, by: perStatement) {
-            var builder = sql.insert(into: table).columns(columns)
-            for row in rows[start..<min(start + perStatement, rows.count)] { builder = builder.values(row) }
-            try await builder.run()
-        }
+        return [applicants, contacts, appeals, coApplicants, questions, history]
     }
 }
 

@@ -34,9 +34,12 @@ struct PreparedAppeal: Sendable {
     let deadlines: Deadlines
     let now: Date
 
+    /// The indexed words of everything but the tracking code, stemmed while preparing, outside the write lock.
+    var searchBody = ""
+
     func searchDocument(trackingCode: String) -> String {
-        AppealSearch.document(trackingCode: trackingCode, text: v.text, applicantName: applicant?.fullName,
-                              address: addressText, district: v.address?.district)
+        let code = TextNormalizer.searchDocument([trackingCode])
+        return searchBody.isEmpty ? code : code + " " + searchBody
     }
 
     /// The API view of the appeal as written: no need to read it back.
@@ -61,6 +64,6 @@ struct PreparedAppeal: Sendable {
     }
 
     var isCollective: Bool { v.input.isCollective ?? !coApplicantIDs.isEmpty }
-    var addressText: String? { v.address?.text?.trimmingCharacters(in: .whitespacesAndNewlines) }
+    var addressText: String? { v.address?.text?.trimmed() }
     var repeatOfCode: String?
 }

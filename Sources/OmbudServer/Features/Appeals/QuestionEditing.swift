@@ -17,7 +17,7 @@ enum QuestionEditing {
             question.$appeal.id = appealID
             question.position = count + 1
             question.topicCode = input.topicCode.trimmingCharacters(in: .whitespaces)
-            question.text = input.text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            question.text = input.text?.trimmed() ?? ""
             question.executorUnitID = try await UnitLookup(db: db).id(input.executorUnitCode, field: "executorUnitCode")
             question.status = QuestionStatus.open.rawValue
             question.createdAt = now

@@ -49,7 +49,7 @@ enum ApplicantStore {
 
     static func create(_ v: Validated, db: any Database, history: HistoryRecorder) async throws -> Applicant {
         let applicant = Applicant()
-        applicant.id = UUID()
+        applicant.id = UUID.timeOrdered()
         fill(applicant, from: v)
         applicant.createdAt = history.at
         applicant.updatedAt = history.at

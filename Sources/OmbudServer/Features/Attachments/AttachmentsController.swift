@@ -89,7 +89,7 @@ enum AttachmentStore {
             try AttachmentRules.checkSize(buffer.readableBytes, limit: settings.attachmentLimit)
         } catch { throw AppError(error) }
         let data = Data(buffer.readableBytesView)
-        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: data).hexString
         let target = path(sha256: digest, settings: settings)
         let files = FileManager.default
         if !files.fileExists(atPath: target.path) {
@@ -109,7 +109,7 @@ enum AttachmentStore {
         }
         return try await store.write { db in
             let attachment = Attachment()
-            attachment.id = UUID()
+            attachment.id = UUID.timeOrdered()
             attachment.$appeal.id = appealID
             attachment.sha256 = digest
             attachment.fileName = name

@@ -23,7 +23,7 @@ enum SpbImporter {
         let existing = Set(try await Appeal.query(on: store.db).filter(\.$externalID != nil).all(\.$externalID).compactMap { $0 })
         let units = try await ensureUnits(rows, store: store)
         let calendar = try await store.references.calendar(settings.calendarKey, db: store.db)
-        let system = Actor(userID: UUID(), login: "import:spb", role: "administrator", unitID: nil)
+        let system = Actor(userID: UUID.timeOrdered(), login: "import:spb", role: "administrator", unitID: nil)
         var imported = 0
         var skipped = 0
         let fresh = rows.filter { !existing.contains("spb:\($0.externalID)") }
@@ -66,7 +66,7 @@ enum SpbImporter {
         let received = CivilDate.of(row.received, in: settings.timeZone)
         let number = try await AppealIntake.reserveTrackingNumbers(year: received.year, count: 1, db: db)
         let appeal = Appeal()
-        appeal.id = UUID()
+        appeal.id = UUID.timeOrdered()
         appeal.trackingCode = TrackingCode(year: received.year, number: number).description
         appeal.workflow = AppealTransitions.workflow.key
         appeal.status = row.state

@@ -74,7 +74,7 @@ enum OrgUnits {
                 throw AppError.notFound(entity: "unit", id: unitCode)
             }
             let official = Official()
-            official.id = UUID()
+            official.id = UUID.timeOrdered()
             official.$unit.id = try unit.requireID()
             official.fullName = name
             official.position = input.position
