@@ -33,6 +33,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     app.migrations.add(CreateSchema())
     app.migrations.add(CreateSearchIndex())
+    app.migrations.add(CreateAccessControl())
 
     ContentConfiguration.global.use(encoder: JSONCoding.encoder, for: .json)
     ContentConfiguration.global.use(decoder: JSONCoding.decoder, for: .json)
@@ -60,4 +61,6 @@ func routes(_ app: Application, settings: Settings) throws {
     try api.register(collection: TopicsController())
     try api.register(collection: OrgUnitsController())
     try api.register(collection: AttachmentsController(limit: settings.attachmentLimit))
+    try api.register(collection: AccessAdminController())
+    try api.register(collection: AuditController())
 }

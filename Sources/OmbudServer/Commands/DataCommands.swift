@@ -52,9 +52,9 @@ struct UsersCommand: AsyncCommandGroup {
     struct UsersAdd: AsyncCommand {
         struct Signature: CommandSignature {
             @Argument(name: "login", help: "the user's login") var login: String
-            @Option(name: "role", help: "reception, executor, lawyer, approver, responder, journalist, editor, supervisor, analyst, administrator") var role: String?
+            @Option(name: "role", help: "role keys, comma-separated: reception, executor, lawyer, approver, responder, journalist, editor, supervisor, analyst, administrator, or one an administrator created") var role: String?
             @Option(name: "name", help: "full name") var name: String?
-            @Option(name: "unit", help: "code of the user's org unit") var unit: String?
+            @Option(name: "unit", help: "codes of the user's org units, comma-separated (their scope: these units and those below)") var unit: String?
             init() {}
         }
         var help: String { "Creates a user; the password is read from standard input." }
@@ -66,9 +66,10 @@ struct UsersCommand: AsyncCommandGroup {
             guard let password = readLine(strippingNewline: true), !password.isEmpty else {
                 throw AppError.missing(field: "password (on standard input)")
             }
-            let user = try await Accounts.addUser(login: signature.login, password: password, role: role, fullName: signature.name,
-                                                  unitCode: signature.unit, store: app.store, now: Date())
-            context.console.print("Created user \(user.login) with role \(user.role).")
+            func list(_ raw: String?) -> [String] { (raw ?? "").split(separator: ",").map { $0.trimmed() }.filter { !$0.isEmpty } }
+            let user = try await Accounts.addUser(login: signature.login, password: password, roles: list(role), fullName: signature.name,
+                                                  unitCodes: list(signature.unit), store: app.store, now: Date())
+            context.console.print("Created user \(user.login) with roles \(user.roles.joined(separator: ", ")).")
         }
     }
 }

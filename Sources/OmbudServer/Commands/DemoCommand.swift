@@ -33,8 +33,8 @@ struct DemoCommand: AsyncCommand {
 
         let login = "demo"
         if try await User.query(on: store.db).filter(\.$login == login).first() == nil {
-            _ = try await Accounts.addUser(login: login, password: "ombud-demo", role: RoleKey.administrator.rawValue,
-                                           fullName: "Demo administrator", unitCode: nil, store: store, now: Date())
+            _ = try await Accounts.addUser(login: login, password: "ombud-demo", roles: [RoleKey.administrator.rawValue],
+                                           fullName: "Demo administrator", unitCodes: [], store: store, now: Date())
         }
         let token = try await Accounts.createToken(login: login, name: "demo", store: store, now: Date())
         let host = signature.hostname ?? "127.0.0.1"

@@ -2,7 +2,7 @@ import Fluent
 import Foundation
 import OmbudDomain
 
-/// Reference data every intake consults — assignable topics, unit codes, the business calendar — kept in memory.
+/// Reference data every request consults — assignable topics, the unit tree, the business calendar, roles — kept in memory.
 /// It is small and changes rarely: writes through this process invalidate it at once, changes made by another
 /// process (the CLI, a second instance) are seen within `maxAge`, and a code not found is looked up again before
 /// it is refused, so a topic added elsewhere is never rejected for long.
@@ -11,6 +11,12 @@ actor ReferenceCache {
         var topics: Set<String>
         var units: [String: UUID]
         var calendars: [String: BusinessCalendar]
+        /// Every unit's parent, and the units of kind HQ: what access scopes are computed from.
+        var unitParents: [UUID: UUID?]
+        var hqUnits: Set<UUID>
+        var unitCodes: [UUID: String]
+        /// Active roles by key.
+        var roles: [String: Set<Permission>]
         var loadedAt: Date
     }
 
@@ -33,8 +39,13 @@ actor ReferenceCache {
             guard let date = CivilDate(iso: row.date), let kind = BusinessCalendar.DayKind(rawValue: row.kind) else { continue }
             calendars[row.calendar, default: BusinessCalendar()].add(.init(date: date, kind: kind, holiday: row.holiday))
         }
+        let roles = try await RoleRecord.query(on: db).filter(\.$isActive == true).all()
         let fresh = Snapshot(topics: Set(topics.compactMap { $0 }), units: Dictionary(units.map { ($0.code, $0.id!) }, uniquingKeysWith: { a, _ in a }),
-                             calendars: calendars, loadedAt: now)
+                             calendars: calendars,
+                             unitParents: Dictionary(units.map { ($0.id!, $0.$parent.id) }, uniquingKeysWith: { a, _ in a }),
+                             hqUnits: Set(units.filter { $0.kind == OrgUnitKind.hq.rawValue }.map { $0.id! }),
+                             unitCodes: Dictionary(units.map { ($0.id!, $0.code) }, uniquingKeysWith: { a, _ in a }),
+                             roles: Dictionary(roles.map { ($0.key, $0.grants) }, uniquingKeysWith: { a, _ in a }), loadedAt: now)
         snapshot = fresh
         return fresh
     }

@@ -18,6 +18,8 @@ final class Applicant: Model, @unchecked Sendable {
     @OptionalField(key: "audience") var audience: String?
     @Field(key: "social_links") var socialLinks: [String]
     @OptionalField(key: "contact_source") var contactSource: String?
+    /// The applicant agreed that their name and contacts may be shown to roles without the personal-data permission.
+    @Field(key: "publicity_consent") var publicityConsent: Bool
     @Field(key: "search_text") var searchText: String
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "updated_at") var updatedAt: Date

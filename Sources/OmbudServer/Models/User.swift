@@ -1,25 +1,33 @@
 import Fluent
 import Foundation
+import OmbudDomain
 
 final class User: Model, @unchecked Sendable {
     static let schema = "users"
     @ID(key: .id) var id: UUID?
     @Field(key: "login") var login: String
     @Field(key: "password_hash") var passwordHash: String
-    @Field(key: "role") var role: String
+    /// Keys of the user's roles (rows of `roles`); a small office may give one person several.
+    @Field(key: "roles") var roles: [String]
     @Field(key: "full_name") var fullName: String
-    @OptionalField(key: "unit_id") var unitID: UUID?
+    /// The org units the user belongs to: their scope is these and every unit below.
+    @Field(key: "unit_ids") var unitIDs: [UUID]
     @Field(key: "is_active") var isActive: Bool
+    /// `local` (password kept here) or `ldap` (checked against the directory at each login).
+    @Field(key: "auth_source") var authSource: String
+    @OptionalField(key: "last_seen_at") var lastSeenAt: Date?
     @Field(key: "created_at") var createdAt: Date
 
     init() {}
-    init(login: String, passwordHash: String, role: String, fullName: String, unitID: UUID?, createdAt: Date) {
+    init(login: String, passwordHash: String, roles: [String], fullName: String, unitIDs: [UUID], createdAt: Date) {
+        self.id = UUID.timeOrdered(at: createdAt)
         self.login = login
         self.passwordHash = passwordHash
-        self.role = role
+        self.roles = roles
         self.fullName = fullName
-        self.unitID = unitID
+        self.unitIDs = unitIDs
         self.isActive = true
+        self.authSource = "local"
         self.createdAt = createdAt
     }
 }
@@ -30,6 +38,8 @@ final class APIToken: Model, @unchecked Sendable {
     @Parent(key: "user_id") var user: User
     @Field(key: "token_hash") var tokenHash: String
     @Field(key: "name") var name: String
+    /// What the token may do: nil for everything its user may do, else at most these (and never more than the user).
+    @OptionalField(key: "permissions") var permissions: [String]?
     @Field(key: "created_at") var createdAt: Date
     @OptionalField(key: "last_used_at") var lastUsedAt: Date?
     @OptionalField(key: "revoked_at") var revokedAt: Date?

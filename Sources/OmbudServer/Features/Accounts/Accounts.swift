@@ -4,37 +4,59 @@ import Vapor
 
 /// Creating users and tokens: used by the CLI and by tests.
 enum Accounts {
-    static func addUser(login: String, password: String, role: String, fullName: String?, unitCode: String?,
+    static func addUser(login: String, password: String, roles: [String], fullName: String?, unitCodes: [String],
                         store: Store, now: Date) async throws -> User {
-        let login = login.trimmingCharacters(in: .whitespaces)
-        guard !login.isEmpty, login.count <= 64, login.allSatisfy({ $0.isLetter || $0.isNumber || "._-@".contains($0) }) else {
-            throw AppError.invalid(field: "login", reason: "use letters, digits and . _ - @ (at most 64)")
-        }
-        guard RoleKey(rawValue: role) != nil else {
-            throw AppError.invalid(field: "role", reason: "must be one of " + RoleKey.allCases.map(\.rawValue).joined(separator: ", "))
-        }
+        let login = try validLogin(login)
         guard password.count >= 8 else { throw AppError.invalid(field: "password", reason: "must be at least 8 characters") }
         let hash = try Bcrypt.hash(password)
         return try await store.write { db in
             if try await User.query(on: db).filter(\.$login == login).first() != nil {
                 throw AppError.conflict(code: "exists", reason: "user \(login) already exists", field: "login")
             }
-            var unitID: UUID?
-            if let unitCode {
-                guard let unit = try await OrgUnit.query(on: db).filter(\.$code == unitCode).first() else {
-                    throw AppError.notFound(entity: "unit", id: unitCode)
-                }
-                unitID = unit.id
-            }
-            let user = User(login: login, passwordHash: hash, role: role, fullName: fullName ?? login, unitID: unitID, createdAt: now)
+            let user = User(login: login, passwordHash: hash, roles: try await validRoles(roles, db: db), fullName: fullName ?? login,
+                            unitIDs: try await unitIDs(unitCodes, db: db), createdAt: now)
             try await user.create(on: db)
             return user
         }
     }
 
+    static func validLogin(_ raw: String) throws -> String {
+        let login = raw.trimmed()
+        guard !login.isEmpty, login.count <= 64, login.allSatisfy({ $0.isLetter || $0.isNumber || "._-@".contains($0) }) else {
+            throw AppError.invalid(field: "login", reason: "use letters, digits and . _ - @ (at most 64)")
+        }
+        return login
+    }
+
+    /// Role keys that exist and are active, at least one.
+    static func validRoles(_ keys: [String], db: any Database) async throws -> [String] {
+        let keys = keys.map { $0.trimmed() }
+        guard !keys.isEmpty else { throw AppError.missing(field: "roles") }
+        let known = Set(try await RoleRecord.query(on: db).filter(\.$isActive == true).all().map(\.key))
+        for (i, key) in keys.enumerated() where !known.contains(key) {
+            throw AppError.invalid(field: "roles[\(i)]", reason: "no active role \(key); roles: " + known.sorted().joined(separator: ", "))
+        }
+        return Array(Set(keys)).sorted()
+    }
+
+    static func unitIDs(_ codes: [String], db: any Database) async throws -> [UUID] {
+        var ids: [UUID] = []
+        for (i, code) in codes.enumerated() {
+            guard let unit = try await OrgUnit.query(on: db).filter(\.$code == code.trimmed()).first() else {
+                throw AppError.invalid(field: "units[\(i)]", reason: "unknown unit code \(code)")
+            }
+            ids.append(try unit.requireID())
+        }
+        return ids
+    }
+
     /// Returns the token in clear text once; only its digest is kept.
-    static func createToken(login: String, name: String, store: Store, now: Date) async throws -> String {
+    static func createToken(login: String, name: String, permissions: [String]? = nil, store: Store, now: Date) async throws -> String {
         let token = Tokens.generate()
+        let limit: [String]?
+        do throws(ValidationError) {
+            limit = try permissions.map { raw throws(ValidationError) in try Permission.parse(raw, field: "permissions").map(\.rawValue).sorted() }
+        } catch { throw error.appError }
         try await store.write { db in
             guard let user = try await User.query(on: db).filter(\.$login == login).first() else {
                 throw AppError.notFound(entity: "user", id: login)
@@ -43,6 +65,7 @@ enum Accounts {
             record.$user.id = try user.requireID()
             record.tokenHash = Tokens.hash(token)
             record.name = name
+            record.permissions = limit
             record.createdAt = now
             try await record.create(on: db)
         }

@@ -1,15 +1,40 @@
 import Fluent
 import Foundation
+import OmbudDomain
 import Vapor
 
-/// Who is acting: the user behind a bearer token.
+/// Who is acting: the user behind a bearer token, with what their roles (and the token) allow.
 struct Actor: Authenticatable, Sendable {
     let userID: UUID
     let login: String
-    let role: String
-    let unitID: UUID?
+    let roleKeys: [String]
+    let permissions: Set<Permission>
+    let unitIDs: [UUID]
 
-    var roles: Set<String> { [role] }
+    /// The workflow role keys this actor may act as, for the workflow engine.
+    var roles: Set<String> { Permission.workflowRoles(permissions) }
+
+    func can(_ permission: Permission) -> Bool { permissions.contains(permission) }
+
+    /// What the user's active roles grant, narrowed to the token's permissions when it names some.
+    static func resolve(_ user: User, token: APIToken?, roles: [String: Set<Permission>]) throws -> Actor {
+        var permissions = user.roles.reduce(into: Set<Permission>()) { $0.formUnion(roles[$1] ?? []) }
+        if let limit = token?.permissions { permissions.formIntersection(limit.compactMap(Permission.init(rawValue:))) }
+        return Actor(userID: try user.requireID(), login: user.login, roleKeys: user.roles, permissions: permissions, unitIDs: user.unitIDs)
+    }
+}
+
+/// Refuses the request with 403 unless the actor holds `permission`: routes declare what they need.
+struct Require: AsyncMiddleware {
+    let permission: Permission
+    init(_ permission: Permission) { self.permission = permission }
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard try request.actor.can(permission) else {
+            throw AppError.forbidden(reason: "this needs the permission \(permission)")
+        }
+        return try await next.respond(to: request)
+    }
 }
 
 /// Finds the user of `Authorization: Bearer <token>`. Tokens are stored as SHA-256 digests only.
@@ -22,11 +47,17 @@ struct BearerAuthenticator: AsyncBearerAuthenticator {
         }
         guard let token = try await APIToken.query(on: request.db).filter(\.$tokenHash == hash)
             .filter(\.$revokedAt == nil).with(\.$user).first(), token.user.isActive else { return }
-        let actor = Actor(userID: try token.user.requireID(), login: token.user.login, role: token.user.role, unitID: token.user.unitID)
+        let roles = try await request.store.references.current(db: request.db).roles
+        let actor = try Actor.resolve(token.user, token: token, roles: roles)
         let now = request.now
         if token.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
             token.lastUsedAt = now
-            try await request.store.write { db in try await token.save(on: db) }
+            let user = token.user
+            user.lastSeenAt = now
+            try await request.store.write { db in
+                try await token.save(on: db)
+                try await user.save(on: db)
+            }
         }
         await TokenCache.shared.remember(actor, for: hash, now: now)
         request.auth.login(actor)
@@ -51,6 +82,9 @@ actor TokenCache {
     }
 
     func forget(_ hash: String) { entries[hash] = nil }
+
+    /// After a change of roles or users: every cached actor may carry stale permissions.
+    func forgetAll() { entries.removeAll() }
 }
 
 enum Tokens {

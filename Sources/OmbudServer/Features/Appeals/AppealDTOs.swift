@@ -19,6 +19,7 @@ struct ApplicantInput: Codable, Sendable {
     var audience: String?
     var socialLinks: [String]?
     var contactSource: String?
+    var publicityConsent: Bool?
 }
 
 struct AddressInput: Codable, Sendable {
@@ -84,6 +85,9 @@ struct ApplicantSummary: Content {
     var phones: [String]
     var emails: [String]
     var postalAddress: String?
+    var publicityConsent: Bool
+    /// True when name and contacts are hidden from this reader (no personal-data permission, no consent to publicity).
+    var masked = false
 }
 
 struct QuestionView: Codable, Sendable {

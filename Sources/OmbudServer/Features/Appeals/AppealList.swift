@@ -77,7 +77,8 @@ enum AppealList {
         }
     }
 
-    static func page(_ f: Filters, settings: Settings, db: any Database, now: Date) async throws -> AppealPage {
+    /// - Parameter scope: the reader's access scope as a condition on `appeals` (nil: everything).
+    static func page(_ f: Filters, scope: (any SQLExpression)?, settings: Settings, db: any Database, now: Date) async throws -> AppealPage {
         let sql = db as! any SQLDatabase
         let limit = f.limit ?? 50
         guard (1...200).contains(limit) else { throw AppError.invalid(field: "limit", reason: "must be between 1 and 200") }
@@ -101,6 +102,7 @@ enum AppealList {
         } else {
             query = query.from("appeals")
         }
+        if let scope { query = query.where(scope) }
         if let status = list(f.status) {
             for s in status where AppealTransitions.workflow.state(s) == nil {
                 throw AppError.invalid(field: "status", reason: "unknown status \(s)")

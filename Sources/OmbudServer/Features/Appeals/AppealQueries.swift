@@ -29,7 +29,7 @@ enum AppealQueries {
         let co = coIDs.isEmpty ? [] : try await Applicant.query(on: db).filter(\.$id ~~ coIDs).all().map(ApplicantStore.summary)
         let linked = try await trackingCodes([appeal.repeatOfID, appeal.duplicateOfID].compactMap { $0 }, db: db)
         let today = CivilDate.of(now, in: settings.timeZone)
-        return AppealView(
+        let view = AppealView(
             id: id, trackingCode: appeal.trackingCode, status: appeal.status, channel: appeal.channel, kind: appeal.kind,
             form: appeal.form, urgency: appeal.urgency, receivedAt: appeal.receivedAt, registeredAt: appeal.registeredAt,
             closedAt: appeal.closedAt, applicant: applicant, coApplicants: co, isCollective: appeal.isCollective,
@@ -49,6 +49,7 @@ enum AppealQueries {
                              status: q.status, result: q.result, answerText: q.answerText)
             },
             allowedTransitions: WorkflowEngine.allowedTargets(AppealTransitions.workflow, from: appeal.status, roles: actor.roles))
+        return actor.can(.personalData) ? view : view.hidingPersonalData()
     }
 
     static func isOverdue(_ appeal: Appeal, today: CivilDate) -> Bool {

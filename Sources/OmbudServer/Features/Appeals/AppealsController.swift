@@ -5,15 +5,17 @@ import Vapor
 struct AppealsController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let appeals = routes.grouped("appeals")
-        appeals.post(use: create)
-        appeals.get(use: list)
-        appeals.get("by-code", ":code", use: byCode)
-        appeals.get(":id", use: show)
-        appeals.post(":id", "transitions", use: transition)
-        appeals.post(":id", "extension", use: extend)
-        appeals.get(":id", "history", use: history)
-        appeals.post(":id", "questions", use: addQuestion)
-        appeals.patch(":id", "questions", ":questionID", use: updateQuestion)
+        appeals.grouped(Require(.appealsCreate)).post(use: create)
+        let read = appeals.grouped(Require(.appealsRead))
+        read.get(use: list)
+        read.get("by-code", ":code", use: byCode)
+        read.get(":id", use: show)
+        read.get(":id", "history", use: history)
+        appeals.grouped(Require(.appealsTransition)).post(":id", "transitions", use: transition)
+        let edit = appeals.grouped(Require(.appealsEdit))
+        edit.post(":id", "extension", use: extend)
+        edit.post(":id", "questions", use: addQuestion)
+        edit.patch(":id", "questions", ":questionID", use: updateQuestion)
     }
 
     func create(req: Request) async throws -> Response {
@@ -29,26 +31,37 @@ struct AppealsController: RouteCollection {
     }
 
     func list(req: Request) async throws -> AppealPage {
-        _ = try req.actor
         let filters = try req.query.decode(AppealList.Filters.self)
-        return try await AppealList.page(filters, settings: req.settings, db: req.db, now: req.now)
+        let scope = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID)
+        return try await AppealList.page(filters, scope: scope, settings: req.settings, db: req.db, now: req.now)
     }
 
     func show(req: Request) async throws -> AppealView {
-        try await load(try appealID(req), req: req)
+        let view = try await load(try appealID(req), req: req)
+        try await auditView(view, req: req)
+        return view
+    }
+
+    /// Opening a card that shows an applicant's personal data is itself recorded.
+    private func auditView(_ view: AppealView, req: Request) async throws {
+        guard let applicant = view.applicant, !applicant.masked else { return }
+        try await req.audit("personal-data.view", entity: "appeal", entityID: view.id.uuidString, details: view.trackingCode)
     }
 
     func byCode(req: Request) async throws -> AppealView {
         let raw = req.parameters.get("code") ?? ""
         guard let code = TrackingCode(raw) else { throw AppError.invalid(field: "trackingCode", reason: "expected YYYY-NNNNNN") }
-        guard let appeal = try await Appeal.query(on: req.db).filter(\.$trackingCode == code.description).first() else {
+        guard let appeal = try await Appeal.query(on: req.db).filter(\.$trackingCode == code.description).first(),
+              try await req.maysee(appeal) else {
             throw AppError.notFound(entity: "appeal", id: code.description)
         }
-        return try await AppealQueries.view(appeal, actor: try req.actor, settings: req.settings, db: req.db, now: req.now)
+        let view = try await AppealQueries.view(appeal, actor: try req.actor, settings: req.settings, db: req.db, now: req.now)
+        try await auditView(view, req: req)
+        return view
     }
 
     func transition(req: Request) async throws -> AppealView {
-        let id = try appealID(req)
+        let id = try await visibleAppealID(req)
         let input = try req.content.decode(TransitionInput.self)
         try await AppealTransitions.transition(appealID: id, input: input, actor: try req.actor, settings: req.settings,
                                                store: req.store, now: req.now)
@@ -56,7 +69,7 @@ struct AppealsController: RouteCollection {
     }
 
     func extend(req: Request) async throws -> AppealView {
-        let id = try appealID(req)
+        let id = try await visibleAppealID(req)
         let input = try req.content.decode(ExtensionInput.self)
         try await AppealTransitions.extend(appealID: id, input: input, actor: try req.actor, settings: req.settings,
                                            store: req.store, now: req.now)
@@ -64,22 +77,21 @@ struct AppealsController: RouteCollection {
     }
 
     func history(req: Request) async throws -> [HistoryView] {
-        let id = try appealID(req)
-        guard try await Appeal.find(id, on: req.db) != nil else { throw AppError.notFound(entity: "appeal", id: id.uuidString) }
+        let id = try await visibleAppealID(req)
         let entries = try await HistoryEntry.query(on: req.db).group(.or) { $0.filter(\.$appealID == id).filter(\.$entityID == id) }
             .sort(\.$at).all()
         return entries.map(HistoryView.init)
     }
 
     func addQuestion(req: Request) async throws -> Response {
-        let id = try appealID(req)
+        let id = try await visibleAppealID(req)
         let input = try req.content.decode(QuestionInput.self)
         try await QuestionEditing.add(appealID: id, input: input, actor: try req.actor, store: req.store, now: req.now)
         return try await load(id, req: req).encodeResponse(status: .created, for: req)
     }
 
     func updateQuestion(req: Request) async throws -> AppealView {
-        let id = try appealID(req)
+        let id = try await visibleAppealID(req)
         guard let questionID = req.parameters.get("questionID", as: UUID.self) else {
             throw AppError.notFound(entity: "question", id: req.parameters.get("questionID") ?? "")
         }
@@ -96,8 +108,13 @@ struct AppealsController: RouteCollection {
         return id
     }
 
+    /// The id of an appeal the actor may see; 404 otherwise.
+    private func visibleAppealID(_ req: Request) async throws -> UUID {
+        try await req.visibleAppeal(try appealID(req)).requireID()
+    }
+
     private func load(_ id: UUID, req: Request) async throws -> AppealView {
-        guard let appeal = try await Appeal.find(id, on: req.db) else { throw AppError.notFound(entity: "appeal", id: id.uuidString) }
+        let appeal = try await req.visibleAppeal(id)
         return try await AppealQueries.view(appeal, actor: try req.actor, settings: req.settings, db: req.db, now: req.now)
     }
 }

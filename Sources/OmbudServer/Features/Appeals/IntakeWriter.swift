@@ -77,7 +77,7 @@ enum IntakeWriter {
     static func tables(_ batch: [PreparedAppeal], codes: [String]) -> [Table] {
         var applicants = Table(name: "applicants", columns: [
             "id", "kind", "surname", "name", "patronymic", "organisation_name", "phones", "emails", "postal_address", "address_key",
-            "social_status", "territory", "audience", "social_links", "contact_source", "search_text", "created_at", "updated_at"])
+            "social_status", "territory", "audience", "social_links", "contact_source", "publicity_consent", "search_text", "created_at", "updated_at"])
         var contacts = Table(name: "applicant_contacts", columns: ["id", "applicant_id", "kind", "value_key"])
         var appeals = Table(name: "appeals", columns: [
             "id", "tracking_code", "workflow", "status", "channel", "kind", "form", "urgency", "received_at", "registered_at",
@@ -101,7 +101,7 @@ enum IntakeWriter {
                 ApplicantStore.fill(r, from: a.card)
                 applicants.rows.append([a.id, r.kind, r.surname, r.name, r.patronymic, r.organisationName, r.phones, r.emails,
                                         r.postalAddress, r.addressKey, r.socialStatus, r.territory, r.audience, r.socialLinks,
-                                        r.contactSource, r.searchText, p.now, p.now])
+                                        r.contactSource, r.publicityConsent, r.searchText, p.now, p.now])
                 for key in r.phones.compactMap(TextNormalizer.phoneKey) { contacts.rows.append([UUID.timeOrdered(), a.id, "phone", key]) }
                 for key in r.emails { contacts.rows.append([UUID.timeOrdered(), a.id, "email", key]) }
                 history.rows.append([UUID.timeOrdered(), "applicant", a.id, noID, actorID, actorName, p.now, "create", none, none, none, none])

@@ -12,6 +12,7 @@ enum ApplicantStore {
         var postalAddress: String?
         var socialStatus, territory, audience, contactSource: String?
         var socialLinks: [String]
+        var publicityConsent = false
     }
 
     static func validate(_ input: ApplicantInput, field: String) throws(ValidationError) -> Validated {
@@ -44,7 +45,8 @@ enum ApplicantStore {
             postalAddress: try text(input.postalAddress, "postalAddress", max: 1000),
             socialStatus: try text(input.socialStatus, "socialStatus"), territory: try text(input.territory, "territory"),
             audience: try text(input.audience, "audience"), contactSource: try text(input.contactSource, "contactSource"),
-            socialLinks: (input.socialLinks ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            socialLinks: (input.socialLinks ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+            publicityConsent: input.publicityConsent ?? false)
     }
 
     static func create(_ v: Validated, db: any Database, history: HistoryRecorder) async throws -> Applicant {
@@ -74,6 +76,7 @@ enum ApplicantStore {
         applicant.audience = v.audience
         applicant.socialLinks = v.socialLinks
         applicant.contactSource = v.contactSource
+        applicant.publicityConsent = v.publicityConsent
         applicant.searchText = " " + TextNormalizer.words([v.surname, v.name, v.patronymic, v.organisationName, v.postalAddress]
             .compactMap { $0 }.joined(separator: " ")).joined(separator: " ") + " "
     }
@@ -98,6 +101,6 @@ enum ApplicantStore {
     static func summary(_ a: Applicant) -> ApplicantSummary {
         ApplicantSummary(id: a.id!, kind: a.kind, fullName: a.fullName, surname: a.surname, name: a.name,
                          patronymic: a.patronymic, organisationName: a.organisationName, phones: a.phones,
-                         emails: a.emails, postalAddress: a.postalAddress)
+                         emails: a.emails, postalAddress: a.postalAddress, publicityConsent: a.publicityConsent)
     }
 }

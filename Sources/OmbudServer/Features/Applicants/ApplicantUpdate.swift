@@ -15,7 +15,8 @@ enum ApplicantUpdate {
                 emails: input.emails ?? input.email.map { [$0] } ?? applicant.emails,
                 postalAddress: input.postalAddress ?? applicant.postalAddress, socialStatus: input.socialStatus ?? applicant.socialStatus,
                 territory: input.territory ?? applicant.territory, audience: input.audience ?? applicant.audience,
-                socialLinks: input.socialLinks ?? applicant.socialLinks, contactSource: input.contactSource ?? applicant.contactSource)
+                socialLinks: input.socialLinks ?? applicant.socialLinks, contactSource: input.contactSource ?? applicant.contactSource,
+                publicityConsent: input.publicityConsent ?? applicant.publicityConsent)
             let v: ApplicantStore.Validated
             do throws(ValidationError) { v = try ApplicantStore.validate(merged, field: "applicant") } catch { throw error.appError }
             let changes: [(String, String?, String?)] = [
@@ -27,6 +28,7 @@ enum ApplicantUpdate {
                 ("territory", applicant.territory, v.territory), ("audience", applicant.audience, v.audience),
                 ("socialLinks", applicant.socialLinks.joined(separator: ", "), v.socialLinks.joined(separator: ", ")),
                 ("contactSource", applicant.contactSource, v.contactSource),
+                ("publicityConsent", String(applicant.publicityConsent), String(v.publicityConsent)),
             ]
             let oldName = applicant.fullName
             ApplicantStore.fill(applicant, from: v)

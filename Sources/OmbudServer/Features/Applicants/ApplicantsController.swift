@@ -21,12 +21,15 @@ struct DuplicateCandidate: Content {
 struct ApplicantsController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let applicants = routes.grouped("applicants")
-        applicants.post(use: create)
-        applicants.get(use: search)
-        applicants.get("duplicates", use: duplicates)
-        applicants.get(":id", use: show)
-        applicants.patch(":id", use: update)
-        applicants.get(":id", "history", use: history)
+        let edit = applicants.grouped(Require(.applicantsEdit))
+        edit.post(use: create)
+        edit.patch(":id", use: update)
+        let read = applicants.grouped(Require(.applicantsRead))
+        read.get(use: search)
+        read.get("duplicates", use: duplicates)
+        read.get(":id", use: show)
+        // The history holds old names and contacts in clear.
+        read.grouped(Require(.personalData)).get(":id", "history", use: history)
     }
 
     func update(req: Request) async throws -> ApplicantCard {
@@ -58,24 +61,29 @@ struct ApplicantsController: RouteCollection {
     }
 
     func show(req: Request) async throws -> ApplicantCard {
-        _ = try req.actor
         guard let id = req.parameters.get("id", as: UUID.self), let applicant = try await Applicant.find(id, on: req.db) else {
             throw AppError.notFound(entity: "applicant", id: req.parameters.get("id") ?? "")
         }
-        return try await card(applicant, req: req)
+        let card = try await card(applicant, req: req)
+        if !card.applicant.masked {
+            try await req.audit("personal-data.view", entity: "applicant", entityID: id.uuidString, details: card.applicant.fullName)
+        }
+        return card
     }
 
     func search(req: Request) async throws -> [ApplicantSummary] {
         _ = try req.actor
         let q = ((try? req.query.get(String.self, at: "q")) ?? "").trimmingCharacters(in: .whitespaces)
         guard !q.isEmpty else { throw AppError.missing(field: "q") }
-        return try await ApplicantSearch.find(q, limit: 20, db: req.db).map(ApplicantStore.summary)
+        return try await ApplicantSearch.find(q, limit: 20, db: req.db).map { try req.visible(ApplicantStore.summary($0)) }
     }
 
     func duplicates(req: Request) async throws -> [DuplicateCandidate] {
         _ = try req.actor
         let input = try req.query.decode(ApplicantInput.self)
-        return try await ApplicantSearch.duplicates(of: input, excluding: input.id, db: req.db)
+        return try await ApplicantSearch.duplicates(of: input, excluding: input.id, db: req.db).map { candidate in
+            DuplicateCandidate(applicant: try req.visible(candidate.applicant), reasons: candidate.reasons)
+        }
     }
 
     private func card(_ a: Applicant, req: Request) async throws -> ApplicantCard {
@@ -85,11 +93,14 @@ struct ApplicantsController: RouteCollection {
             group.filter(\.$applicant.$id == id)
             if !coAppeals.isEmpty { group.filter(\.$id ~~ coAppeals) }
         }.sort(\.$receivedAt, .descending).all()
+        var visible: [Appeal] = []
+        for appeal in appeals where try await req.maysee(appeal) { visible.append(appeal) }
         let today = CivilDate.of(req.now, in: req.settings.timeZone)
+        let summary = try req.visible(ApplicantStore.summary(a))
         return ApplicantCard(
-            applicant: ApplicantStore.summary(a), socialStatus: a.socialStatus, territory: a.territory, audience: a.audience,
-            socialLinks: a.socialLinks, contactSource: a.contactSource,
-            appeals: appeals.map { AppealListItem($0, today: today) })
+            applicant: summary, socialStatus: a.socialStatus, territory: a.territory, audience: a.audience,
+            socialLinks: summary.masked ? [] : a.socialLinks, contactSource: a.contactSource,
+            appeals: visible.map { AppealListItem($0, today: today) })
     }
 }
 

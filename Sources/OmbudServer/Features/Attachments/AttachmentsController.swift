@@ -29,16 +29,16 @@ struct AttachmentsController: RouteCollection {
 
     func boot(routes: any RoutesBuilder) throws {
         // Multipart framing adds a little; the file itself is checked against the limit exactly.
-        routes.on(.POST, "appeals", ":id", "attachments", body: .collect(maxSize: ByteCount(value: limit + 64 * 1024)), use: upload)
-        routes.get("appeals", ":id", "attachments", use: list)
-        routes.get("attachments", ":attachmentID", use: download)
+        routes.grouped(Require(.appealsEdit))
+            .on(.POST, "appeals", ":id", "attachments", body: .collect(maxSize: ByteCount(value: limit + 64 * 1024)), use: upload)
+        let read = routes.grouped(Require(.appealsRead))
+        read.get("appeals", ":id", "attachments", use: list)
+        read.get("attachments", ":attachmentID", use: download)
     }
 
     func upload(req: Request) async throws -> Response {
         let actor = try req.actor
-        guard let appealID = req.parameters.get("id", as: UUID.self), try await Appeal.find(appealID, on: req.db) != nil else {
-            throw AppError.notFound(entity: "appeal", id: req.parameters.get("id") ?? "")
-        }
+        let appealID = try await visibleAppealID(req)
         guard req.headers.contentType?.type == "multipart" else {
             throw AppError.invalid(field: "file", reason: "send the file as multipart/form-data in a field named file")
         }
@@ -50,16 +50,13 @@ struct AttachmentsController: RouteCollection {
     }
 
     func list(req: Request) async throws -> [AttachmentView] {
-        _ = try req.actor
-        guard let appealID = req.parameters.get("id", as: UUID.self), try await Appeal.find(appealID, on: req.db) != nil else {
-            throw AppError.notFound(entity: "appeal", id: req.parameters.get("id") ?? "")
-        }
+        let appealID = try await visibleAppealID(req)
         return try await Attachment.query(on: req.db).filter(\.$appeal.$id == appealID).sort(\.$createdAt).all().map(AttachmentView.init)
     }
 
     func download(req: Request) async throws -> Response {
-        _ = try req.actor
-        guard let id = req.parameters.get("attachmentID", as: UUID.self), let attachment = try await Attachment.find(id, on: req.db) else {
+        guard let id = req.parameters.get("attachmentID", as: UUID.self), let attachment = try await Attachment.find(id, on: req.db),
+              let appeal = try await Appeal.find(attachment.$appeal.id, on: req.db), try await req.maysee(appeal) else {
             throw AppError.notFound(entity: "attachment", id: req.parameters.get("attachmentID") ?? "")
         }
         let path = AttachmentStore.path(sha256: attachment.sha256, settings: req.settings)
@@ -122,5 +119,12 @@ enum AttachmentStore {
                 .record(entity: "appeal", id: appealID, appealID: appealID, action: "attach", field: "attachments", to: name)
             return attachment
         }
+    }
+}
+
+extension AttachmentsController {
+    fileprivate func visibleAppealID(_ req: Request) async throws -> UUID {
+        guard let id = req.parameters.get("id", as: UUID.self) else { throw AppError.notFound(entity: "appeal", id: req.parameters.get("id") ?? "") }
+        return try await req.visibleAppeal(id).requireID()
     }
 }

@@ -23,7 +23,7 @@ enum SpbImporter {
         let existing = Set(try await Appeal.query(on: store.db).filter(\.$externalID != nil).all(\.$externalID).compactMap { $0 })
         let units = try await ensureUnits(rows, store: store)
         let calendar = try await store.references.calendar(settings.calendarKey, db: store.db)
-        let system = Actor(userID: UUID.timeOrdered(), login: "import:spb", role: "administrator", unitID: nil)
+        let system = Actor(userID: UUID.timeOrdered(), login: "import:spb", roleKeys: ["administrator"], permissions: Set(Permission.catalogue), unitIDs: [])
         var imported = 0
         var skipped = 0
         let fresh = rows.filter { !existing.contains("spb:\($0.externalID)") }

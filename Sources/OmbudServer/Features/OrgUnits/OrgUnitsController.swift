@@ -98,9 +98,10 @@ struct OrgUnitsController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let units = routes.grouped("org-units")
         units.get(use: list)
-        units.post(use: create)
         units.get(":code", use: show)
-        units.post(":code", "officials", use: addOfficial)
+        let manage = units.grouped(Require(.orgUnitsManage))
+        manage.post(use: create)
+        manage.post(":code", "officials", use: addOfficial)
     }
 
     func show(req: Request) async throws -> OrgUnitCard {
@@ -119,7 +120,6 @@ struct OrgUnitsController: RouteCollection {
     }
 
     func addOfficial(req: Request) async throws -> Response {
-        guard try req.actor.role == RoleKey.administrator.rawValue else { throw AppError.forbidden(reason: "only administrators change the org structure") }
         let input = try req.content.decode(OfficialInput.self)
         let official = try await OrgUnits.addOfficial(unitCode: req.parameters.get("code") ?? "", input: input, store: req.store)
         return try await OfficialView(id: official.id!, fullName: official.fullName, position: official.position, email: official.email,
@@ -134,7 +134,6 @@ struct OrgUnitsController: RouteCollection {
     }
 
     func create(req: Request) async throws -> Response {
-        guard try req.actor.role == RoleKey.administrator.rawValue else { throw AppError.forbidden(reason: "only administrators change the org structure") }
         let unit = try await OrgUnits.create(try req.content.decode(OrgUnitInput.self), store: req.store, now: req.now)
         let codes = try await UnitLookup(db: req.db).codes([unit.$parent.id].compactMap { $0 })
         return try await OrgUnits.view(unit, codes: codes).encodeResponse(status: .created, for: req)

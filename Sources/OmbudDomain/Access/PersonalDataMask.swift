@@ -1,0 +1,17 @@
+/// How personal data looks to a role without the `personal-data` permission.
+///
+/// Names, phones, e-mails and postal addresses disappear; an appeal's street address is cut to its district and its
+/// point rounded to about a kilometre, which is what a public map may show. An applicant who recorded consent to
+/// publicity is shown as is.
+public enum PersonalDataMask {
+    public static let maskedName = "•••"
+
+    public static func shows(permissions: Set<Permission>, publicityConsent: Bool) -> Bool {
+        permissions.contains(.personalData) || publicityConsent
+    }
+
+    /// A coordinate rounded to two decimals (about 1.1 km of latitude).
+    public static func approximate(_ coordinate: Double?) -> Double? {
+        coordinate.map { ($0 * 100).rounded() / 100 }
+    }
+}

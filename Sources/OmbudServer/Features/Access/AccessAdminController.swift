@@ -1,0 +1,256 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import Vapor
+
+struct RoleView: Content {
+    var key: String
+    var name: String
+    var permissions: [String]
+    var isBuiltin: Bool
+    var isActive: Bool
+
+    init(_ r: RoleRecord) {
+        key = r.key
+        name = r.name
+        permissions = r.permissions
+        isBuiltin = r.isBuiltin
+        isActive = r.isActive
+    }
+}
+
+struct RoleInput: Content {
+    var key: String?
+    var name: String?
+    var permissions: [String]?
+    var isActive: Bool?
+}
+
+struct UserView: Content {
+    var id: UUID
+    var login: String
+    var fullName: String
+    var roles: [String]
+    var units: [String]
+    var isActive: Bool
+    var authSource: String
+    var lastSeenAt: Date?
+}
+
+struct UserInput: Content {
+    var login: String?
+    var password: String?
+    var fullName: String?
+    var roles: [String]?
+    var units: [String]?
+    var isActive: Bool?
+}
+
+struct TokenView: Content {
+    var id: UUID
+    var login: String
+    var name: String
+    var permissions: [String]?
+    var createdAt: Date
+    var lastUsedAt: Date?
+    var revokedAt: Date?
+    /// Only in the answer to its creation: the token itself is never stored.
+    var token: String?
+}
+
+struct TokenInput: Content {
+    var login: String?
+    var name: String?
+    var permissions: [String]?
+}
+
+/// Roles, users and API tokens: what administrators manage, each change in the audit log.
+struct AccessAdminController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.grouped("permissions").grouped(Require(.rolesManage)).get { _ in Permission.catalogue.map(\.rawValue) }
+        let roles = routes.grouped("roles").grouped(Require(.rolesManage))
+        roles.get(use: listRoles)
+        roles.post(use: createRole)
+        roles.patch(":key", use: updateRole)
+        routes.grouped("users").grouped(Require(.supervise)).get(use: listUsers)
+        let users = routes.grouped("users").grouped(Require(.usersManage))
+        users.post(use: createUser)
+        users.patch(":login", use: updateUser)
+        let tokens = routes.grouped("tokens").grouped(Require(.tokensManage))
+        tokens.get(use: listTokens)
+        tokens.post(use: createToken)
+        tokens.delete(":id", use: revokeToken)
+    }
+
+    // MARK: Roles
+
+    func listRoles(req: Request) async throws -> [RoleView] {
+        try await RoleRecord.query(on: req.db).sort(\.$key).all().map(RoleView.init)
+    }
+
+    func createRole(req: Request) async throws -> Response {
+        let input = try req.content.decode(RoleInput.self)
+        let key: String
+        let permissions: Set<Permission>
+        do throws(ValidationError) {
+            key = try RoleDefinition.validateKey(input.key)
+            permissions = try Permission.parse(input.permissions ?? [], field: "permissions")
+        } catch { throw error.appError }
+        guard let name = input.name?.trimmed(), !name.isEmpty else { throw AppError.missing(field: "name") }
+        let now = req.now
+        let actor = try req.actor
+        let role = try await req.store.writeReferences { db in
+            if try await RoleRecord.query(on: db).filter(\.$key == key).first() != nil {
+                throw AppError.conflict(code: "exists", reason: "role \(key) already exists", field: "key")
+            }
+            let role = RoleRecord(RoleDefinition(key: key, name: name, permissions: permissions), builtin: false, now: now)
+            try await role.create(on: db)
+            try await Audit.record("role.create", actorID: actor.userID, actor: actor.login, entity: "role", entityID: key,
+                                   address: req.remoteAddress?.ipAddress, details: role.permissions.joined(separator: " "), at: now, db: db)
+            return role
+        }
+        return try await RoleView(role).encodeResponse(status: .created, for: req)
+    }
+
+    func updateRole(req: Request) async throws -> RoleView {
+        let key = req.parameters.get("key") ?? ""
+        let input = try req.content.decode(RoleInput.self)
+        let permissions: Set<Permission>?
+        do throws(ValidationError) { permissions = try input.permissions.map { raw throws(ValidationError) in try Permission.parse(raw, field: "permissions") } } catch {
+            throw error.appError
+        }
+        let name = input.name?.trimmed()
+        if name == "" { throw AppError.invalid(field: "name", reason: "must not be empty") }
+        let now = req.now
+        let actor = try req.actor
+        let role = try await req.store.writeReferences { db in
+            guard let role = try await RoleRecord.query(on: db).filter(\.$key == key).first() else {
+                throw AppError.notFound(entity: "role", id: key)
+            }
+            var changes: [String] = []
+            if let name, name != role.name { changes.append("name: \(role.name) → \(name)"); role.name = name }
+            if let permissions {
+                let new = permissions.map(\.rawValue).sorted()
+                if new != role.permissions { changes.append("permissions: \(role.permissions.joined(separator: " ")) → \(new.joined(separator: " "))") }
+                role.permissions = new
+            }
+            if let active = input.isActive, active != role.isActive { changes.append("active: \(role.isActive) → \(active)"); role.isActive = active }
+            role.updatedAt = now
+            try await role.save(on: db)
+            if !changes.isEmpty {
+                try await Audit.record("role.update", actorID: actor.userID, actor: actor.login, entity: "role", entityID: key,
+                                       address: req.remoteAddress?.ipAddress, details: changes.joined(separator: "; "), at: now, db: db)
+            }
+            return role
+        }
+        await TokenCache.shared.forgetAll()
+        return RoleView(role)
+    }
+
+    // MARK: Users
+
+    func listUsers(req: Request) async throws -> [UserView] {
+        let codes = try await req.store.references.current(db: req.db).unitCodes
+        return try await User.query(on: req.db).sort(\.$login).all().map { try view($0, codes: codes) }
+    }
+
+    func createUser(req: Request) async throws -> Response {
+        let input = try req.content.decode(UserInput.self)
+        guard let login = input.login else { throw AppError.missing(field: "login") }
+        guard let password = input.password else { throw AppError.missing(field: "password") }
+        let user = try await Accounts.addUser(login: login, password: password, roles: input.roles ?? [], fullName: input.fullName,
+                                              unitCodes: input.units ?? [], store: req.store, now: req.now)
+        try await req.audit("user.create", entity: "user", entityID: user.login,
+                            details: "roles: \(user.roles.joined(separator: " "))")
+        let codes = try await req.store.references.current(db: req.db).unitCodes
+        return try await view(user, codes: codes).encodeResponse(status: .created, for: req)
+    }
+
+    func updateUser(req: Request) async throws -> UserView {
+        let login = req.parameters.get("login") ?? ""
+        let input = try req.content.decode(UserInput.self)
+        if input.password != nil { throw AppError.invalid(field: "password", reason: "users change their own password") }
+        let now = req.now
+        let actor = try req.actor
+        let user = try await req.store.write { db in
+            guard let user = try await User.query(on: db).filter(\.$login == login).first() else {
+                throw AppError.notFound(entity: "user", id: login)
+            }
+            var changes: [String] = []
+            if let roles = input.roles {
+                let new = try await Accounts.validRoles(roles, db: db)
+                if new != user.roles { changes.append("roles: \(user.roles.joined(separator: " ")) → \(new.joined(separator: " "))") }
+                user.roles = new
+            }
+            if let units = input.units {
+                let new = try await Accounts.unitIDs(units, db: db)
+                if new != user.unitIDs { changes.append("units → \(units.joined(separator: " "))") }
+                user.unitIDs = new
+            }
+            if let name = input.fullName?.trimmed(), !name.isEmpty, name != user.fullName {
+                changes.append("name: \(user.fullName) → \(name)")
+                user.fullName = name
+            }
+            if let active = input.isActive, active != user.isActive {
+                changes.append(active ? "reactivated" : "deactivated")
+                user.isActive = active
+            }
+            try await user.save(on: db)
+            if !changes.isEmpty {
+                try await Audit.record("user.update", actorID: actor.userID, actor: actor.login, entity: "user", entityID: login,
+                                       address: req.remoteAddress?.ipAddress, details: changes.joined(separator: "; "), at: now, db: db)
+            }
+            return user
+        }
+        await TokenCache.shared.forgetAll()
+        let codes = try await req.store.references.current(db: req.db).unitCodes
+        return try view(user, codes: codes)
+    }
+
+    private func view(_ u: User, codes: [UUID: String]) throws -> UserView {
+        UserView(id: try u.requireID(), login: u.login, fullName: u.fullName, roles: u.roles, units: u.unitIDs.compactMap { codes[$0] },
+                 isActive: u.isActive, authSource: u.authSource, lastSeenAt: u.lastSeenAt)
+    }
+
+    // MARK: Tokens
+
+    func listTokens(req: Request) async throws -> [TokenView] {
+        try await APIToken.query(on: req.db).with(\.$user).sort(\.$createdAt, .descending).all().map { t in
+            TokenView(id: try t.requireID(), login: t.user.login, name: t.name, permissions: t.permissions, createdAt: t.createdAt,
+                      lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt)
+        }
+    }
+
+    func createToken(req: Request) async throws -> Response {
+        let input = try req.content.decode(TokenInput.self)
+        guard let login = input.login?.trimmed(), !login.isEmpty else { throw AppError.missing(field: "login") }
+        guard let name = input.name?.trimmed(), !name.isEmpty else { throw AppError.missing(field: "name") }
+        let secret = try await Accounts.createToken(login: login, name: name, permissions: input.permissions, store: req.store, now: req.now)
+        guard let token = try await APIToken.query(on: req.db).filter(\.$tokenHash == Tokens.hash(secret)).with(\.$user).first() else {
+            throw AppError.notFound(entity: "token", id: name)
+        }
+        try await req.audit("token.create", entity: "token", entityID: token.id?.uuidString,
+                            details: "\(login): \(name)" + (token.permissions.map { " [\($0.joined(separator: " "))]" } ?? ""))
+        return try await TokenView(id: try token.requireID(), login: login, name: name, permissions: token.permissions,
+                                   createdAt: token.createdAt, token: secret).encodeResponse(status: .created, for: req)
+    }
+
+    func revokeToken(req: Request) async throws -> TokenView {
+        guard let id = req.parameters.get("id", as: UUID.self) else { throw AppError.notFound(entity: "token", id: req.parameters.get("id") ?? "") }
+        let now = req.now
+        let token = try await req.store.write { db in
+            guard let token = try await APIToken.query(on: db).filter(\.$id == id).with(\.$user).first() else {
+                throw AppError.notFound(entity: "token", id: id.uuidString)
+            }
+            if token.revokedAt == nil {
+                token.revokedAt = now
+                try await token.save(on: db)
+            }
+            return token
+        }
+        await TokenCache.shared.forget(token.tokenHash)
+        try await req.audit("token.revoke", entity: "token", entityID: id.uuidString, details: "\(token.user.login): \(token.name)")
+        return TokenView(id: id, login: token.user.login, name: token.name, permissions: token.permissions, createdAt: token.createdAt,
+                         lastUsedAt: token.lastUsedAt, revokedAt: token.revokedAt)
+    }
+}

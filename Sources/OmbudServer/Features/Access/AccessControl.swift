@@ -1,0 +1,94 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import SQLKit
+import Vapor
+
+/// Scopes and masking applied to appeals and applicants, on top of the permissions routes require.
+extension Request {
+    /// The units whose appeals the actor sees.
+    func accessScope() async throws -> AccessScope {
+        let actor = try actor
+        let units = try await store.references.current(db: db)
+        return AccessScope.of(memberOf: Set(actor.unitIDs), parents: units.unitParents, hqUnits: units.hqUnits,
+                              permissions: actor.permissions)
+    }
+
+    /// The appeal if the actor may see it. Outside the scope it answers 404 like an unknown id, so that guessing ids
+    /// does not even reveal that an appeal exists.
+    func visibleAppeal(_ id: UUID) async throws -> Appeal {
+        guard let appeal = try await Appeal.find(id, on: db), try await maysee(appeal) else {
+            throw AppError.notFound(entity: "appeal", id: id.uuidString)
+        }
+        return appeal
+    }
+
+    func maysee(_ appeal: Appeal) async throws -> Bool {
+        let scope = try await accessScope()
+        if scope == .all { return true }
+        let questions = try await Question.query(on: db).filter(\.$appeal.$id == appeal.requireID()).all()
+        return scope.allows(office: appeal.$office.id, executorUnits: questions.compactMap(\.executorUnitID),
+                            redirectedTo: appeal.redirectedToUnitID, executorUsers: questions.compactMap(\.executorUserID),
+                            user: try actor.userID)
+    }
+
+    /// The applicant as this actor may see them.
+    func visible(_ summary: ApplicantSummary) throws -> ApplicantSummary {
+        PersonalDataMask.shows(permissions: try actor.permissions, publicityConsent: summary.publicityConsent) ? summary : summary.hidingPersonalData()
+    }
+}
+
+enum AccessSQL {
+    /// The scope as a condition on `appeals` rows, the same rule as `AccessScope.allows`.
+    static func condition(_ scope: AccessScope, user: UUID) -> (any SQLExpression)? {
+        guard case let .units(visible, includesRoot) = scope else { return nil }
+        let ids = visible.map { SQLBind($0) as any SQLExpression }
+        var parts: [SQLQueryString] = [
+            "EXISTS (SELECT 1 FROM questions q WHERE q.appeal_id = appeals.id AND q.executor_user_id = \(bind: user))",
+        ]
+        if !ids.isEmpty {
+            let list = SQLGroupExpression(SQLList(ids))
+            parts.append("appeals.office_id IN \(list)")
+            parts.append("appeals.redirected_to_unit_id IN \(list)")
+            parts.append("EXISTS (SELECT 1 FROM questions q WHERE q.appeal_id = appeals.id AND q.executor_unit_id IN \(list))")
+        }
+        if includesRoot {
+            parts.append("""
+                (appeals.office_id IS NULL AND appeals.redirected_to_unit_id IS NULL AND NOT EXISTS \
+                (SELECT 1 FROM questions q WHERE q.appeal_id = appeals.id AND q.executor_unit_id IS NOT NULL))
+                """)
+        }
+        return SQLGroupExpression(SQLList(parts, separator: SQLRaw(" OR ")))
+    }
+}
+
+extension ApplicantSummary {
+    /// The summary as a role without the personal-data permission sees it.
+    func hidingPersonalData() -> ApplicantSummary {
+        var copy = self
+        copy.fullName = kind == ApplicantKind.organisation.rawValue ? (organisationName ?? PersonalDataMask.maskedName) : PersonalDataMask.maskedName
+        copy.surname = nil
+        copy.name = nil
+        copy.patronymic = nil
+        copy.phones = []
+        copy.emails = []
+        copy.postalAddress = nil
+        copy.masked = true
+        return copy
+    }
+}
+
+extension AppealView {
+    /// Without the personal-data permission: applicants masked (unless they consented to publicity), the street
+    /// address dropped and the point rounded.
+    func hidingPersonalData() -> AppealView {
+        var copy = self
+        copy.applicant = applicant.map { $0.publicityConsent ? $0 : $0.hidingPersonalData() }
+        copy.coApplicants = coApplicants.map { $0.publicityConsent ? $0 : $0.hidingPersonalData() }
+        if let address, !(applicant?.publicityConsent ?? false) {
+            copy.address = AddressView(text: nil, lat: PersonalDataMask.approximate(address.lat),
+                                       lon: PersonalDataMask.approximate(address.lon), district: address.district)
+        }
+        return copy
+    }
+}

@@ -1,0 +1,157 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import SQLKit
+import Vapor
+
+/// The audit log: security events (logins, permission changes, tokens), personal-data views and exports. Changes of
+/// appeals, questions and applicants are in `history`, itself append-only; the audit API shows both as one log.
+enum Audit {
+    static func record(_ action: String, actorID: UUID?, actor: String, entity: String? = nil, entityID: String? = nil,
+                       address: String? = nil, details: String? = nil, at: Date, db: any Database) async throws {
+        let record = AuditRecord()
+        record.id = UUID.timeOrdered(at: at)
+        record.at = at
+        record.actorID = actorID
+        record.actor = actor
+        record.action = action
+        record.entity = entity
+        record.entityID = entityID
+        record.address = address
+        record.details = details
+        try await record.create(on: db)
+    }
+}
+
+extension Request {
+    /// Records an event of the current actor, in its own write.
+    func audit(_ action: String, entity: String? = nil, entityID: String? = nil, details: String? = nil) async throws {
+        let actor = auth.get(Actor.self)
+        let address = remoteAddress?.ipAddress
+        let now = self.now
+        try await store.write { db in
+            try await Audit.record(action, actorID: actor?.userID, actor: actor?.login ?? "anonymous", entity: entity,
+                                   entityID: entityID, address: address, details: details, at: now, db: db)
+        }
+    }
+}
+
+struct AuditEntry: Content {
+    var id: UUID
+    var at: Date
+    var actor: String
+    var action: String
+    var entity: String?
+    var entityId: String?
+    var address: String?
+    var details: String?
+    /// `audit` for security events and views, `history` for changes of appeals, questions and applicants.
+    var source: String
+}
+
+struct AuditPage: Content {
+    var items: [AuditEntry]
+    var nextBefore: String?
+}
+
+struct AuditController: RouteCollection {
+    struct Filters: Content {
+        var actor: String?
+        var action: String?
+        var entity: String?
+        var entityId: String?
+        var from: String?
+        var to: String?
+        var before: String?
+        var limit: Int?
+        var format: String?
+    }
+
+    func boot(routes: any RoutesBuilder) throws {
+        routes.grouped("audit").grouped(Require(.auditRead)).get(use: list)
+    }
+
+    func list(req: Request) async throws -> Response {
+        let f = try req.query.decode(Filters.self)
+        let csv = f.format == "csv"
+        if let format = f.format, format != "csv", format != "json" {
+            throw AppError.invalid(field: "format", reason: "must be json or csv")
+        }
+        if csv, !(try req.actor.can(.export)) { throw AppError.forbidden(reason: "this needs the permission export") }
+        let limit = f.limit ?? (csv ? 10_000 : 100)
+        guard (1...(csv ? 100_000 : 500)).contains(limit) else {
+            throw AppError.invalid(field: "limit", reason: "must be between 1 and \(csv ? 100_000 : 500)")
+        }
+        func day(_ raw: String?, _ field: String) throws -> Date? {
+            guard let raw else { return nil }
+            guard let date = CivilDate(iso: raw) else { throw AppError.invalid(field: field, reason: "expected YYYY-MM-DD") }
+            return date.start(in: req.settings.timeZone)
+        }
+        let from = try day(f.from, "from")
+        let to = try day(f.to, "to").map { $0.addingTimeInterval(86_400) }
+        var before: Date?
+        if let raw = f.before {
+            guard let date = try? Date(raw, strategy: .iso8601) else { throw AppError.invalid(field: "before", reason: "expected an ISO 8601 time") }
+            before = date
+        }
+
+        func conditions(_ actorColumn: String, _ entityIDColumn: String) -> SQLQueryString {
+            var q: SQLQueryString = "1 = 1"
+            if let actor = f.actor { q = q + " AND \(ident: actorColumn) = \(bind: actor)" }
+            if let action = f.action { q = q + " AND action = \(bind: action)" }
+            if let entity = f.entity { q = q + " AND entity = \(bind: entity)" }
+            if let entityID = f.entityId { q = q + " AND CAST(\(ident: entityIDColumn) AS TEXT) = \(bind: entityID.uppercased())" }
+            if let from { q = q + " AND at >= \(bind: from)" }
+            if let to { q = q + " AND at < \(bind: to)" }
+            if let before { q = q + " AND at < \(bind: before)" }
+            return q
+        }
+        let sql = req.store.sql
+        let query: SQLQueryString = """
+            SELECT id, at, actor, action, entity, CAST(entity_id AS TEXT) AS entity_id, address, details, 'audit' AS source
+            FROM audit_log WHERE \(conditions("actor", "entity_id"))
+            UNION ALL
+            SELECT id, at, actor, action, entity, CAST(entity_id AS TEXT) AS entity_id, NULL AS address,
+                   CASE WHEN field IS NULL THEN comment ELSE field || ': ' || COALESCE(from_value, '∅') || ' → ' || COALESCE(to_value, '∅') END AS details,
+                   'history' AS source
+            FROM history WHERE \(conditions("actor", "entity_id"))
+            ORDER BY at DESC, id DESC LIMIT \(literal: limit + 1)
+            """
+        let rows = try await sql.raw(query).all()
+        var items = try rows.map { row in
+            AuditEntry(id: try row.decode(column: "id", as: UUID.self), at: try row.decode(column: "at", as: Date.self),
+                       actor: try row.decode(column: "actor", as: String.self), action: try row.decode(column: "action", as: String.self),
+                       entity: try row.decode(column: "entity", as: String?.self), entityId: try row.decode(column: "entity_id", as: String?.self),
+                       address: try row.decode(column: "address", as: String?.self), details: try row.decode(column: "details", as: String?.self),
+                       source: try row.decode(column: "source", as: String.self))
+        }
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            next = items.last.map { $0.at.formatted(.iso8601) }
+        }
+        if csv {
+            try await req.audit("audit.export", details: "\(items.count) records")
+            var text = "at,actor,action,entity,entity_id,address,details,source\n"
+            for e in items {
+                text += [e.at.formatted(.iso8601), e.actor, e.action, e.entity ?? "", e.entityId ?? "", e.address ?? "", e.details ?? "", e.source]
+                    .map(CSVField.escape).joined(separator: ",") + "\n"
+            }
+            let response = Response(status: .ok, body: .init(string: text))
+            response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+            response.headers.contentDisposition = .init(.attachment, filename: "ombud-audit.csv")
+            return response
+        }
+        return try await AuditPage(items: items, nextBefore: next).encodeResponse(for: req)
+    }
+}
+
+enum CSVField {
+    /// RFC 4180 quoting, and a leading quote for text a spreadsheet would run as a formula.
+    static func escape(_ value: String) -> String {
+        var v = value
+        if let first = v.first, "=+-@\t\r".contains(first) { v = "'" + v }
+        guard v.contains(where: { ",\"\n\r".contains($0) }) else { return v }
+        return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
