@@ -10,6 +10,11 @@ public enum PersonalDataMask {
         permissions.contains(.personalData) || publicityConsent
     }
 
+    /// What stands for a masked applicant's name: an organisation keeps its name, a person's is hidden.
+    public static func displayName(kind: ApplicantKind, organisationName: String?) -> String {
+        kind == .organisation ? (organisationName ?? maskedName) : maskedName
+    }
+
     /// A coordinate rounded to two decimals (about 1.1 km of latitude).
     public static func approximate(_ coordinate: Double?) -> Double? {
         coordinate.map { ($0 * 100).rounded() / 100 }

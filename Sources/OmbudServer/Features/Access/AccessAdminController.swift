@@ -137,10 +137,8 @@ struct AccessAdminController: RouteCollection {
             if let active = input.isActive, active != role.isActive { changes.append("active: \(role.isActive) → \(active)"); role.isActive = active }
             role.updatedAt = now
             try await role.save(on: db)
-            if !changes.isEmpty {
-                try await Audit.record("role.update", actorID: actor.userID, actor: actor.login, entity: "role", entityID: key,
-                                       address: req.remoteAddress?.ipAddress, details: changes.joined(separator: "; "), at: now, db: db)
-            }
+            try await Audit.changes(changes, action: "role.update", by: actor, entity: "role", entityID: key,
+                                    address: req.remoteAddress?.ipAddress, at: now, db: db)
             return role
         }
         await TokenCache.shared.forgetAll()
@@ -196,10 +194,8 @@ struct AccessAdminController: RouteCollection {
                 user.isActive = active
             }
             try await user.save(on: db)
-            if !changes.isEmpty {
-                try await Audit.record("user.update", actorID: actor.userID, actor: actor.login, entity: "user", entityID: login,
-                                       address: req.remoteAddress?.ipAddress, details: changes.joined(separator: "; "), at: now, db: db)
-            }
+            try await Audit.changes(changes, action: "user.update", by: actor, entity: "user", entityID: login,
+                                    address: req.remoteAddress?.ipAddress, at: now, db: db)
             return user
         }
         await TokenCache.shared.forgetAll()
@@ -225,10 +221,8 @@ struct AccessAdminController: RouteCollection {
         let input = try req.content.decode(TokenInput.self)
         guard let login = input.login?.trimmed(), !login.isEmpty else { throw AppError.missing(field: "login") }
         guard let name = input.name?.trimmed(), !name.isEmpty else { throw AppError.missing(field: "name") }
-        let secret = try await Accounts.createToken(login: login, name: name, permissions: input.permissions, store: req.store, now: req.now)
-        guard let token = try await APIToken.query(on: req.db).filter(\.$tokenHash == Tokens.hash(secret)).with(\.$user).first() else {
-            throw AppError.notFound(entity: "token", id: name)
-        }
+        let (token, secret) = try await Accounts.issueToken(login: login, name: name, permissions: input.permissions,
+                                                            store: req.store, now: req.now)
         try await req.audit("token.create", entity: "token", entityID: token.id?.uuidString,
                             details: "\(login): \(name)" + (token.permissions.map { " [\($0.joined(separator: " "))]" } ?? ""))
         return try await TokenView(id: try token.requireID(), login: login, name: name, permissions: token.permissions,

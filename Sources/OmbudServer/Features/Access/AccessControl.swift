@@ -17,14 +17,14 @@ extension Request {
     /// The appeal if the actor may see it. Outside the scope it answers 404 like an unknown id, so that guessing ids
     /// does not even reveal that an appeal exists.
     func visibleAppeal(_ id: UUID) async throws -> Appeal {
-        guard let appeal = try await Appeal.find(id, on: db), try await maysee(appeal) else {
+        guard let appeal = try await Appeal.find(id, on: db), try await maySee(appeal, in: try await accessScope()) else {
             throw AppError.notFound(entity: "appeal", id: id.uuidString)
         }
         return appeal
     }
 
-    func maysee(_ appeal: Appeal) async throws -> Bool {
-        let scope = try await accessScope()
+    /// Whether `appeal` is in `scope` (computed once per request by the caller).
+    func maySee(_ appeal: Appeal, in scope: AccessScope) async throws -> Bool {
         if scope == .all { return true }
         let questions = try await Question.query(on: db).filter(\.$appeal.$id == appeal.requireID()).all()
         return scope.allows(office: appeal.$office.id, executorUnits: questions.compactMap(\.executorUnitID),
@@ -34,7 +34,7 @@ extension Request {
 
     /// The applicant as this actor may see them.
     func visible(_ summary: ApplicantSummary) throws -> ApplicantSummary {
-        PersonalDataMask.shows(permissions: try actor.permissions, publicityConsent: summary.publicityConsent) ? summary : summary.hidingPersonalData()
+        summary.seen(by: try actor.permissions)
     }
 }
 
@@ -63,10 +63,11 @@ enum AccessSQL {
 }
 
 extension ApplicantSummary {
-    /// The summary as a role without the personal-data permission sees it.
-    func hidingPersonalData() -> ApplicantSummary {
+    /// The summary as a reader with `permissions` sees it (`PersonalDataMask` decides).
+    func seen(by permissions: Set<Permission>) -> ApplicantSummary {
+        guard !PersonalDataMask.shows(permissions: permissions, publicityConsent: publicityConsent) else { return self }
         var copy = self
-        copy.fullName = kind == ApplicantKind.organisation.rawValue ? (organisationName ?? PersonalDataMask.maskedName) : PersonalDataMask.maskedName
+        copy.fullName = PersonalDataMask.displayName(kind: ApplicantKind(rawValue: kind) ?? .person, organisationName: organisationName)
         copy.surname = nil
         copy.name = nil
         copy.patronymic = nil
@@ -79,13 +80,13 @@ extension ApplicantSummary {
 }
 
 extension AppealView {
-    /// Without the personal-data permission: applicants masked (unless they consented to publicity), the street
-    /// address dropped and the point rounded.
-    func hidingPersonalData() -> AppealView {
+    /// The appeal as a reader with `permissions` sees it: without personal data, applicants masked (unless they
+    /// consented to publicity), the street address dropped and the point rounded.
+    func seen(by permissions: Set<Permission>) -> AppealView {
         var copy = self
-        copy.applicant = applicant.map { $0.publicityConsent ? $0 : $0.hidingPersonalData() }
-        copy.coApplicants = coApplicants.map { $0.publicityConsent ? $0 : $0.hidingPersonalData() }
-        if let address, !(applicant?.publicityConsent ?? false) {
+        copy.applicant = applicant?.seen(by: permissions)
+        copy.coApplicants = coApplicants.map { $0.seen(by: permissions) }
+        if let address, copy.applicant?.masked ?? !permissions.contains(.personalData) {
             copy.address = AddressView(text: nil, lat: PersonalDataMask.approximate(address.lat),
                                        lon: PersonalDataMask.approximate(address.lon), district: address.district)
         }

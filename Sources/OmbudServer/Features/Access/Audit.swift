@@ -21,6 +21,14 @@ enum Audit {
         record.details = details
         try await record.create(on: db)
     }
+
+    /// One record listing `changes` ("field: old → new"), or none when nothing changed.
+    static func changes(_ changes: [String], action: String, by actor: Actor, entity: String, entityID: String,
+                        address: String?, at: Date, db: any Database) async throws {
+        guard !changes.isEmpty else { return }
+        try await record(action, actorID: actor.userID, actor: actor.login, entity: entity, entityID: entityID, address: address,
+                         details: changes.joined(separator: "; "), at: at, db: db)
+    }
 }
 
 extension Request {
@@ -95,12 +103,13 @@ struct AuditController: RouteCollection {
             before = date
         }
 
-        func conditions(_ actorColumn: String, _ entityIDColumn: String) -> SQLQueryString {
+        /// The filters on `audit_log` and on `history` alike (they share these column names); built once per table.
+        func conditions() -> SQLQueryString {
             var q: SQLQueryString = "1 = 1"
-            if let actor = f.actor { q = q + " AND \(ident: actorColumn) = \(bind: actor)" }
+            if let actor = f.actor { q = q + " AND actor = \(bind: actor)" }
             if let action = f.action { q = q + " AND action = \(bind: action)" }
             if let entity = f.entity { q = q + " AND entity = \(bind: entity)" }
-            if let entityID = f.entityId { q = q + " AND CAST(\(ident: entityIDColumn) AS TEXT) = \(bind: entityID.uppercased())" }
+            if let entityID = f.entityId { q = q + " AND CAST(entity_id AS TEXT) = \(bind: entityID.uppercased())" }
             if let from { q = q + " AND at >= \(bind: from)" }
             if let to { q = q + " AND at < \(bind: to)" }
             if let before { q = q + " AND at < \(bind: before)" }
@@ -109,12 +118,12 @@ struct AuditController: RouteCollection {
         let sql = req.store.sql
         let query: SQLQueryString = """
             SELECT id, at, actor, action, entity, CAST(entity_id AS TEXT) AS entity_id, address, details, 'audit' AS source
-            FROM audit_log WHERE \(conditions("actor", "entity_id"))
+            FROM audit_log WHERE \(conditions())
             UNION ALL
             SELECT id, at, actor, action, entity, CAST(entity_id AS TEXT) AS entity_id, NULL AS address,
                    CASE WHEN field IS NULL THEN comment ELSE field || ': ' || COALESCE(from_value, '∅') || ' → ' || COALESCE(to_value, '∅') END AS details,
                    'history' AS source
-            FROM history WHERE \(conditions("actor", "entity_id"))
+            FROM history WHERE \(conditions())
             ORDER BY at DESC, id DESC LIMIT \(literal: limit + 1)
             """
         let rows = try await sql.raw(query).all()

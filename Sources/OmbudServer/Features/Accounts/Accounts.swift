@@ -52,12 +52,17 @@ enum Accounts {
 
     /// Returns the token in clear text once; only its digest is kept.
     static func createToken(login: String, name: String, permissions: [String]? = nil, store: Store, now: Date) async throws -> String {
+        try await issueToken(login: login, name: name, permissions: permissions, store: store, now: now).secret
+    }
+
+    /// The new token's record and its secret (returned once; only the digest is kept).
+    static func issueToken(login: String, name: String, permissions: [String]?, store: Store, now: Date) async throws -> (record: APIToken, secret: String) {
         let token = Tokens.generate()
         let limit: [String]?
         do throws(ValidationError) {
             limit = try permissions.map { raw throws(ValidationError) in try Permission.parse(raw, field: "permissions").map(\.rawValue).sorted() }
         } catch { throw error.appError }
-        try await store.write { db in
+        let record = try await store.write { db in
             guard let user = try await User.query(on: db).filter(\.$login == login).first() else {
                 throw AppError.notFound(entity: "user", id: login)
             }
@@ -68,7 +73,8 @@ enum Accounts {
             record.permissions = limit
             record.createdAt = now
             try await record.create(on: db)
+            return record
         }
-        return token
+        return (record, token)
     }
 }

@@ -138,8 +138,8 @@ enum AppealIntake {
     static func create(_ v: Validated, actor: Actor, settings: Settings, store: Store, queue: IntakeQueue, now: Date) async throws -> AppealView {
         let prepared = try await prepare(v, actor: actor, settings: settings, store: store, now: now)
         let code = try await queue.submit(prepared)
-        let view = prepared.view(trackingCode: code, roles: actor.roles, today: CivilDate.of(now, in: settings.timeZone))
-        return actor.can(.personalData) ? view : view.hidingPersonalData()
+        return prepared.view(trackingCode: code, roles: actor.roles, today: CivilDate.of(now, in: settings.timeZone))
+            .seen(by: actor.permissions)
     }
 
     /// Reserves `count` numbers of the year's sequence and returns the last; the upsert makes the first appeal of a

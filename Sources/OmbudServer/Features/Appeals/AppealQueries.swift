@@ -49,7 +49,7 @@ enum AppealQueries {
                              status: q.status, result: q.result, answerText: q.answerText)
             },
             allowedTransitions: WorkflowEngine.allowedTargets(AppealTransitions.workflow, from: appeal.status, roles: actor.roles))
-        return actor.can(.personalData) ? view : view.hidingPersonalData()
+        return view.seen(by: actor.permissions)
     }
 
     static func isOverdue(_ appeal: Appeal, today: CivilDate) -> Bool {

@@ -52,7 +52,7 @@ struct AppealsController: RouteCollection {
         let raw = req.parameters.get("code") ?? ""
         guard let code = TrackingCode(raw) else { throw AppError.invalid(field: "trackingCode", reason: "expected YYYY-NNNNNN") }
         guard let appeal = try await Appeal.query(on: req.db).filter(\.$trackingCode == code.description).first(),
-              try await req.maysee(appeal) else {
+              try await req.maySee(appeal, in: try await req.accessScope()) else {
             throw AppError.notFound(entity: "appeal", id: code.description)
         }
         let view = try await AppealQueries.view(appeal, actor: try req.actor, settings: req.settings, db: req.db, now: req.now)

@@ -17,11 +17,11 @@ enum IntakeWriter {
 
     /// Through SQLKit, in the caller's transaction: PostgreSQL, and SQLite when no dedicated writer is open.
     static func write(_ batch: [PreparedAppeal], db: any Database) async throws -> [String] {
-        var last: [Int: Int] = [:]
+        var first: [Int: Int] = [:]
         for (year, count) in numbersNeeded(batch) {
-            last[year] = try await AppealIntake.reserveTrackingNumbers(year: year, count: count, db: db)
+            first[year] = try await AppealIntake.reserveTrackingNumbers(year: year, count: count, db: db) - count + 1
         }
-        let codes = codes(batch, last: last)
+        let codes = codes(batch, first: first)
         let sql = db as! any SQLDatabase
         for table in tables(batch, codes: codes) {
             // Multi-row INSERTs, chunked below the engines' limits on bound parameters.
@@ -37,7 +37,7 @@ enum IntakeWriter {
 
     /// On SQLite's dedicated writer: the whole batch is one job on one thread, each row one step of a prepared statement.
     static func write(_ batch: [PreparedAppeal], connection: SQLiteWriter.Connection) throws -> [String] {
-        var last: [Int: Int] = [:]
+        var first: [Int: Int] = [:]
         for (year, count) in numbersNeeded(batch) {
             let rows = try connection.query("""
                 INSERT INTO tracking_sequences (year, last_value) VALUES (?, ?)
@@ -47,9 +47,9 @@ enum IntakeWriter {
             guard let value = rows.first?.first?.integer else {
                 throw AppError.conflict(code: "sequence", reason: "could not allocate a tracking code", field: nil)
             }
-            last[year] = Int(value)
+            first[year] = Int(value) - count + 1
         }
-        let codes = codes(batch, last: last)
+        let codes = codes(batch, first: first)
         for table in tables(batch, codes: codes) {
             let placeholders = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
             let sql = "INSERT INTO \(table.name) (\(table.columns.joined(separator: ", "))) VALUES (\(placeholders))"
@@ -63,9 +63,9 @@ enum IntakeWriter {
         batch.reduce(into: [:]) { $0[$1.receivedDay.year, default: 0] += 1 }
     }
 
-    /// Tracking codes in the batch's order, given the last number reserved for each year.
-    static func codes(_ batch: [PreparedAppeal], last: [Int: Int]) -> [String] {
-        var next = numbersNeeded(batch).reduce(into: [Int: Int]()) { $0[$1.key] = last[$1.key]! - $1.value + 1 }
+    /// Tracking codes in the batch's order, given the first number reserved for each year.
+    static func codes(_ batch: [PreparedAppeal], first: [Int: Int]) -> [String] {
+        var next = first
         return batch.map { p in
             let number = next[p.receivedDay.year]!
             next[p.receivedDay.year] = number + 1

@@ -93,8 +93,9 @@ struct ApplicantsController: RouteCollection {
             group.filter(\.$applicant.$id == id)
             if !coAppeals.isEmpty { group.filter(\.$id ~~ coAppeals) }
         }.sort(\.$receivedAt, .descending).all()
+        let scope = try await req.accessScope()
         var visible: [Appeal] = []
-        for appeal in appeals where try await req.maysee(appeal) { visible.append(appeal) }
+        for appeal in appeals where try await req.maySee(appeal, in: scope) { visible.append(appeal) }
         let today = CivilDate.of(req.now, in: req.settings.timeZone)
         let summary = try req.visible(ApplicantStore.summary(a))
         return ApplicantCard(

@@ -56,7 +56,7 @@ struct AttachmentsController: RouteCollection {
 
     func download(req: Request) async throws -> Response {
         guard let id = req.parameters.get("attachmentID", as: UUID.self), let attachment = try await Attachment.find(id, on: req.db),
-              let appeal = try await Appeal.find(attachment.$appeal.id, on: req.db), try await req.maysee(appeal) else {
+              let appeal = try await Appeal.find(attachment.$appeal.id, on: req.db), try await req.maySee(appeal, in: try await req.accessScope()) else {
             throw AppError.notFound(entity: "attachment", id: req.parameters.get("attachmentID") ?? "")
         }
         let path = AttachmentStore.path(sha256: attachment.sha256, settings: req.settings)
