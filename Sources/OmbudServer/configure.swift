@@ -34,6 +34,8 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(CreateSchema())
     app.migrations.add(CreateSearchIndex())
     app.migrations.add(CreateAccessControl())
+    app.migrations.add(CreateSessions())
+    app.pages = try await Pages.load()
 
     ContentConfiguration.global.use(encoder: JSONCoding.encoder, for: .json)
     ContentConfiguration.global.use(decoder: JSONCoding.decoder, for: .json)
@@ -55,7 +57,10 @@ func routes(_ app: Application, settings: Settings) throws {
         response.headers.contentType = HTTPMediaType(type: "application", subType: "yaml")
         return response
     }
-    let api = app.grouped("api", "v1").grouped(BearerAuthenticator(), Actor.guardMiddleware(throwing: AppError.unauthorized))
+    let pages = app.grouped(PageErrorMiddleware(), SessionAuthenticator())
+    try pages.register(collection: SessionPages())
+
+    let api = app.grouped("api", "v1").grouped(BearerAuthenticator(), SessionAuthenticator(), SignedIn())
     try api.register(collection: AppealsController())
     try api.register(collection: ApplicantsController())
     try api.register(collection: TopicsController())
@@ -63,4 +68,5 @@ func routes(_ app: Application, settings: Settings) throws {
     try api.register(collection: AttachmentsController(limit: settings.attachmentLimit))
     try api.register(collection: AccessAdminController())
     try api.register(collection: AuditController())
+    try api.register(collection: AccountController())
 }

@@ -45,10 +45,11 @@ enum TestData {
 
 /// Runs a test against a fresh installation with topics, the calendar, two units and an administrator token.
 func withOmbud(now: Date = Date(timeIntervalSince1970: 1_795_000_000), role: String = "administrator",
-               _ body: (TestContext, MutableClock) async throws -> Void) async throws {
+               settings adjust: (inout Settings) -> Void = { _ in }, _ body: (TestContext, MutableClock) async throws -> Void) async throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ombud-test-\(UUID().uuidString)")
     var settings = Settings(dataDirectory: dir, databaseURL: TestData.postgresURL)
     settings.attachmentLimit = 64 * 1024
+    adjust(&settings)
     let app = try await Application.make(.testing)
     let clock = MutableClock(now)
     app.clock = Clock(now: { clock.now })

@@ -37,4 +37,12 @@ public enum AccessScope: Sendable, Equatable {
             return includesRoot && office == nil && redirectedTo == nil && executorUnits.isEmpty
         }
     }
+
+    /// Whether a person belonging to `units` is under this scope (for supervisors looking at their people).
+    public func allowsMember(of units: [UUID]) -> Bool {
+        switch self {
+        case .all: true
+        case let .units(visible, _): units.contains(where: visible.contains)
+        }
+    }
 }

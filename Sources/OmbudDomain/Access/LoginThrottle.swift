@@ -1,10 +1,15 @@
 import Foundation
 
-/// Login throttling: after `maxFailures` failed logins in a row the account (or the address they came from) is locked
-/// for `lockout`. A success resets the count; so does the end of a lock.
+/// Login throttling: `maxFailures` failed logins, each within `lockout` of the previous one, lock the account (or the
+/// address they came from) for `lockout`. A quiet spell as long as the lock, or the end of a lock, starts the count again.
 public struct LoginThrottle: Sendable, Equatable {
-    public var maxFailures = 5
-    public var lockout: TimeInterval = 15 * 60
+    public var maxFailures: Int
+    public var lockout: TimeInterval
+
+    /// Per account: a person mistyping does not reach five in a row; a password guesser is slowed to 5 tries per 15 min.
+    public static let account = LoginThrottle(maxFailures: 5)
+    /// Per address: higher, because a whole reception office or contact centre may sign in from one NAT address.
+    public static let address = LoginThrottle(maxFailures: 20)
 
     public init(maxFailures: Int = 5, lockout: TimeInterval = 15 * 60) {
         self.maxFailures = maxFailures
@@ -13,9 +18,11 @@ public struct LoginThrottle: Sendable, Equatable {
 
     public struct State: Sendable, Equatable {
         public var failures: Int
+        public var lastFailureAt: Date?
         public var lockedUntil: Date?
-        public init(failures: Int = 0, lockedUntil: Date? = nil) {
+        public init(failures: Int = 0, lastFailureAt: Date? = nil, lockedUntil: Date? = nil) {
             self.failures = failures
+            self.lastFailureAt = lastFailureAt
             self.lockedUntil = lockedUntil
         }
     }
@@ -27,8 +34,12 @@ public struct LoginThrottle: Sendable, Equatable {
     /// The state after one more failure at `now`.
     public func failed(_ state: State, now: Date) -> State {
         var failures = state.failures
-        if let until = state.lockedUntil, now >= until { failures = 0 }
+        let lockEnded = state.lockedUntil.map { now >= $0 } ?? false
+        let quiet = state.lastFailureAt.map { now.timeIntervalSince($0) >= lockout } ?? true
+        if lockEnded || quiet { failures = 0 }
         failures += 1
-        return State(failures: failures, lockedUntil: failures >= maxFailures ? now.addingTimeInterval(lockout) : state.lockedUntil.flatMap { now < $0 ? $0 : nil })
+        let stillLocked = state.lockedUntil.flatMap { now < $0 ? $0 : nil }
+        return State(failures: failures, lastFailureAt: now,
+                     lockedUntil: failures >= maxFailures ? now.addingTimeInterval(lockout) : stillLocked)
     }
 }

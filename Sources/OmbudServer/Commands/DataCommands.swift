@@ -47,7 +47,25 @@ struct CalendarCommand: AsyncCommandGroup {
 
 struct UsersCommand: AsyncCommandGroup {
     var help: String { "Manages user accounts." }
-    var commands: [String: any AnyAsyncCommand] { ["add": UsersAdd()] }
+    var commands: [String: any AnyAsyncCommand] { ["add": UsersAdd(), "passwd": UsersPasswd()] }
+
+    struct UsersPasswd: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Argument(name: "login", help: "the user's login") var login: String
+            init() {}
+        }
+        var help: String { "Sets a local user's password (read from standard input) and ends the user's sessions." }
+
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let app = context.application
+            try await app.autoMigrate()
+            guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+                throw AppError.missing(field: "password (on standard input)")
+            }
+            try await Accounts.setPassword(login: signature.login, password: password, by: "console", actorID: nil, store: app.store, now: Date())
+            context.console.print("Password of \(signature.login) set; their sessions have ended.")
+        }
+    }
 
     struct UsersAdd: AsyncCommand {
         struct Signature: CommandSignature {

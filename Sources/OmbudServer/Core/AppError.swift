@@ -12,6 +12,14 @@ public enum AppError: Error, Sendable {
     case unauthorized
     case conflict(code: String, reason: String, field: String?)
     case tooLarge(field: String, limit: Int)
+    /// A session cookie that has expired or was ended (logout, password change, deactivation).
+    case sessionExpired
+    /// A state-changing request with a session cookie but without its CSRF token.
+    case csrf
+    /// Wrong login or password: deliberately the same whether the login exists or not.
+    case signInFailed
+    case tooManyAttempts(retryAfter: Int)
+    case directoryUnavailable
 }
 
 extension AppError: AbortError {
@@ -23,6 +31,10 @@ extension AppError: AbortError {
         case .forbidden: .forbidden
         case .unauthorized: .unauthorized
         case .tooLarge: .payloadTooLarge
+        case .sessionExpired, .signInFailed: .unauthorized
+        case .csrf: .forbidden
+        case .tooManyAttempts: .tooManyRequests
+        case .directoryUnavailable: .serviceUnavailable
         }
     }
 
@@ -37,6 +49,11 @@ extension AppError: AbortError {
         case .unauthorized: "unauthorized"
         case let .conflict(code, _, _): code
         case .tooLarge: "too-large"
+        case .sessionExpired: "session-expired"
+        case .csrf: "csrf"
+        case .signInFailed: "sign-in-failed"
+        case .tooManyAttempts: "too-many-attempts"
+        case .directoryUnavailable: "directory-unavailable"
         }
     }
 
@@ -49,7 +66,12 @@ extension AppError: AbortError {
         case let .transitionNotAllowed(from, to, allowed):
             "transition from \(from) to \(to) is not allowed; allowed: \(allowed.isEmpty ? "none" : allowed.joined(separator: ", "))"
         case let .forbidden(reason): reason
-        case .unauthorized: "a valid bearer token is required"
+        case .unauthorized: "sign in, or send a valid bearer token"
+        case .sessionExpired: "the session has ended; sign in again"
+        case .csrf: "the request lacks this session's CSRF token (_csrf field or X-CSRF-Token header); reload the page and try again"
+        case .signInFailed: "wrong login or password"
+        case let .tooManyAttempts(seconds): "too many failed logins; try again in \((seconds + 59) / 60) min"
+        case .directoryUnavailable: "the domain directory (LDAP) cannot be reached; accounts kept in Ombud can still sign in"
         case let .conflict(_, reason, _): reason
         case let .tooLarge(field, limit): "\(field) exceeds the limit of \(limit) bytes"
         }
@@ -60,7 +82,8 @@ extension AppError: AbortError {
         case let .invalid(field, _), let .missing(field), let .unknownTopic(_, field), let .tooLarge(field, _): field
         case let .conflict(_, _, field): field
         case .transitionNotAllowed: "to"
-        case .notFound, .forbidden, .unauthorized: nil
+        case .csrf: "_csrf"
+        case .notFound, .forbidden, .unauthorized, .sessionExpired, .signInFailed, .tooManyAttempts, .directoryUnavailable: nil
         }
     }
 

@@ -11,6 +11,14 @@ public struct Settings: Sendable {
     public var deadlinePolicy: DeadlinePolicy
     /// Key of the business calendar whose non-working days move control dates.
     public var calendarKey: String
+    public var sessionPolicy = SessionPolicy()
+    /// Set when Ombud is served over HTTPS (directly or behind a proxy): session cookies are then `Secure`.
+    public var secureCookies = false
+    /// Behind a reverse proxy: take the client's address (for login throttling and the audit log) from the last
+    /// `X-Forwarded-For` entry, which the proxy appends. Off by default: anyone could write that header.
+    public var trustForwardedFor = false
+    /// Domain login (LDAP), when configured.
+    var directory: LDAPSettings?
 
     public init(dataDirectory: URL, databaseURL: String? = nil, attachmentLimit: Int = AttachmentRules.defaultLimit,
                 timeZone: TimeZone = TimeZone(identifier: "Europe/Moscow")!, deadlinePolicy: DeadlinePolicy = .federalLaw59,
@@ -25,8 +33,12 @@ public struct Settings: Sendable {
 
     public enum ConfigurationError: Error, CustomStringConvertible {
         case invalid(variable: String, value: String)
+        case rejected(variable: String, reason: String)
         public var description: String {
-            switch self { case let .invalid(variable, value): "invalid value \(value) for \(variable)" }
+            switch self {
+            case let .invalid(variable, value): "invalid value \(value) for \(variable)"
+            case let .rejected(variable, reason): "\(variable): \(reason)"
+            }
         }
     }
 
@@ -56,6 +68,18 @@ public struct Settings: Sendable {
             settings.deadlinePolicy.shift = rule
         }
         if let key = env["OMBUD_CALENDAR"], !key.isEmpty { settings.calendarKey = key }
+        for (variable, keyPath) in [("OMBUD_SESSION_IDLE_MINUTES", \SessionPolicy.idle), ("OMBUD_SESSION_HOURS", \SessionPolicy.lifetime)] {
+            guard let raw = env[variable], !raw.isEmpty else { continue }
+            guard let n = Int(raw), n > 0, n <= 24 * 60 else { throw ConfigurationError.invalid(variable: variable, value: raw) }
+            settings.sessionPolicy[keyPath: keyPath] = TimeInterval(n) * (variable == "OMBUD_SESSION_HOURS" ? 3600 : 60)
+        }
+        if let url = env["OMBUD_PUBLIC_URL"], !url.isEmpty { settings.secureCookies = url.lowercased().hasPrefix("https://") }
+        settings.trustForwardedFor = ["1", "true", "yes"].contains(env["OMBUD_TRUST_FORWARDED_FOR"]?.lowercased() ?? "")
+        do throws(ValidationError) {
+            settings.directory = try LDAPSettings.fromEnvironment(env)
+        } catch {
+            throw ConfigurationError.rejected(variable: error.field, reason: error.reason)
+        }
         return settings
     }
 

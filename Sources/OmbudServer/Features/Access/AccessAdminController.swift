@@ -106,7 +106,7 @@ struct AccessAdminController: RouteCollection {
             let role = RoleRecord(RoleDefinition(key: key, name: name, permissions: permissions), builtin: false, now: now)
             try await role.create(on: db)
             try await Audit.record("role.create", actorID: actor.userID, actor: actor.login, entity: "role", entityID: key,
-                                   address: req.remoteAddress?.ipAddress, details: role.permissions.joined(separator: " "), at: now, db: db)
+                                   address: req.clientAddress, details: role.permissions.joined(separator: " "), at: now, db: db)
             return role
         }
         return try await RoleView(role).encodeResponse(status: .created, for: req)
@@ -138,7 +138,7 @@ struct AccessAdminController: RouteCollection {
             role.updatedAt = now
             try await role.save(on: db)
             try await Audit.changes(changes, action: "role.update", by: actor, entity: "role", entityID: key,
-                                    address: req.remoteAddress?.ipAddress, at: now, db: db)
+                                    address: req.clientAddress, at: now, db: db)
             return role
         }
         await TokenCache.shared.forgetAll()
@@ -147,9 +147,13 @@ struct AccessAdminController: RouteCollection {
 
     // MARK: Users
 
+    /// Administrators see every user; a supervisor sees the people of their units and the units below.
     func listUsers(req: Request) async throws -> [UserView] {
         let codes = try await req.store.references.current(db: req.db).unitCodes
-        return try await User.query(on: req.db).sort(\.$login).all().map { try view($0, codes: codes) }
+        let scope = try await req.accessScope()
+        let all = try await User.query(on: req.db).sort(\.$login).all()
+        let visible = try req.actor.can(.usersManage) ? all : all.filter { scope.allowsMember(of: $0.unitIDs) }
+        return try visible.map { try view($0, codes: codes) }
     }
 
     func createUser(req: Request) async throws -> Response {
@@ -167,9 +171,13 @@ struct AccessAdminController: RouteCollection {
     func updateUser(req: Request) async throws -> UserView {
         let login = req.parameters.get("login") ?? ""
         let input = try req.content.decode(UserInput.self)
-        if input.password != nil { throw AppError.invalid(field: "password", reason: "users change their own password") }
         let now = req.now
         let actor = try req.actor
+        if let password = input.password {
+            // An administrator's reset: the user's sessions end; the user then changes it on the password page.
+            try await Accounts.setPassword(login: login, password: password, by: actor.login, actorID: actor.userID,
+                                           address: req.clientAddress, store: req.store, now: now)
+        }
         let user = try await req.store.write { db in
             guard let user = try await User.query(on: db).filter(\.$login == login).first() else {
                 throw AppError.notFound(entity: "user", id: login)
@@ -192,10 +200,11 @@ struct AccessAdminController: RouteCollection {
             if let active = input.isActive, active != user.isActive {
                 changes.append(active ? "reactivated" : "deactivated")
                 user.isActive = active
+                if !active { try await Sessions.endAll(userID: try user.requireID(), reason: "deactivated", now: now, db: db) }
             }
             try await user.save(on: db)
             try await Audit.changes(changes, action: "user.update", by: actor, entity: "user", entityID: login,
-                                    address: req.remoteAddress?.ipAddress, at: now, db: db)
+                                    address: req.clientAddress, at: now, db: db)
             return user
         }
         await TokenCache.shared.forgetAll()

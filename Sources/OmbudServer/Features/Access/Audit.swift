@@ -35,7 +35,7 @@ extension Request {
     /// Records an event of the current actor, in its own write.
     func audit(_ action: String, entity: String? = nil, entityID: String? = nil, details: String? = nil) async throws {
         let actor = auth.get(Actor.self)
-        let address = remoteAddress?.ipAddress
+        let address = clientAddress
         let now = self.now
         try await store.write { db in
             try await Audit.record(action, actorID: actor?.userID, actor: actor?.login ?? "anonymous", entity: entity,

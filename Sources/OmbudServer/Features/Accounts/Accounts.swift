@@ -7,7 +7,7 @@ enum Accounts {
     static func addUser(login: String, password: String, roles: [String], fullName: String?, unitCodes: [String],
                         store: Store, now: Date) async throws -> User {
         let login = try validLogin(login)
-        guard password.count >= 8 else { throw AppError.invalid(field: "password", reason: "must be at least 8 characters") }
+        do throws(ValidationError) { try PasswordRules.validate(password, login: login) } catch { throw error.appError }
         let hash = try Bcrypt.hash(password)
         return try await store.write { db in
             if try await User.query(on: db).filter(\.$login == login).first() != nil {
@@ -17,6 +17,26 @@ enum Accounts {
                             unitIDs: try await unitIDs(unitCodes, db: db), createdAt: now)
             try await user.create(on: db)
             return user
+        }
+    }
+
+    /// Sets a local account's password and ends its sessions. `by` is who did it, for the audit log.
+    static func setPassword(login: String, password: String, by actor: String, actorID: UUID?, keepSession: UUID? = nil,
+                            address: String? = nil, store: Store, now: Date) async throws {
+        do throws(ValidationError) { try PasswordRules.validate(password, login: login) } catch { throw error.appError }
+        let hash = try Bcrypt.hash(password)
+        try await store.write { db in
+            guard let user = try await User.query(on: db).filter(\.$login == login).first() else {
+                throw AppError.notFound(entity: "user", id: login)
+            }
+            guard user.authSource == "local" else {
+                throw AppError.conflict(code: "directory-account", reason: "\(login) signs in through the domain directory; its password is kept there", field: "login")
+            }
+            user.passwordHash = hash
+            try await user.save(on: db)
+            try await Sessions.endAll(userID: try user.requireID(), except: keepSession, reason: "password-changed", now: now, db: db)
+            try await Audit.record(actor == login ? "password.change" : "password.reset", actorID: actorID, actor: actor,
+                                   entity: "user", entityID: login, address: address, at: now, db: db)
         }
     }
 

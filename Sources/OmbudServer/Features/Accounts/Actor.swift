@@ -37,6 +37,14 @@ struct Require: AsyncMiddleware {
     }
 }
 
+/// API requests need an actor: a bearer token or a live session cookie. An ended session says so.
+struct SignedIn: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard request.auth.has(Actor.self) else { throw request.sessionExpired ? AppError.sessionExpired : AppError.unauthorized }
+        return try await next.respond(to: request)
+    }
+}
+
 /// Finds the user of `Authorization: Bearer <token>`. Tokens are stored as SHA-256 digests only.
 struct BearerAuthenticator: AsyncBearerAuthenticator {
     func authenticate(bearer: BearerAuthorization, for request: Request) async throws {

@@ -1,0 +1,61 @@
+import Foundation
+
+/// How long a signed-in session lives: it ends after `idle` without a request and, whatever the activity, `lifetime`
+/// after sign-in (a contact centre's 12-hour shift by default), so a forgotten browser does not stay signed in.
+public struct SessionPolicy: Sendable, Equatable {
+    public var idle: TimeInterval
+    public var lifetime: TimeInterval
+    /// A request refreshes `lastSeen` only when the stored value is older than this, to spare a write per request.
+    public var touchInterval: TimeInterval = 60
+
+    public init(idle: TimeInterval = 2 * 3600, lifetime: TimeInterval = 12 * 3600) {
+        self.idle = idle
+        self.lifetime = lifetime
+    }
+
+    public func isExpired(createdAt: Date, lastSeen: Date, now: Date) -> Bool {
+        now.timeIntervalSince(lastSeen) >= idle || now.timeIntervalSince(createdAt) >= lifetime || now < createdAt
+    }
+
+    public func needsTouch(lastSeen: Date, now: Date) -> Bool {
+        now.timeIntervalSince(lastSeen) >= touchInterval
+    }
+
+    /// Compares secrets (CSRF tokens) in time independent of where they first differ.
+    public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count, !x.isEmpty else { return false }
+        var diff: UInt8 = 0
+        for i in x.indices { diff |= x[i] ^ y[i] }
+        return diff == 0
+    }
+}
+
+/// Passwords users choose for local accounts.
+public enum PasswordRules {
+    public static let minimumLength = 8
+
+    public enum Problem: String, Error, Sendable {
+        case tooShort, tooLong, sameAsLogin
+
+        public func validationError(field: String) -> ValidationError {
+            switch self {
+            case .tooShort: ValidationError(field: field, reason: "must be at least \(PasswordRules.minimumLength) characters")
+            // bcrypt reads only the first 72 bytes: a longer password would be silently cut.
+            case .tooLong: ValidationError(field: field, reason: "must be at most 72 bytes")
+            case .sameAsLogin: ValidationError(field: field, reason: "must differ from the login")
+            }
+        }
+    }
+
+    public static func problem(_ password: String, login: String? = nil) -> Problem? {
+        if password.count < minimumLength { return .tooShort }
+        if password.utf8.count > 72 { return .tooLong }
+        if let login, password.lowercased() == login.lowercased() { return .sameAsLogin }
+        return nil
+    }
+
+    public static func validate(_ password: String, field: String = "password", login: String? = nil) throws(ValidationError) {
+        if let problem = problem(password, login: login) { throw problem.validationError(field: field) }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Mustache
+import Vapor
+
+/// Languages of the interface. Persian is written right to left.
+enum UILanguage: String, CaseIterable, Sendable {
+    case ru, en, fa
+    var direction: String { self == .fa ? "rtl" : "ltr" }
+}
+
+/// Server-rendered pages: Mustache templates from `Resources/Templates` with the text of `Resources/i18n/<lang>.json`
+/// (two levels: section → key → text). Templates hold no words of their own, only `{{t.section.key}}`.
+struct Pages: Sendable {
+    typealias Catalogue = [String: [String: String]]
+    let library: MustacheLibrary
+    let catalogues: [UILanguage: Catalogue]
+
+    static func load() async throws -> Pages {
+        guard let resources = resourcesURL else {
+            throw Abort(.internalServerError, reason: "the Resources folder is missing from the bundle")
+        }
+        let library = try await MustacheLibrary(directory: resources.appendingPathComponent("Templates").path)
+        var catalogues: [UILanguage: Catalogue] = [:]
+        for language in UILanguage.allCases {
+            let data = try Data(contentsOf: resources.appendingPathComponent("i18n/\(language.rawValue).json"))
+            catalogues[language] = try JSONDecoder().decode(Catalogue.self, from: data)
+        }
+        return Pages(library: library, catalogues: catalogues)
+    }
+
+    static var resourcesURL: URL? { Bundle.module.url(forResource: "Resources", withExtension: nil) }
+
+    func render(_ template: String, _ context: [String: Any], language: UILanguage) -> String {
+        var context = context
+        context["t"] = catalogues[language] ?? [:]
+        context["lang"] = language.rawValue
+        context["dir"] = language.direction
+        context["languages"] = UILanguage.allCases.map { ["code": $0.rawValue, "name": catalogues[$0]?["language"]?["name"] ?? $0.rawValue,
+                                                           "current": $0 == language] }
+        return library.render(context, withTemplate: template) ?? ""
+    }
+
+    func text(_ section: String, _ key: String, language: UILanguage) -> String {
+        catalogues[language]?[section]?[key] ?? catalogues[.ru]?[section]?[key] ?? "\(section).\(key)"
+    }
+}
+
+extension Application {
+    private struct PagesKey: StorageKey { typealias Value = Pages }
+    var pages: Pages {
+        get { storage[PagesKey.self]! }
+        set { storage[PagesKey.self] = newValue }
+    }
+}
+
+extension Request {
+    static let languageCookie = "ombud_lang"
+
+    /// `?lang=` (remembered in a cookie), else the cookie, else the browser's preference, else Russian.
+    var language: UILanguage {
+        if let code = query[String.self, at: "lang"], let language = UILanguage(rawValue: code) { return language }
+        if let code = cookies[Self.languageCookie]?.string, let language = UILanguage(rawValue: code) { return language }
+        let preferred = headers.first(name: .acceptLanguage)?.split(separator: ",").compactMap {
+            UILanguage(rawValue: String($0.split(separator: ";")[0].split(separator: "-")[0]).trimmed().lowercased())
+        }
+        return preferred?.first ?? .ru
+    }
+
+    /// A page for the signed-in user (or the login page), in the request's language.
+    func page(_ template: String, _ context: [String: Any] = [:], status: HTTPResponseStatus = .ok) -> Response {
+        var context = context
+        let language = self.language
+        if let actor = auth.get(Actor.self) {
+            context["user"] = ["login": actor.login]
+        }
+        if let session { context["csrf"] = session.csrfToken }
+        let response = Response(status: status, body: .init(string: application.pages.render(template, context, language: language)))
+        response.headers.contentType = .html
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
+        response.headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+        if query[String.self, at: "lang"].flatMap(UILanguage.init(rawValue:)) != nil {
+            response.cookies[Self.languageCookie] = HTTPCookies.Value(string: language.rawValue, maxAge: 365 * 86_400, path: "/",
+                                                                       isSecure: isSecure, isHTTPOnly: true, sameSite: .lax)
+        }
+        return response
+    }
+
+    func text(_ section: String, _ key: String) -> String { application.pages.text(section, key, language: language) }
+}

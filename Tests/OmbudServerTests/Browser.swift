@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+@testable import OmbudServer
+
+/// A browser for page tests: keeps the cookies the server sets and sends them back, reads CSRF tokens from forms.
+final class Browser: @unchecked Sendable {
+    let app: Application
+    var cookies: [String: String] = [:]
+    var headers: HTTPHeaders = [:]
+    /// The last page's HTML.
+    var html = ""
+
+    init(_ app: Application) { self.app = app }
+
+    @discardableResult
+    func send(_ method: HTTPMethod, _ path: String, form: [String: String]? = nil, json: String? = nil,
+              extraHeaders: HTTPHeaders = [:]) async throws -> TestingHTTPResponse {
+        var headers = self.headers
+        for (name, value) in extraHeaders { headers.replaceOrAdd(name: name, value: value) }
+        if !cookies.isEmpty { headers.replaceOrAdd(name: .cookie, value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")) }
+        var body: ByteBuffer?
+        if let form {
+            headers.replaceOrAdd(name: .contentType, value: "application/x-www-form-urlencoded")
+            body = ByteBuffer(string: form.map { "\(Self.encode($0.key))=\(Self.encode($0.value))" }.joined(separator: "&"))
+        } else if let json {
+            headers.replaceOrAdd(name: .contentType, value: "application/json")
+            body = ByteBuffer(string: json)
+        }
+        var result: TestingHTTPResponse?
+        try await app.testing().test(method, path, headers: headers, body: body) { res in result = res }
+        let response = try #require(result)
+        for header in response.headers[.setCookie] {
+            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard pair.count == 2 else { continue }
+            if pair[1].isEmpty || header.contains("Max-Age=0") { cookies[pair[0]] = nil } else { cookies[pair[0]] = pair[1] }
+        }
+        html = response.body.string
+        return response
+    }
+
+    /// The value of the hidden `_csrf` field of the last page.
+    var csrf: String? {
+        guard let range = html.range(of: #"name="_csrf" value="([^"]+)""#, options: .regularExpression) else { return nil }
+        return String(html[range].dropFirst(#"name="_csrf" value=""#.count).dropLast())
+    }
+
+    /// Opens the login page and signs in; returns the answer to the form.
+    @discardableResult
+    func signIn(_ login: String, _ password: String) async throws -> TestingHTTPResponse {
+        try await send(.GET, "/login")
+        return try await send(.POST, "/login", form: ["_csrf": csrf ?? "", "login": login, "password": password])
+    }
+
+    static func encode(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s
+    }
+}
