@@ -85,6 +85,8 @@ extension OmbudServerSuite {
                     (.POST, "/api/v1/tokens", .tokensManage),
                     (.DELETE, "/api/v1/tokens/\(UUID())", .tokensManage),
                     (.GET, "/api/v1/audit", .auditRead),
+                    (.GET, "/api/v1/me", nil),
+                    (.GET, "/api/v1/team", .supervise),
                 ]
                 for role in RoleDefinition.shipped {
                     let headers = try await ctx.user("u-\(role.key)", roles: [role.key], units: ["hq"])
@@ -104,6 +106,68 @@ extension OmbudServerSuite {
                     try await ctx.send(method, path, [:], body: method == .GET || method == .DELETE ? nil : "{}") { res in
                         #expect(res.status == .unauthorized, "\(method) \(path) without a token")
                     }
+                }
+            }
+        }
+
+        /// Every page × every shipped role, signed in with a password: the pages of one's own account are open to all
+        /// roles; without a session every page sends to the login page, and a form without its token is refused.
+        @Test func pageMatrix() async throws {
+            try await withOmbud { ctx, _ in
+                let pages: [(HTTPMethod, String, [String: String]?, HTTPStatus)] = [
+                    (.GET, "/", nil, .ok),
+                    (.GET, "/account/password", nil, .ok),
+                    (.POST, "/account/password", ["current": "wrong-password"], .unprocessableEntity),
+                    (.GET, "/login", nil, .seeOther),
+                    (.POST, "/logout", [:], .seeOther),
+                ]
+                for role in RoleDefinition.shipped {
+                    _ = try await Accounts.addUser(login: "p-\(role.key)", password: "password-\(role.key)", roles: [role.key], fullName: nil,
+                                                   unitCodes: ["city"], store: ctx.app.store, now: Date())
+                    let browser = Browser(ctx.app)
+                    #expect(try await browser.signIn("p-\(role.key)", "password-\(role.key)").status == .seeOther)
+                    for (method, path, form, expected) in pages {
+                        try await browser.send(.GET, "/")
+                        let token = try #require(browser.csrf)
+                        let res = try await browser.send(method, path, form: form.map { $0.merging(["_csrf": token]) { $1 } })
+                        #expect(res.status == expected, "\(role.key) \(method) \(path)")
+                        if path == "/logout" { #expect(try await browser.signIn("p-\(role.key)", "password-\(role.key)").status == .seeOther) }
+                    }
+                    // Without the form's token: refused, still signed in.
+                    #expect(try await browser.send(.POST, "/account/password", form: ["current": "x"]).status == .forbidden)
+                    #expect(try await browser.send(.GET, "/").status == .ok)
+                }
+                let stranger = Browser(ctx.app)
+                for (method, path, form, _) in pages where path != "/login" && path != "/logout" {
+                    let res = try await stranger.send(method, path, form: form)
+                    #expect(res.status == .seeOther && res.headers.first(name: .location)?.hasPrefix("/login") == true, "\(method) \(path)")
+                }
+                #expect(try await stranger.send(.GET, "/login").status == .ok)
+            }
+        }
+
+        @Test func supervisorsSeeTheirPeopleAndTheirWorkloads() async throws {
+            try await withOmbud { ctx, _ in
+                let boss = try await ctx.user("boss", roles: ["supervisor"], units: ["city"])
+                _ = try await ctx.user("roads-expert", roles: ["executor"], units: ["roads"])
+                _ = try await ctx.user("officer", roles: ["executor"], units: ["police"])
+                let expert = try await User.query(on: ctx.app.db).filter(\.$login == "roads-expert").first()!.requireID()
+                let a = try await appeal(ctx, office: "roads", executor: "roads")
+                try await ctx.raw(.PATCH, "/api/v1/appeals/\(a.id)/questions/\(a.questions[0].id)", body: #"{"executorUserId":"\#(expert)"}"#) {
+                    #expect($0.status == .ok, "\($0.body.string)")
+                }
+                try await ctx.send(.GET, "/api/v1/team", boss) { res in
+                    let team = try res.content.decode([TeamMember].self)
+                    #expect(team.map(\.login) == ["boss", "roads-expert"])
+                    #expect(team.first { $0.login == "roads-expert" }?.openAppeals == 1)
+                }
+                try await ctx.send(.GET, "/api/v1/users", boss) { res in
+                    let users = try res.content.decode([UserView].self)
+                    #expect(users.map(\.login) == ["boss", "roads-expert"])
+                }
+                // The worklist of one of them, within the supervisor's scope.
+                try await ctx.send(.GET, "/api/v1/appeals?executor=\(expert)", boss) { res in
+                    #expect(res.status == .ok && res.body.string.contains(a.trackingCode))
                 }
             }
         }

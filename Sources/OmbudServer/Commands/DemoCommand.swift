@@ -40,7 +40,7 @@ struct DemoCommand: AsyncCommand {
         let host = signature.hostname ?? "127.0.0.1"
         let port = signature.port ?? 8080
         context.console.print("""
-            Login: \(login) / ombud-demo (administrator)
+            Sign in: http://\(host):\(port)/login  login \(login), password ombud-demo (administrator)
             Try:   curl -G -H 'Authorization: Bearer \(token)' --data-urlencode 'q=подъезд' 'http://\(host):\(port)/api/v1/appeals?limit=5'
             API token: \(token)
             """)
