@@ -11,7 +11,9 @@ enum SignIn {
     private static let decoyHash = try! Bcrypt.hash(Tokens.generate())
 
     static func attempt(login rawLogin: String, password: String, on req: Request) async throws -> User {
-        let login = rawLogin.trimmed()
+        // Logins are at most 64 characters (`Accounts.validLogin`); a longer one cannot exist, and is cut so that it
+        // cannot bloat the counters or the log.
+        let login = String(rawLogin.trimmed().prefix(128))
         let now = req.now
         let address = req.clientAddress
         let throttle = try await LoginCounters.load(login: login, address: address, db: req.db)
@@ -29,7 +31,7 @@ enum SignIn {
             verdict = try await domainLogin(login: login, password: password, existing: user, directory: directory, req: req)
         } else {
             _ = try? await req.password.async.verify(password, created: decoyHash)
-            verdict = .failure(.unknownLogin)
+            verdict = .failure(user == nil ? .unknownLogin : .directoryOff)
         }
 
         switch verdict {
@@ -49,6 +51,7 @@ enum SignIn {
         case deactivated = "account deactivated"
         case directoryRejected = "the directory refused the login or password"
         case noDirectoryRole = "no directory group maps to a role"
+        case directoryOff = "a domain account, but domain login is not configured"
     }
 
     /// Checks the password with the directory and brings the local record of the user up to date with their groups.
