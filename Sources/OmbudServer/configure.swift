@@ -37,7 +37,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(CreateSessions())
     app.pages = try await Pages.load()
 
-    ContentConfiguration.global.use(encoder: JSONCoding.encoder, for: .json)
+    ContentConfiguration.global.use(encoder: APIJSONEncoder(fallback: JSONCoding.encoder), for: .json)
     ContentConfiguration.global.use(decoder: JSONCoding.decoder, for: .json)
     app.middleware = Middlewares()
     app.middleware.use(APIErrorMiddleware())
