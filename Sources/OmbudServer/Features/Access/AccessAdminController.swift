@@ -141,7 +141,7 @@ struct AccessAdminController: RouteCollection {
                                     address: req.clientAddress, at: now, db: db)
             return role
         }
-        await TokenCache.shared.forgetAll()
+        TokenCache.shared.forgetAll()
         return RoleView(role)
     }
 
@@ -207,7 +207,7 @@ struct AccessAdminController: RouteCollection {
                                     address: req.clientAddress, at: now, db: db)
             return user
         }
-        await TokenCache.shared.forgetAll()
+        TokenCache.shared.forgetAll()
         let codes = try await req.store.references.current(db: req.db).unitCodes
         return try view(user, codes: codes)
     }
@@ -251,7 +251,7 @@ struct AccessAdminController: RouteCollection {
             }
             return token
         }
-        await TokenCache.shared.forget(token.tokenHash)
+        TokenCache.shared.forget(token.tokenHash)
         try await req.audit("token.revoke", entity: "token", entityID: id.uuidString, details: "\(token.user.login): \(token.name)")
         return TokenView(id: id, login: token.user.login, name: token.name, permissions: token.permissions, createdAt: token.createdAt,
                          lastUsedAt: token.lastUsedAt, revokedAt: token.revokedAt)

@@ -49,7 +49,7 @@ struct SignedIn: AsyncMiddleware {
 struct BearerAuthenticator: AsyncBearerAuthenticator {
     func authenticate(bearer: BearerAuthorization, for request: Request) async throws {
         let hash = Tokens.hash(bearer.token)
-        if let cached = await TokenCache.shared.actor(for: hash, now: request.now) {
+        if let cached = TokenCache.shared.actor(for: hash, now: request.now) {
             request.auth.login(cached)
             return
         }
@@ -67,32 +67,38 @@ struct BearerAuthenticator: AsyncBearerAuthenticator {
                 try await user.save(on: db)
             }
         }
-        await TokenCache.shared.remember(actor, for: hash, now: now)
+        TokenCache.shared.remember(actor, for: hash, now: now)
         request.auth.login(actor)
     }
 }
 
 /// Keeps recently seen tokens for a few seconds so that a burst of requests does not read the token table each time;
-/// a revocation takes effect within the TTL.
-actor TokenCache {
+/// a revocation takes effect within the TTL. A lock, not an actor: every API request asks, and a lookup is too short
+/// to be worth a hop to another executor.
+final class TokenCache: @unchecked Sendable {
     static let shared = TokenCache()
     static let ttl: TimeInterval = 10
+    private let lock = NSLock()
     private var entries: [String: (Actor, Date)] = [:]
 
     func actor(for hash: String, now: Date) -> Actor? {
-        guard let (actor, at) = entries[hash], now.timeIntervalSince(at) < Self.ttl, now >= at else { return nil }
-        return actor
+        lock.withLock {
+            guard let (actor, at) = entries[hash], now.timeIntervalSince(at) < Self.ttl, now >= at else { return nil }
+            return actor
+        }
     }
 
     func remember(_ actor: Actor, for hash: String, now: Date) {
-        if entries.count > 10_000 { entries.removeAll() }
-        entries[hash] = (actor, now)
+        lock.withLock {
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[hash] = (actor, now)
+        }
     }
 
-    func forget(_ hash: String) { entries[hash] = nil }
+    func forget(_ hash: String) { lock.withLock { entries[hash] = nil } }
 
     /// After a change of roles or users: every cached actor may carry stale permissions.
-    func forgetAll() { entries.removeAll() }
+    func forgetAll() { lock.withLock { entries.removeAll() } }
 }
 
 enum Tokens {

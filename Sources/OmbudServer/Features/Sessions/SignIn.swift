@@ -89,7 +89,7 @@ enum SignIn {
             }
             return user
         }
-        await TokenCache.shared.forgetAll()
+        TokenCache.shared.forgetAll()
         return .success(user)
     }
 
