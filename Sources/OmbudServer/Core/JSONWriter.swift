@@ -1,4 +1,5 @@
 import Foundation
+import OmbudDomain
 import Vapor
 
 /// A type that writes its own JSON: the same document `JSONCoding.encoder` would produce (a test compares them),
@@ -144,16 +145,8 @@ struct JSONWriter {
         let seconds = Int(value.timeIntervalSince1970.rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
-        // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let civil = CivilDate(dayNumber: days)
+        let (year, month, day) = (civil.year, civil.month, civil.day)
         bytes.append(UInt8(ascii: "\""))
         digits(year, 4); bytes.append(UInt8(ascii: "-"))
         digits(month, 2); bytes.append(UInt8(ascii: "-"))
