@@ -35,6 +35,9 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(CreateSearchIndex())
     app.migrations.add(CreateAccessControl())
     app.migrations.add(CreateSessions())
+    app.migrations.add(CreateCalendars())
+    app.migrations.add(CreateJobs())
+    app.jobHandlers.register(Housekeeping.kind, Housekeeping.run)
     app.pages = try await Pages.load()
 
     ContentConfiguration.global.use(encoder: APIJSONEncoder(fallback: JSONCoding.encoder), for: .json)
@@ -69,4 +72,6 @@ func routes(_ app: Application, settings: Settings) throws {
     try api.register(collection: AccessAdminController())
     try api.register(collection: AuditController())
     try api.register(collection: AccountController())
+    try api.register(collection: CalendarsController())
+    try api.register(collection: JobsController())
 }

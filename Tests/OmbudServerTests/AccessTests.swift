@@ -87,6 +87,12 @@ extension OmbudServerSuite {
                     (.GET, "/api/v1/audit", .auditRead),
                     (.GET, "/api/v1/me", nil),
                     (.GET, "/api/v1/team", .supervise),
+                    (.GET, "/api/v1/calendars", nil),
+                    (.GET, "/api/v1/calendars/ru", nil),
+                    (.POST, "/api/v1/calendars", .calendarsManage),
+                    (.POST, "/api/v1/calendars/ru/days", .calendarsManage),
+                    (.DELETE, "/api/v1/calendars/ru/days/2030-01-01", .calendarsManage),
+                    (.POST, "/api/v1/calendars/ru/years", .calendarsManage),
                 ]
                 for role in RoleDefinition.shipped {
                     let headers = try await ctx.user("u-\(role.key)", roles: [role.key], units: ["hq"])

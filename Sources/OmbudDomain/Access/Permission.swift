@@ -35,13 +35,18 @@ public struct Permission: RawRepresentable, Hashable, Codable, Sendable, Compara
     public static let rolesManage = Permission("roles.manage")
     public static let tokensManage = Permission("tokens.manage")
     public static let auditRead = Permission("audit.read")
+    /// Create business calendars, load their years and add regional holidays or transfers.
+    public static let calendarsManage = Permission("calendars.manage")
+    /// See background jobs, failed ones included, and run a failed job again.
+    public static let jobsManage = Permission("jobs.manage")
 
     /// Take the workflow transitions the workflow definition grants to the shipped role `role`.
     public static func actAs(_ role: RoleKey) -> Permission { Permission("act-as.\(role.rawValue)") }
 
     public static let catalogue: [Permission] = [
         appealsRead, appealsCreate, appealsEdit, appealsTransition, applicantsRead, applicantsEdit, personalData, export,
-        scopeAll, supervise, topicsManage, orgUnitsManage, usersManage, rolesManage, tokensManage, auditRead,
+        scopeAll, supervise, topicsManage, orgUnitsManage, usersManage, rolesManage, tokensManage, auditRead, calendarsManage,
+        jobsManage,
     ] + RoleKey.allCases.map(actAs)
 
     /// Parses permission keys, naming the first unknown one.

@@ -106,3 +106,18 @@ public struct CivilDate: Hashable, Comparable, Codable, Sendable, CustomStringCo
 public enum Weekday: Int, Codable, Sendable, CaseIterable {
     case monday = 1, tuesday, wednesday, thursday, friday, saturday, sunday
 }
+
+extension Weekday {
+    /// `monday` … `sunday`, as calendars store their weekend.
+    public var name: String { String(describing: self) }
+    public init?(name: String) {
+        guard let day = Weekday.allCases.first(where: { $0.name == name.lowercased() }) else { return nil }
+        self = day
+    }
+}
+
+/// Which calendar's dates a business calendar is kept and shown in.
+public enum CalendarSystem: String, Codable, Sendable, CaseIterable {
+    case gregorian
+    case solarHijri = "solar-hijri"
+}

@@ -10,6 +10,7 @@ func registerCommands(_ app: Application) async {
     app.asyncCommands.use(TokensCommand(), as: "tokens")
     app.asyncCommands.use(ImportCommand(), as: "import")
     app.asyncCommands.use(DemoCommand(), as: "demo")
+    app.asyncCommands.use(WorkerCommand(), as: "worker")
 }
 
 /// `ombud serve`: migrations run first, so a new installation starts with one command.
@@ -19,7 +20,13 @@ struct AutoMigratingServe: AnyAsyncCommand {
 
     func run(using context: inout CommandContext) async throws {
         if !context.input.arguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
-            try await context.application.autoMigrate()
+            let app = context.application
+            try await app.autoMigrate()
+            if app.ombudSettings.runWorker {
+                let worker = ServeWorker()
+                app.lifecycle.use(worker)
+                worker.start(app)
+            }
         }
         try await serve.run(using: &context)
     }

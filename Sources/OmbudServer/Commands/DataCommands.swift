@@ -29,11 +29,11 @@ struct CalendarCommand: AsyncCommandGroup {
 
     struct CalendarImport: AsyncCommand {
         struct Signature: CommandSignature {
-            @Argument(name: "path", help: "a production-calendar XML file, or a folder of them (e.g. ../shared/data/ru-production-calendar)") var path: String
+            @Argument(name: "path", help: "a production-calendar XML file, a Solar Hijri holiday list (.csv: YYYY-MM-DD,name per line), or a folder of them") var path: String
             @Option(name: "calendar", help: "calendar key (default: the installation's OMBUD_CALENDAR, ru)") var calendar: String?
             init() {}
         }
-        var help: String { "Loads non-working days and transfers from production-calendar XML files." }
+        var help: String { "Loads non-working days and transfers: production-calendar XML (Gregorian) or Solar Hijri holiday lists (a calendar with a Friday weekend)." }
 
         func run(using context: CommandContext, signature: Signature) async throws {
             let app = context.application

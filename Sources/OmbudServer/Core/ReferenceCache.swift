@@ -35,6 +35,9 @@ actor ReferenceCache {
         let topics = try await TopicRecord.query(on: db).filter(\.$assignable == true).all(\.$id)
         let units = try await OrgUnit.query(on: db).all()
         var calendars: [String: BusinessCalendar] = [:]
+        for record in try await CalendarRecord.query(on: db).all() {
+            calendars[record.key] = BusinessCalendar(weekend: record.weekendDays)
+        }
         for row in try await CalendarDayRecord.query(on: db).all() {
             guard let date = CivilDate(iso: row.date), let kind = BusinessCalendar.DayKind(rawValue: row.kind) else { continue }
             calendars[row.calendar, default: BusinessCalendar()].add(.init(date: date, kind: kind, holiday: row.holiday))

@@ -17,6 +17,8 @@ public struct Settings: Sendable {
     /// Behind a reverse proxy: take the client's address (for login throttling and the audit log) from the last
     /// `X-Forwarded-For` entry, which the proxy appends. Off by default: anyone could write that header.
     public var trustForwardedFor = false
+    /// Whether `ombud serve` runs background jobs itself (`OMBUD_WORKER=off` when separate `ombud worker`s do).
+    public var runWorker = true
     /// Domain login (LDAP), when configured.
     var directory: LDAPSettings?
 
@@ -74,6 +76,7 @@ public struct Settings: Sendable {
             settings.sessionPolicy[keyPath: keyPath] = TimeInterval(n) * (variable == "OMBUD_SESSION_HOURS" ? 3600 : 60)
         }
         if let url = env["OMBUD_PUBLIC_URL"], !url.isEmpty { settings.secureCookies = url.lowercased().hasPrefix("https://") }
+        settings.runWorker = !["0", "off", "false", "no"].contains(env["OMBUD_WORKER"]?.lowercased() ?? "")
         settings.trustForwardedFor = ["1", "true", "yes"].contains(env["OMBUD_TRUST_FORWARDED_FOR"]?.lowercased() ?? "")
         do throws(ValidationError) {
             settings.directory = try LDAPSettings.fromEnvironment(env)

@@ -22,17 +22,29 @@ enum DataImport {
             throw AppError.invalid(field: "path", reason: "no such file or folder: \(path)")
         }
         let files = isDirectory.boolValue
-            ? try FileManager.default.contentsOfDirectory(atPath: url.path).filter { $0.hasSuffix(".xml") }.sorted().map { url.appendingPathComponent($0) }
+            ? try FileManager.default.contentsOfDirectory(atPath: url.path).filter { $0.hasSuffix(".xml") || $0.hasSuffix(".csv") }.sorted()
+                .map { url.appendingPathComponent($0) }
             : [url]
-        guard !files.isEmpty else { throw AppError.invalid(field: "path", reason: "no .xml calendar files in \(path)") }
-        // Parse every file before storing any, so that one bad file changes nothing.
-        let years = try files.map { file in
-            do { return try ProductionCalendarXML.parse(try readText(file)) } catch let error as ProductionCalendarXML.ParseError {
-                throw AppError.invalid(field: file.lastPathComponent, reason: error.message)
+        guard !files.isEmpty else { throw AppError.invalid(field: "path", reason: "no .xml or .csv calendar files in \(path)") }
+        // Parse every file before storing any, so that one bad file changes nothing. XML files are production
+        // calendars (Gregorian); CSV files are Solar Hijri holiday lists.
+        var gregorian: [ProductionCalendarXML.Year] = []
+        var solarHijri: [BusinessCalendar.Day] = []
+        for file in files {
+            if file.pathExtension == "xml" {
+                do { gregorian.append(try ProductionCalendarXML.parse(try readText(file))) } catch let error as ProductionCalendarXML.ParseError {
+                    throw AppError.invalid(field: file.lastPathComponent, reason: error.message)
+                }
+            } else {
+                let text = try readText(file)
+                do throws(ValidationError) { solarHijri += try SolarHijriHolidays.parse(text) } catch {
+                    throw AppError.invalid(field: "\(file.lastPathComponent): \(error.field)", reason: error.reason)
+                }
             }
         }
-        for year in years { _ = try await CalendarStore.importYear(year, key: key, store: store) }
-        return years.map(\.year)
+        for year in gregorian { _ = try await CalendarStore.importYear(year, key: key, store: store) }
+        let solarYears = solarHijri.isEmpty ? [] : try await CalendarStore.importSolarHijri(solarHijri, key: key, store: store)
+        return gregorian.map(\.year) + solarYears
     }
 
     /// Reads a UTF-8 file; `.gz` files are decompressed by the system's gzip.

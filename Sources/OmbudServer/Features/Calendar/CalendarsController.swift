@@ -1,0 +1,202 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import Vapor
+
+struct CalendarView: Content {
+    var key: String
+    var name: String
+    var system: String
+    var weekend: [String]
+    /// Years (of the calendar's own system) that have data.
+    var years: [Int]
+    var days: [CalendarDayView]?
+}
+
+struct CalendarDayView: Content {
+    /// Gregorian `YYYY-MM-DD`.
+    var date: String
+    /// The same day in a Solar Hijri calendar's own dates.
+    var localDate: String?
+    var kind: String
+    var holiday: String?
+}
+
+struct CalendarInput: Content {
+    var key: String?
+    var name: String?
+    var system: String?
+    var weekend: [String]?
+}
+
+struct CalendarDayInput: Content {
+    /// In the calendar's system: Gregorian `YYYY-MM-DD`, or Solar Hijri (Latin or Persian digits).
+    var date: String?
+    var kind: String?
+    var holiday: String?
+}
+
+/// Business calendars: everyone reads them (deadlines depend on them); administrators create calendars, load years
+/// and add regional holidays or transferred working days. Every change is in the audit log.
+struct CalendarsController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let calendars = routes.grouped("calendars")
+        calendars.get(use: list)
+        calendars.get(":key", use: show)
+        let manage = calendars.grouped(Require(.calendarsManage))
+        manage.post(use: create)
+        manage.post(":key", "days", use: setDay)
+        manage.delete(":key", "days", ":date", use: removeDay)
+        manage.on(.POST, ":key", "years", body: .collect(maxSize: "2mb"), use: importYear)
+    }
+
+    func list(req: Request) async throws -> [CalendarView] {
+        var views: [CalendarView] = []
+        for record in try await CalendarRecord.query(on: req.db).sort(\.$key).all() {
+            views.append(try await view(record, db: req.db, days: nil))
+        }
+        return views
+    }
+
+    func show(req: Request) async throws -> CalendarView {
+        let record = try await calendar(req)
+        var query = CalendarDayRecord.query(on: req.db).filter(\.$calendar == record.key).sort(\.$date)
+        if let year = req.query[Int.self, at: "year"] {
+            let (first, last) = try Self.range(ofYear: year, system: CalendarSystem(rawValue: record.system) ?? .gregorian)
+            query = query.filter(\.$date >= first.iso).filter(\.$date <= last.iso)
+        }
+        return try await view(record, db: req.db, days: try await query.all())
+    }
+
+    func create(req: Request) async throws -> Response {
+        let input = try req.content.decode(CalendarInput.self)
+        let key: String
+        do throws(ValidationError) { key = try RoleDefinition.validateKey(input.key) } catch { throw error.appError }
+        guard let name = input.name?.trimmed(), !name.isEmpty else { throw AppError.missing(field: "name") }
+        let system = try input.system.map { raw in
+            guard let system = CalendarSystem(rawValue: raw) else {
+                throw AppError.invalid(field: "system", reason: "one of " + CalendarSystem.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            return system
+        } ?? .gregorian
+        var weekend: Set<Weekday> = system == .solarHijri ? SolarHijriHolidays.weekend : [.saturday, .sunday]
+        if let names = input.weekend {
+            weekend = []
+            for (i, name) in names.enumerated() {
+                guard let day = Weekday(name: name) else { throw AppError.invalid(field: "weekend[\(i)]", reason: "not a weekday: \(name)") }
+                weekend.insert(day)
+            }
+        }
+        let now = req.now
+        let record = CalendarRecord(key: key, name: name, system: system, weekend: weekend, now: now)
+        try await req.store.writeReferences { db in
+            guard try await CalendarRecord.query(on: db).filter(\.$key == key).first() == nil else {
+                throw AppError.conflict(code: "exists", reason: "calendar \(key) already exists", field: "key")
+            }
+            try await record.create(on: db)
+        }
+        try await req.audit("calendar.create", entity: "calendar", entityID: key, details: "\(system.rawValue), weekend \(record.weekend.joined(separator: " "))")
+        return try await view(record, db: req.db, days: nil).encodeResponse(status: .created, for: req)
+    }
+
+    func setDay(req: Request) async throws -> Response {
+        let record = try await calendar(req)
+        let input = try req.content.decode(CalendarDayInput.self)
+        let date = try Self.date(input.date, system: record.system, field: "date")
+        let kind = try Self.kind(input.kind)
+        let holiday = input.holiday?.trimmed()
+        let name = holiday?.isEmpty == false ? holiday : nil
+        try await CalendarStore.setDay(.init(date: date, kind: kind, holiday: name), key: record.key, store: req.store)
+        try await req.audit("calendar.day", entity: "calendar", entityID: record.key, details: "\(date.iso) \(kind.rawValue) \(name ?? "")")
+        let day = CalendarDayView(date: date.iso, localDate: Self.localDate(date, system: record.system), kind: kind.rawValue, holiday: name)
+        return try await day.encodeResponse(status: .created, for: req)
+    }
+
+    func removeDay(req: Request) async throws -> HTTPStatus {
+        let record = try await calendar(req)
+        let date = try Self.date(req.parameters.get("date"), system: record.system, field: "date")
+        guard try await CalendarStore.removeDay(date, key: record.key, store: req.store) else {
+            throw AppError.notFound(entity: "calendar day", id: date.iso)
+        }
+        try await req.audit("calendar.day-removed", entity: "calendar", entityID: record.key, details: date.iso)
+        return .noContent
+    }
+
+    /// A year of data as a file: production-calendar XML for a Gregorian calendar, holiday lines for a Solar Hijri one.
+    func importYear(req: Request) async throws -> CalendarView {
+        let record = try await calendar(req)
+        guard let body = req.body.string, !body.isEmpty else { throw AppError.missing(field: "body") }
+        let years: [Int]
+        if record.system == CalendarSystem.solarHijri.rawValue {
+            let days: [BusinessCalendar.Day]
+            do throws(ValidationError) { days = try SolarHijriHolidays.parse(body) } catch { throw error.appError }
+            years = try await CalendarStore.importSolarHijri(days, key: record.key, store: req.store)
+        } else {
+            let year: ProductionCalendarXML.Year
+            do { year = try ProductionCalendarXML.parse(body) } catch let error as ProductionCalendarXML.ParseError {
+                throw AppError.invalid(field: "body", reason: error.message)
+            }
+            _ = try await CalendarStore.importYear(year, key: record.key, store: req.store)
+            years = [year.year]
+        }
+        try await req.audit("calendar.import", entity: "calendar", entityID: record.key, details: years.map(String.init).joined(separator: " "))
+        return try await view(record, db: req.db, days: nil)
+    }
+
+    // MARK: helpers
+
+    private func calendar(_ req: Request) async throws -> CalendarRecord {
+        let key = req.parameters.get("key") ?? ""
+        guard let record = try await CalendarRecord.query(on: req.db).filter(\.$key == key).first() else {
+            throw AppError.notFound(entity: "calendar", id: key)
+        }
+        return record
+    }
+
+    private func view(_ record: CalendarRecord, db: any Database, days: [CalendarDayRecord]?) async throws -> CalendarView {
+        let dates = try await CalendarDayRecord.query(on: db).filter(\.$calendar == record.key).all(\.$date).compactMap(CivilDate.init(iso:))
+        let solar = record.system == CalendarSystem.solarHijri.rawValue
+        let years = Set(dates.map { solar ? SolarHijriDate($0).year : $0.year }).sorted()
+        return CalendarView(key: record.key, name: record.name, system: record.system, weekend: record.weekend, years: years,
+                            days: days?.map { d in
+                                CalendarDayView(date: d.date, localDate: CivilDate(iso: d.date).flatMap { Self.localDate($0, system: record.system) },
+                                                kind: d.kind, holiday: d.holiday)
+                            })
+    }
+
+    static func date(_ raw: String?, system: String, field: String) throws -> CivilDate {
+        guard let raw = raw?.trimmed(), !raw.isEmpty else { throw AppError.missing(field: field) }
+        if system == CalendarSystem.solarHijri.rawValue {
+            guard let date = SolarHijriDate(iso: raw) else { throw AppError.invalid(field: field, reason: "\(raw) is not a Solar Hijri date (YYYY-MM-DD)") }
+            return date.civilDate
+        }
+        guard let date = CivilDate(iso: raw) else { throw AppError.invalid(field: field, reason: "\(raw) is not a date (YYYY-MM-DD)") }
+        return date
+    }
+
+    static func localDate(_ date: CivilDate, system: String) -> String? {
+        system == CalendarSystem.solarHijri.rawValue ? SolarHijriDate(date).iso : nil
+    }
+
+    /// The Gregorian days of a year of the calendar's own system.
+    static func range(ofYear year: Int, system: CalendarSystem) throws -> (first: CivilDate, last: CivilDate) {
+        let bounds: (CivilDate, CivilDate)? = switch system {
+        case .gregorian:
+            CivilDate(year: year, month: 1, day: 1).flatMap { first in CivilDate(year: year, month: 12, day: 31).map { (first, $0) } }
+        case .solarHijri:
+            SolarHijriDate(year: year, month: 1, day: 1).flatMap { first in
+                SolarHijriDate(year: year + 1, month: 1, day: 1).map { (first.civilDate, $0.civilDate.adding(days: -1)) }
+            }
+        }
+        guard let bounds else { throw AppError.invalid(field: "year", reason: "\(year) is not a year of the \(system.rawValue) calendar") }
+        return bounds
+    }
+
+    static func kind(_ raw: String?) throws -> BusinessCalendar.DayKind {
+        guard let raw else { return .nonWorking }
+        guard let kind = BusinessCalendar.DayKind(rawValue: raw) else {
+            throw AppError.invalid(field: "kind", reason: "one of non-working, working, shortened")
+        }
+        return kind
+    }
+}
