@@ -46,8 +46,8 @@ struct SessionPages: RouteCollection {
         } catch AppError.signInFailed {
             return loginPage(req, status: .unauthorized, notice: ("bad", "failed"), login: form.login ?? "")
         } catch let AppError.tooManyAttempts(seconds) {
-            let text = req.text("login", "locked").replacingOccurrences(of: "{minutes}", with: String((seconds + 59) / 60))
-            let response = loginPage(req, status: .tooManyRequests, notice: ("bad", "locked"), login: form.login ?? "", text: text)
+            let response = loginPage(req, status: .tooManyRequests, notice: ("bad", "locked"), login: form.login ?? "",
+                                     text: Self.lockedText(req, seconds: seconds))
             response.headers.replaceOrAdd(name: .retryAfter, value: String(seconds))
             return response
         } catch AppError.directoryUnavailable {
@@ -82,6 +82,11 @@ struct SessionPages: RouteCollection {
         response.cookies[Self.loginCSRFCookie] = HTTPCookies.Value(string: token, path: "/login", isSecure: req.isSecure, isHTTPOnly: true, sameSite: .strict)
         if req.sessionExpired { response.cookies[Sessions.cookieName] = Sessions.clearedCookie(secure: req.isSecure) }
         return response
+    }
+
+    /// "Try again in N min", rounded up.
+    static func lockedText(_ req: Request, seconds: Int) -> String {
+        req.text("login", "locked").replacingOccurrences(of: "{minutes}", with: String((seconds + 59) / 60))
     }
 
     /// Only a path on this site: never `//host` or an absolute URL, which would make the login page an open redirect.
@@ -130,7 +135,7 @@ struct SessionPages: RouteCollection {
         }
         let counters = try await LoginCounters.load(login: user.login, address: req.clientAddress, db: req.db)
         if let lock = counters.lockedUntil(now: req.now) {
-            let text = req.text("login", "locked").replacingOccurrences(of: "{minutes}", with: String(Int(lock.timeIntervalSince(req.now) / 60) + 1))
+            let text = Self.lockedText(req, seconds: Int(lock.timeIntervalSince(req.now).rounded(.up)))
             return req.page("password", ["notice": ["kind": "bad", "text": text]], status: .tooManyRequests)
         }
         guard (try? await req.password.async.verify(form.current ?? "", created: user.passwordHash)) == true else {
