@@ -77,7 +77,8 @@ extension OmbudServerSuite {
                 _ = try await Accounts.addUser(login: "old", password: "old-password", roles: ["reception"], fullName: nil, unitCodes: [],
                                                store: ctx.app.store, now: clock.now)
                 let user = try await User.query(on: ctx.app.db).filter(\.$login == "old").first()!
-                let (session, _) = try await Sessions.start(user: user, address: nil, userAgent: nil, store: ctx.app.store, now: clock.now)
+                let now = clock.now
+                let (session, _) = try await ctx.app.store.write { db in try await Sessions.start(user: user, address: nil, userAgent: nil, now: now, db: db) }
                 try await Sessions.end(session, reason: "logout", store: ctx.app.store, now: clock.now)
                 let audit = try await AuditRecord.query(on: ctx.app.db).count()
                 clock.now = clock.now.addingTimeInterval(31 * 86_400)

@@ -28,7 +28,7 @@ public struct LoginThrottle: Sendable, Equatable {
     }
 
     public func isLocked(_ state: State, now: Date) -> Bool {
-        state.lockedUntil.map { now < $0 } ?? false
+        state.lockedUntil(now: now) != nil
     }
 
     /// The state after one more failure at `now`.
@@ -42,4 +42,29 @@ public struct LoginThrottle: Sendable, Equatable {
         return State(failures: failures, lastFailureAt: now,
                      lockedUntil: failures >= maxFailures ? now.addingTimeInterval(lockout) : stillLocked)
     }
+}
+
+extension LoginThrottle {
+    /// One counter a sign-in attempt is checked against and counted in.
+    public struct Counter: Sendable, Equatable {
+        public let key: String
+        public let rule: LoginThrottle
+        /// A success clears the account's count; the address's runs on, so that signing in to one's own account
+        /// between guesses at others does not reset it.
+        public let clearedBySuccess: Bool
+    }
+
+    /// The counters of an attempt: the account's (logins compare without case) and, when known, the address's.
+    public static func counters(login: String, address: String?) -> [Counter] {
+        [Counter(key: "account:" + login.lowercased(), rule: .account, clearedBySuccess: true)]
+            + (address.map { [Counter(key: "address:" + $0, rule: .address, clearedBySuccess: false)] } ?? [])
+    }
+
+    /// Whole minutes left of a lock, rounded up, for "try again in N min".
+    public static func minutes(_ seconds: Int) -> Int { (seconds + 59) / 60 }
+}
+
+extension LoginThrottle.State {
+    /// The end of the lock, if one holds at `now`.
+    public func lockedUntil(now: Date) -> Date? { lockedUntil.flatMap { now < $0 ? $0 : nil } }
 }

@@ -15,6 +15,12 @@ public enum PersonalDataMask {
         kind == .organisation ? (organisationName ?? maskedName) : maskedName
     }
 
+    /// Whether an appeal's street address and exact point are shown: with its applicant, or — when it has none — to
+    /// readers who see personal data.
+    public static func showsAddress(permissions: Set<Permission>, applicantShown: Bool?) -> Bool {
+        applicantShown ?? permissions.contains(.personalData)
+    }
+
     /// A coordinate rounded to two decimals (about 1.1 km of latitude).
     public static func approximate(_ coordinate: Double?) -> Double? {
         coordinate.map { ($0 * 100).rounded() / 100 }

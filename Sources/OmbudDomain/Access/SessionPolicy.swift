@@ -34,6 +34,8 @@ public struct SessionPolicy: Sendable, Equatable {
 /// Passwords users choose for local accounts.
 public enum PasswordRules {
     public static let minimumLength = 8
+    /// bcrypt reads only the first 72 bytes: a longer password would be silently cut.
+    public static let maximumBytes = 72
 
     public enum Problem: String, Error, Sendable {
         case tooShort, tooLong, sameAsLogin
@@ -41,8 +43,7 @@ public enum PasswordRules {
         public func validationError(field: String) -> ValidationError {
             switch self {
             case .tooShort: ValidationError(field: field, reason: "must be at least \(PasswordRules.minimumLength) characters")
-            // bcrypt reads only the first 72 bytes: a longer password would be silently cut.
-            case .tooLong: ValidationError(field: field, reason: "must be at most 72 bytes")
+            case .tooLong: ValidationError(field: field, reason: "must be at most \(PasswordRules.maximumBytes) bytes")
             case .sameAsLogin: ValidationError(field: field, reason: "must differ from the login")
             }
         }
@@ -50,7 +51,7 @@ public enum PasswordRules {
 
     public static func problem(_ password: String, login: String? = nil) -> Problem? {
         if password.count < minimumLength { return .tooShort }
-        if password.utf8.count > 72 { return .tooLong }
+        if password.utf8.count > maximumBytes { return .tooLong }
         if let login, password.lowercased() == login.lowercased() { return .sameAsLogin }
         return nil
     }

@@ -45,7 +45,10 @@ public struct CivilDate: Hashable, Comparable, Codable, Sendable, CustomStringCo
         return era * 146_097 + doe - 719_468
     }
 
-    public var iso: String {
+    public var iso: String { Self.iso(year: year, month: month, day: day) }
+
+    /// `YYYY-MM-DD`, zero-padded: for the dates of any calendar.
+    static func iso(year: Int, month: Int, day: Int) -> String {
         func padded(_ n: Int, _ width: Int) -> String {
             let digits = String(n)
             return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits

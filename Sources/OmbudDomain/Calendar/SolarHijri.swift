@@ -20,7 +20,7 @@ public struct SolarHijriDate: Hashable, Comparable, Sendable, CustomStringConver
 
     /// `YYYY-MM-DD`, with Latin or Persian/Arabic digits.
     public init?(iso: String) {
-        let parts = String(iso.unicodeScalars.map { Self.latinDigit($0) }).split(separator: "-")
+        let parts = String(String.UnicodeScalarView(iso.unicodeScalars.map { TextNormalizer.asciiDigit($0) ?? $0 })).split(separator: "-")
         guard parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
         self.init(year: y, month: m, day: d)
     }
@@ -51,13 +51,7 @@ public struct SolarHijriDate: Hashable, Comparable, Sendable, CustomStringConver
         return CivilDate(dayNumber: Self.nowruz(year, march: cycle.march) + (month - 1) * 31 - month / 7 * (month - 7) + day - 1)
     }
 
-    public var iso: String {
-        func padded(_ n: Int, _ width: Int) -> String {
-            let digits = String(n)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))"
-    }
+    public var iso: String { CivilDate.iso(year: year, month: month, day: day) }
 
     public var description: String { iso }
 
@@ -81,14 +75,6 @@ public struct SolarHijriDate: Hashable, Comparable, Sendable, CustomStringConver
     // MARK: arithmetic
 
     private static let breaks = [-61, 9, 38, 199, 426, 686, 756, 818, 1111, 1181, 1210, 1635, 2060, 2097, 2192, 2262, 2324, 2394, 2456, 3178]
-
-    private static func latinDigit(_ scalar: Unicode.Scalar) -> Character {
-        switch scalar.value {
-        case 0x06F0...0x06F9: Character(Unicode.Scalar(scalar.value - 0x06F0 + 0x30)!)  // Persian
-        case 0x0660...0x0669: Character(Unicode.Scalar(scalar.value - 0x0660 + 0x30)!)  // Arabic-Indic
-        default: Character(scalar)
-        }
-    }
 
     /// For year `jy`: `leap` (0 in a leap year, else years since the last leap year) and the day of March of Nowruz.
     private static func cycle(_ jy: Int) -> (leap: Int, march: Int) {
@@ -141,4 +127,27 @@ public enum SolarHijriHolidays {
         guard !days.isEmpty else { throw ValidationError(field: "file", reason: "no holidays in the file") }
         return days
     }
+}
+
+extension CalendarSystem {
+    /// The usual weekend: Saturday and Sunday, Friday in Iran.
+    public var defaultWeekend: Set<Weekday> { self == .solarHijri ? SolarHijriHolidays.weekend : [.saturday, .sunday] }
+
+    /// The Gregorian days of `year` counted in this system; nil for a year the system cannot hold.
+    public func days(ofYear year: Int) -> ClosedRange<CivilDate>? {
+        switch self {
+        case .gregorian:
+            guard let first = CivilDate(year: year, month: 1, day: 1), let last = CivilDate(year: year, month: 12, day: 31) else { return nil }
+            return first...last
+        case .solarHijri:
+            guard let first = SolarHijriDate(year: year, month: 1, day: 1), let next = SolarHijriDate(year: year + 1, month: 1, day: 1) else { return nil }
+            return first.civilDate...next.civilDate.adding(days: -1)
+        }
+    }
+
+    /// The year of `date` in this system.
+    public func year(of date: CivilDate) -> Int { self == .solarHijri ? SolarHijriDate(date).year : date.year }
+
+    /// `date` written in this system's dates, when they differ from the Gregorian ones.
+    public func localDate(_ date: CivilDate) -> String? { self == .solarHijri ? SolarHijriDate(date).iso : nil }
 }

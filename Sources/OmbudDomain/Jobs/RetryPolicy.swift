@@ -19,8 +19,9 @@ public struct RetryPolicy: Sendable, Equatable {
         return min(base * pow(2, Double(exponent)), cap)
     }
 
-    /// nil when the job has used its attempts; otherwise when to run it again.
-    public func nextRun(afterAttempt attempt: Int, failedAt: Date) -> Date? {
-        attempt >= maxAttempts ? nil : failedAt.addingTimeInterval(delay(afterAttempt: attempt))
+    /// nil when the job has used its attempts (`maxAttempts` of the job itself, else the policy's); otherwise when to
+    /// run it again.
+    public func nextRun(afterAttempt attempt: Int, of maxAttempts: Int? = nil, failedAt: Date) -> Date? {
+        attempt >= (maxAttempts ?? self.maxAttempts) ? nil : failedAt.addingTimeInterval(delay(afterAttempt: attempt))
     }
 }

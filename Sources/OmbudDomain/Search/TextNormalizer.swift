@@ -152,7 +152,8 @@ public enum TextNormalizer {
         }
     }
 
-    private static func asciiDigit(_ s: Unicode.Scalar) -> Unicode.Scalar? {
+    /// An ASCII, Persian or Arabic-Indic digit as ASCII; nil for anything else.
+    static func asciiDigit(_ s: Unicode.Scalar) -> Unicode.Scalar? {
         switch s.value {
         case 0x30...0x39: s
         case 0x660...0x669: Unicode.Scalar(UInt8(s.value - 0x660) + 0x30)

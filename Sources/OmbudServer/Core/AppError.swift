@@ -70,7 +70,7 @@ extension AppError: AbortError {
         case .sessionExpired: "the session has ended; sign in again"
         case .csrf: "the request lacks this session's CSRF token (_csrf field or X-CSRF-Token header); reload the page and try again"
         case .signInFailed: "wrong login or password"
-        case let .tooManyAttempts(seconds): "too many failed logins; try again in \((seconds + 59) / 60) min"
+        case let .tooManyAttempts(seconds): "too many failed logins; try again in \(LoginThrottle.minutes(seconds)) min"
         case .directoryUnavailable: "the domain directory (LDAP) cannot be reached; accounts kept in Ombud can still sign in"
         case let .conflict(_, reason, _): reason
         case let .tooLarge(field, limit): "\(field) exceeds the limit of \(limit) bytes"

@@ -1,5 +1,6 @@
 import Foundation
 import Mustache
+import OmbudDomain
 import Vapor
 
 /// Languages of the interface. Persian is written right to left.
@@ -40,8 +41,13 @@ struct Pages: Sendable {
         return library.render(context, withTemplate: template) ?? ""
     }
 
-    func text(_ section: String, _ key: String, language: UILanguage) -> String {
-        catalogues[language]?[section]?[key] ?? catalogues[.ru]?[section]?[key] ?? "\(section).\(key)"
+    /// A text of the catalogue with its `{name}` placeholders filled, numbers in the language's digits.
+    func text(_ section: String, _ key: String, language: UILanguage, values: [String: Int] = [:]) -> String {
+        let text = catalogues[language]?[section]?[key] ?? catalogues[.ru]?[section]?[key] ?? "\(section).\(key)"
+        return values.reduce(text) { text, value in
+            let number = language == .fa ? SolarHijriDate.persianDigits(String(value.value)) : String(value.value)
+            return text.replacingOccurrences(of: "{\(value.key)}", with: number)
+        }
     }
 }
 
@@ -86,5 +92,7 @@ extension Request {
         return response
     }
 
-    func text(_ section: String, _ key: String) -> String { application.pages.text(section, key, language: language) }
+    func text(_ section: String, _ key: String, _ values: [String: Int] = [:]) -> String {
+        application.pages.text(section, key, language: language, values: values)
+    }
 }

@@ -70,10 +70,12 @@ public struct Settings: Sendable {
             settings.deadlinePolicy.shift = rule
         }
         if let key = env["OMBUD_CALENDAR"], !key.isEmpty { settings.calendarKey = key }
-        for (variable, keyPath) in [("OMBUD_SESSION_IDLE_MINUTES", \SessionPolicy.idle), ("OMBUD_SESSION_HOURS", \SessionPolicy.lifetime)] {
+        // Up to a day either way: the idle limit in minutes, the lifetime in hours.
+        for (variable, keyPath, unit, most) in [("OMBUD_SESSION_IDLE_MINUTES", \SessionPolicy.idle, 60.0, 24 * 60),
+                                                ("OMBUD_SESSION_HOURS", \SessionPolicy.lifetime, 3600.0, 24)] {
             guard let raw = env[variable], !raw.isEmpty else { continue }
-            guard let n = Int(raw), n > 0, n <= 24 * 60 else { throw ConfigurationError.invalid(variable: variable, value: raw) }
-            settings.sessionPolicy[keyPath: keyPath] = TimeInterval(n) * (variable == "OMBUD_SESSION_HOURS" ? 3600 : 60)
+            guard let n = Int(raw), n > 0, n <= most else { throw ConfigurationError.invalid(variable: variable, value: raw) }
+            settings.sessionPolicy[keyPath: keyPath] = TimeInterval(n) * unit
         }
         if let url = env["OMBUD_PUBLIC_URL"], !url.isEmpty { settings.secureCookies = url.lowercased().hasPrefix("https://") }
         settings.runWorker = !["0", "off", "false", "no"].contains(env["OMBUD_WORKER"]?.lowercased() ?? "")

@@ -57,8 +57,7 @@ enum JobQueue {
 
     /// Back to the queue after the policy's delay, or failed for good once the attempts are used up.
     static func fail(_ job: JobRecord, error: String, now: Date, policy: RetryPolicy, store: Store) async throws {
-        let policy = RetryPolicy(base: policy.base, cap: policy.cap, maxAttempts: job.maxAttempts)
-        if let next = policy.nextRun(afterAttempt: job.attempts, failedAt: now) {
+        if let next = policy.nextRun(afterAttempt: job.attempts, of: job.maxAttempts, failedAt: now) {
             job.status = Status.queued.rawValue
             job.runAt = next
         } else {

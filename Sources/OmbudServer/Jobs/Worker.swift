@@ -50,12 +50,18 @@ struct Worker: Sendable {
         return jobs.count
     }
 
-    /// Until cancelled: schedule the day's housekeeping, run what is due, wait `interval` when nothing was.
+    /// Until cancelled: schedule the day's housekeeping (once a day, not at every turn: on SQLite each write waits
+    /// for the one writer), run what is due, wait `interval` when nothing was.
     func run(interval: TimeInterval = 2) async {
         app.logger.notice("worker \(name) started")
+        var scheduled: CivilDate?
         while !Task.isCancelled {
             do {
-                try await Housekeeping.schedule(app: app)
+                let today = CivilDate.of(app.clock.now(), in: app.ombudSettings.timeZone)
+                if scheduled != today {
+                    try await Housekeeping.schedule(app: app)
+                    scheduled = today
+                }
                 if try await runOnce() > 0 { continue }
             } catch {
                 app.logger.error("worker \(name): \(error)")

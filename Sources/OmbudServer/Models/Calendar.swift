@@ -27,4 +27,5 @@ final class CalendarRecord: Model, @unchecked Sendable {
     }
 
     var weekendDays: Set<Weekday> { Set(weekend.compactMap(Weekday.init(name:))) }
+    var calendarSystem: CalendarSystem { CalendarSystem(rawValue: system) ?? .gregorian }
 }

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import OmbudDomain
 
 /// A signed-in browser. The cookie carries a random token; only its SHA-256 digest is stored.
 final class BrowserSession: Model, @unchecked Sendable {
@@ -29,4 +30,18 @@ final class LoginThrottleRecord: Model, @unchecked Sendable {
     @OptionalField(key: "locked_until") var lockedUntil: Date?
 
     init() {}
+    init(key: String) {
+        id = key
+        failures = 0
+    }
+
+    /// The counter as the domain rule sees it (a new record has no failures yet).
+    var state: LoginThrottle.State {
+        get { LoginThrottle.State(failures: failures, lastFailureAt: $lastFailureAt.value, lockedUntil: lockedUntil) }
+        set {
+            failures = newValue.failures
+            if let at = newValue.lastFailureAt { lastFailureAt = at }
+            lockedUntil = newValue.lockedUntil
+        }
+    }
 }

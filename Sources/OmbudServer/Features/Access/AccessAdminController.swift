@@ -56,6 +56,17 @@ struct TokenView: Content {
     var revokedAt: Date?
     /// Only in the answer to its creation: the token itself is never stored.
     var token: String?
+
+    init(_ t: APIToken, login: String, secret: String? = nil) throws {
+        id = try t.requireID()
+        self.login = login
+        name = t.name
+        permissions = t.permissions
+        createdAt = t.createdAt
+        lastUsedAt = t.lastUsedAt
+        revokedAt = t.revokedAt
+        token = secret
+    }
 }
 
 struct TokenInput: Content {
@@ -150,9 +161,11 @@ struct AccessAdminController: RouteCollection {
     /// Administrators see every user; a supervisor sees the people of their units and the units below.
     func listUsers(req: Request) async throws -> [UserView] {
         let codes = try await req.store.references.current(db: req.db).unitCodes
-        let scope = try await req.accessScope()
-        let all = try await User.query(on: req.db).sort(\.$login).all()
-        let visible = try req.actor.can(.usersManage) ? all : all.filter { scope.allowsMember(of: $0.unitIDs) }
+        var visible = try await User.query(on: req.db).sort(\.$login).all()
+        if try !req.actor.can(.usersManage) {
+            let scope = try await req.accessScope()
+            visible = visible.filter { scope.allowsMember(of: $0.unitIDs) }
+        }
         return try visible.map { try view($0, codes: codes) }
     }
 
@@ -221,8 +234,7 @@ struct AccessAdminController: RouteCollection {
 
     func listTokens(req: Request) async throws -> [TokenView] {
         try await APIToken.query(on: req.db).with(\.$user).sort(\.$createdAt, .descending).all().map { t in
-            TokenView(id: try t.requireID(), login: t.user.login, name: t.name, permissions: t.permissions, createdAt: t.createdAt,
-                      lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt)
+            try TokenView(t, login: t.user.login)
         }
     }
 
@@ -234,13 +246,14 @@ struct AccessAdminController: RouteCollection {
                                                             store: req.store, now: req.now)
         try await req.audit("token.create", entity: "token", entityID: token.id?.uuidString,
                             details: "\(login): \(name)" + (token.permissions.map { " [\($0.joined(separator: " "))]" } ?? ""))
-        return try await TokenView(id: try token.requireID(), login: login, name: name, permissions: token.permissions,
-                                   createdAt: token.createdAt, token: secret).encodeResponse(status: .created, for: req)
+        return try await TokenView(token, login: login, secret: secret).encodeResponse(status: .created, for: req)
     }
 
     func revokeToken(req: Request) async throws -> TokenView {
         guard let id = req.parameters.get("id", as: UUID.self) else { throw AppError.notFound(entity: "token", id: req.parameters.get("id") ?? "") }
         let now = req.now
+        let actor = try req.actor
+        let address = req.clientAddress
         let token = try await req.store.write { db in
             guard let token = try await APIToken.query(on: db).filter(\.$id == id).with(\.$user).first() else {
                 throw AppError.notFound(entity: "token", id: id.uuidString)
@@ -249,11 +262,11 @@ struct AccessAdminController: RouteCollection {
                 token.revokedAt = now
                 try await token.save(on: db)
             }
+            try await Audit.record("token.revoke", actorID: actor.userID, actor: actor.login, entity: "token", entityID: id.uuidString,
+                                   address: address, details: "\(token.user.login): \(token.name)", at: now, db: db)
             return token
         }
         TokenCache.shared.forget(token.tokenHash)
-        try await req.audit("token.revoke", entity: "token", entityID: id.uuidString, details: "\(token.user.login): \(token.name)")
-        return TokenView(id: id, login: token.user.login, name: token.name, permissions: token.permissions, createdAt: token.createdAt,
-                         lastUsedAt: token.lastUsedAt, revokedAt: token.revokedAt)
+        return try TokenView(token, login: token.user.login)
     }
 }

@@ -23,6 +23,17 @@ extension Request {
         return appeal
     }
 
+    /// The `:id` path parameter as an appeal id; a value that is not a UUID answers 404 like an unknown appeal.
+    func appealIDParameter() throws -> UUID {
+        guard let id = parameters.get("id", as: UUID.self) else { throw AppError.notFound(entity: "appeal", id: parameters.get("id") ?? "") }
+        return id
+    }
+
+    /// The id of the `:id` appeal, if the actor may see it.
+    func visibleAppealID() async throws -> UUID {
+        try await visibleAppeal(try appealIDParameter()).requireID()
+    }
+
     /// Whether `appeal` is in `scope` (computed once per request by the caller).
     func maySee(_ appeal: Appeal, in scope: AccessScope) async throws -> Bool {
         if scope == .all { return true }
@@ -86,7 +97,7 @@ extension AppealView {
         var copy = self
         copy.applicant = applicant?.seen(by: permissions)
         copy.coApplicants = coApplicants.map { $0.seen(by: permissions) }
-        if let address, copy.applicant?.masked ?? !permissions.contains(.personalData) {
+        if let address, !PersonalDataMask.showsAddress(permissions: permissions, applicantShown: copy.applicant.map { !$0.masked }) {
             copy.address = AddressView(text: nil, lat: PersonalDataMask.approximate(address.lat),
                                        lon: PersonalDataMask.approximate(address.lon), district: address.district)
         }

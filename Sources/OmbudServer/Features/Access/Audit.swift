@@ -109,7 +109,10 @@ struct AuditController: RouteCollection {
             if let actor = f.actor { q = q + " AND actor = \(bind: actor)" }
             if let action = f.action { q = q + " AND action = \(bind: action)" }
             if let entity = f.entity { q = q + " AND entity = \(bind: entity)" }
-            if let entityID = f.entityId { q = q + " AND CAST(entity_id AS TEXT) = \(bind: entityID.uppercased())" }
+            // UUIDs are stored in upper case; logins, role keys and calendar keys as they are.
+            if let entityID = f.entityId {
+                q = q + " AND CAST(entity_id AS TEXT) = \(bind: UUID(uuidString: entityID)?.uuidString ?? entityID)"
+            }
             if let from { q = q + " AND at >= \(bind: from)" }
             if let to { q = q + " AND at < \(bind: to)" }
             if let before { q = q + " AND at < \(bind: before)" }

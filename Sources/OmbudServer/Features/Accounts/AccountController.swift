@@ -38,7 +38,7 @@ struct AccountController: RouteCollection {
 
     func me(req: Request) async throws -> MeView {
         let actor = try req.actor
-        guard let user = try await User.find(actor.userID, on: req.db) else { throw AppError.unauthorized }
+        let user = try await req.currentUser()
         let codes = try await req.store.references.current(db: req.db).unitCodes
         return MeView(id: actor.userID, login: actor.login, fullName: user.fullName, roles: actor.roleKeys,
                       permissions: actor.permissions.map(\.rawValue).sorted(), units: actor.unitIDs.compactMap { codes[$0] },
@@ -50,10 +50,10 @@ struct AccountController: RouteCollection {
         let codes = try await req.store.references.current(db: req.db).unitCodes
         let people = try await User.query(on: req.db).sort(\.$login).all().filter { scope.allowsMember(of: $0.unitIDs) }
         guard !people.isEmpty else { return [] }
-        let today = CivilDate.of(req.now, in: req.settings.timeZone).iso
+        let today = CivilDate.of(req.now, in: req.settings.timeZone)
         let rows = try await req.store.sql.raw("""
             SELECT q.executor_user_id AS user_id, COUNT(DISTINCT a.id) AS open,
-                   COUNT(DISTINCT CASE WHEN COALESCE(a.control_date, a.registration_due) < \(bind: today) THEN a.id END) AS overdue
+                   COUNT(DISTINCT CASE WHEN \(AppealQueries.overdueSQL(today: today, table: "a")) THEN a.id END) AS overdue
             FROM questions q JOIN appeals a ON a.id = q.appeal_id
             WHERE a.under_control = \(bind: true) AND q.executor_user_id IN (\(binds: try people.map { try $0.requireID() }))
             GROUP BY q.executor_user_id

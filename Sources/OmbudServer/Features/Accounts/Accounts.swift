@@ -8,7 +8,7 @@ enum Accounts {
                         store: Store, now: Date) async throws -> User {
         let login = try validLogin(login)
         do throws(ValidationError) { try PasswordRules.validate(password, login: login) } catch { throw error.appError }
-        let hash = try Bcrypt.hash(password)
+        let hash = try await hashPassword(password)
         return try await store.write { db in
             if try await User.query(on: db).filter(\.$login == login).first() != nil {
                 throw AppError.conflict(code: "exists", reason: "user \(login) already exists", field: "login")
@@ -24,7 +24,7 @@ enum Accounts {
     static func setPassword(login: String, password: String, by actor: String, actorID: UUID?, keepSession: UUID? = nil,
                             address: String? = nil, store: Store, now: Date) async throws {
         do throws(ValidationError) { try PasswordRules.validate(password, login: login) } catch { throw error.appError }
-        let hash = try Bcrypt.hash(password)
+        let hash = try await hashPassword(password)
         try await store.write { db in
             guard let user = try await User.query(on: db).filter(\.$login == login).first() else {
                 throw AppError.notFound(entity: "user", id: login)
@@ -38,6 +38,11 @@ enum Accounts {
             try await Audit.record(actor == login ? "password.change" : "password.reset", actorID: actorID, actor: actor,
                                    entity: "user", entityID: login, address: address, at: now, db: db)
         }
+    }
+
+    /// bcrypt takes a quarter of a second by design: it runs on the thread pool, never on an event loop.
+    static func hashPassword(_ password: String) async throws -> String {
+        try await NIOThreadPool.singleton.runIfActive { try Bcrypt.hash(password) }
     }
 
     static func validLogin(_ raw: String) throws -> String {
@@ -60,14 +65,14 @@ enum Accounts {
     }
 
     static func unitIDs(_ codes: [String], db: any Database) async throws -> [UUID] {
-        var ids: [UUID] = []
-        for (i, code) in codes.enumerated() {
-            guard let unit = try await OrgUnit.query(on: db).filter(\.$code == code.trimmed()).first() else {
+        let codes = codes.map { $0.trimmed() }
+        let units = try await OrgUnit.query(on: db).filter(\.$code ~~ codes).all()
+        return try codes.enumerated().map { i, code in
+            guard let unit = units.first(where: { $0.code == code }) else {
                 throw AppError.invalid(field: "units[\(i)]", reason: "unknown unit code \(code)")
             }
-            ids.append(try unit.requireID())
+            return try unit.requireID()
         }
-        return ids
     }
 
     /// Returns the token in clear text once; only its digest is kept.

@@ -58,7 +58,7 @@ struct BearerAuthenticator: AsyncBearerAuthenticator {
         let roles = try await request.store.references.current(db: request.db).roles
         let actor = try Actor.resolve(token.user, token: token, roles: roles)
         let now = request.now
-        if token.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
+        if token.lastUsedAt.map({ request.settings.sessionPolicy.needsTouch(lastSeen: $0, now: now) }) ?? true {
             token.lastUsedAt = now
             let user = token.user
             user.lastSeenAt = now

@@ -129,7 +129,7 @@ enum AppealList {
             }
         }
         if let overdue = f.overdue {
-            let condition: SQLQueryString = "(under_control = \(bind: true) AND COALESCE(control_date, registration_due) < \(bind: today.iso))"
+            let condition = AppealQueries.overdueSQL(today: today)
             query = overdue ? query.where(condition) : query.where(SQLQueryString("NOT ") + condition)
         }
         if let from = f.receivedFrom {

@@ -63,6 +63,11 @@ enum AppealQueries {
         return DeadlineRules.isOverdue(deadlines, isOpen: underControl, today: today)
     }
 
+    /// `DeadlineRules.isOverdue` as a condition on the `appeals` table (or its alias `table`), for lists and counts.
+    static func overdueSQL(today: CivilDate, table: String = "appeals") -> SQLQueryString {
+        "(\(ident: table).under_control = \(bind: true) AND COALESCE(\(ident: table).control_date, \(ident: table).registration_due) < \(bind: today.iso))"
+    }
+
     static func trackingCodes(_ ids: [UUID], db: any Database) async throws -> [UUID: String] {
         guard !ids.isEmpty else { return [:] }
         return Dictionary(uniqueKeysWithValues: try await Appeal.query(on: db).filter(\.$id ~~ ids).all().map { ($0.id!, $0.trackingCode) })

@@ -37,7 +37,7 @@ struct AppealsController: RouteCollection {
     }
 
     func show(req: Request) async throws -> AppealView {
-        let view = try await load(try appealID(req), req: req)
+        let view = try await load(try req.appealIDParameter(), req: req)
         try await auditView(view, req: req)
         return view
     }
@@ -61,7 +61,7 @@ struct AppealsController: RouteCollection {
     }
 
     func transition(req: Request) async throws -> AppealView {
-        let id = try await visibleAppealID(req)
+        let id = try await req.visibleAppealID()
         let input = try req.content.decode(TransitionInput.self)
         try await AppealTransitions.transition(appealID: id, input: input, actor: try req.actor, settings: req.settings,
                                                store: req.store, now: req.now)
@@ -69,7 +69,7 @@ struct AppealsController: RouteCollection {
     }
 
     func extend(req: Request) async throws -> AppealView {
-        let id = try await visibleAppealID(req)
+        let id = try await req.visibleAppealID()
         let input = try req.content.decode(ExtensionInput.self)
         try await AppealTransitions.extend(appealID: id, input: input, actor: try req.actor, settings: req.settings,
                                            store: req.store, now: req.now)
@@ -77,21 +77,21 @@ struct AppealsController: RouteCollection {
     }
 
     func history(req: Request) async throws -> [HistoryView] {
-        let id = try await visibleAppealID(req)
+        let id = try await req.visibleAppealID()
         let entries = try await HistoryEntry.query(on: req.db).group(.or) { $0.filter(\.$appealID == id).filter(\.$entityID == id) }
             .sort(\.$at).all()
         return entries.map(HistoryView.init)
     }
 
     func addQuestion(req: Request) async throws -> Response {
-        let id = try await visibleAppealID(req)
+        let id = try await req.visibleAppealID()
         let input = try req.content.decode(QuestionInput.self)
         try await QuestionEditing.add(appealID: id, input: input, actor: try req.actor, store: req.store, now: req.now)
         return try await load(id, req: req).encodeResponse(status: .created, for: req)
     }
 
     func updateQuestion(req: Request) async throws -> AppealView {
-        let id = try await visibleAppealID(req)
+        let id = try await req.visibleAppealID()
         guard let questionID = req.parameters.get("questionID", as: UUID.self) else {
             throw AppError.notFound(entity: "question", id: req.parameters.get("questionID") ?? "")
         }
@@ -101,18 +101,7 @@ struct AppealsController: RouteCollection {
         return try await load(id, req: req)
     }
 
-    private func appealID(_ req: Request) throws -> UUID {
-        guard let id = req.parameters.get("id", as: UUID.self) else {
-            throw AppError.notFound(entity: "appeal", id: req.parameters.get("id") ?? "")
-        }
-        return id
-    }
-
     /// The id of an appeal the actor may see; 404 otherwise.
-    private func visibleAppealID(_ req: Request) async throws -> UUID {
-        try await req.visibleAppeal(try appealID(req)).requireID()
-    }
-
     private func load(_ id: UUID, req: Request) async throws -> AppealView {
         let appeal = try await req.visibleAppeal(id)
         return try await AppealQueries.view(appeal, actor: try req.actor, settings: req.settings, db: req.db, now: req.now)

@@ -8,36 +8,34 @@ import OmbudDomain
 enum CalendarStore {
     /// Replaces a year of a Gregorian calendar; returns the number of exception days stored.
     static func importYear(_ year: ProductionCalendarXML.Year, key: String, store: Store) async throws -> Int {
-        try await store.writeReferences { db in
-            _ = try await ensure(key, system: .gregorian, db: db)
-            try await CalendarDayRecord.query(on: db).filter(\.$calendar == key)
-                .filter(\.$date >= "\(year.year)-01-01").filter(\.$date <= "\(year.year)-12-31").delete()
-            for day in year.days { try await insert(day, key: key, db: db) }
-            return year.days.count
-        }
+        try await replace(years: [year.year], with: year.days, system: .gregorian, key: key, store: store)
+        return year.days.count
     }
 
     /// Replaces the Solar Hijri years the holidays fall in; returns those years.
     static func importSolarHijri(_ days: [BusinessCalendar.Day], key: String, store: Store) async throws -> [Int] {
-        let years = Set(days.map { SolarHijriDate($0.date).year }).sorted()
+        let years = Set(days.map { CalendarSystem.solarHijri.year(of: $0.date) }).sorted()
+        try await replace(years: years, with: days, system: .solarHijri, key: key, store: store)
+        return years
+    }
+
+    /// The days of `years` (of the calendar's system) become exactly `days`; the calendar is created if new.
+    private static func replace(years: [Int], with days: [BusinessCalendar.Day], system: CalendarSystem, key: String, store: Store) async throws {
         try await store.writeReferences { db in
-            _ = try await ensure(key, system: .solarHijri, db: db)
+            _ = try await ensure(key, system: system, db: db)
             for year in years {
-                let first = SolarHijriDate(year: year, month: 1, day: 1)!.civilDate
-                let last = SolarHijriDate(year: year + 1, month: 1, day: 1)!.civilDate.adding(days: -1)
+                guard let range = system.days(ofYear: year) else { continue }
                 try await CalendarDayRecord.query(on: db).filter(\.$calendar == key)
-                    .filter(\.$date >= first.iso).filter(\.$date <= last.iso).delete()
+                    .filter(\.$date >= range.lowerBound.iso).filter(\.$date <= range.upperBound.iso).delete()
             }
             for day in days { try await insert(day, key: key, db: db) }
         }
-        return years
     }
 
     /// The calendar, created with the system's usual weekend when it does not exist yet.
     static func ensure(_ key: String, system: CalendarSystem, db: any Database) async throws -> CalendarRecord {
         if let record = try await CalendarRecord.query(on: db).filter(\.$key == key).first() { return record }
-        let record = CalendarRecord(key: key, name: key, system: system,
-                                    weekend: system == .solarHijri ? SolarHijriHolidays.weekend : [.saturday, .sunday], now: Date())
+        let record = CalendarRecord(key: key, name: key, system: system, weekend: system.defaultWeekend, now: Date())
         try await record.create(on: db)
         return record
     }
@@ -69,8 +67,9 @@ enum CalendarStore {
         try await record.create(on: db)
     }
 
-    static func years(_ key: String, db: any Database) async throws -> [Int] {
+    /// The years (of the calendar's own system) that have days.
+    static func years(_ key: String, system: CalendarSystem = .gregorian, db: any Database) async throws -> [Int] {
         let dates = try await CalendarDayRecord.query(on: db).filter(\.$calendar == key).all(\.$date)
-        return Set(dates.compactMap { Int($0.prefix(4)) }).sorted()
+        return Set(dates.compactMap(CivilDate.init(iso:)).map(system.year(of:))).sorted()
     }
 }

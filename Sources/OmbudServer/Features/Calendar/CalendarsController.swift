@@ -62,8 +62,10 @@ struct CalendarsController: RouteCollection {
         let record = try await calendar(req)
         var query = CalendarDayRecord.query(on: req.db).filter(\.$calendar == record.key).sort(\.$date)
         if let year = req.query[Int.self, at: "year"] {
-            let (first, last) = try Self.range(ofYear: year, system: CalendarSystem(rawValue: record.system) ?? .gregorian)
-            query = query.filter(\.$date >= first.iso).filter(\.$date <= last.iso)
+            guard let range = record.calendarSystem.days(ofYear: year) else {
+                throw AppError.invalid(field: "year", reason: "\(year) is not a year of the \(record.system) calendar")
+            }
+            query = query.filter(\.$date >= range.lowerBound.iso).filter(\.$date <= range.upperBound.iso)
         }
         return try await view(record, db: req.db, days: try await query.all())
     }
@@ -79,7 +81,7 @@ struct CalendarsController: RouteCollection {
             }
             return system
         } ?? .gregorian
-        var weekend: Set<Weekday> = system == .solarHijri ? SolarHijriHolidays.weekend : [.saturday, .sunday]
+        var weekend = system.defaultWeekend
         if let names = input.weekend {
             weekend = []
             for (i, name) in names.enumerated() {
@@ -102,19 +104,19 @@ struct CalendarsController: RouteCollection {
     func setDay(req: Request) async throws -> Response {
         let record = try await calendar(req)
         let input = try req.content.decode(CalendarDayInput.self)
-        let date = try Self.date(input.date, system: record.system, field: "date")
+        let date = try Self.date(input.date, system: record.calendarSystem, field: "date")
         let kind = try Self.kind(input.kind)
         let holiday = input.holiday?.trimmed()
         let name = holiday?.isEmpty == false ? holiday : nil
         try await CalendarStore.setDay(.init(date: date, kind: kind, holiday: name), key: record.key, store: req.store)
         try await req.audit("calendar.day", entity: "calendar", entityID: record.key, details: "\(date.iso) \(kind.rawValue) \(name ?? "")")
-        let day = CalendarDayView(date: date.iso, localDate: Self.localDate(date, system: record.system), kind: kind.rawValue, holiday: name)
+        let day = CalendarDayView(date: date.iso, localDate: record.calendarSystem.localDate(date), kind: kind.rawValue, holiday: name)
         return try await day.encodeResponse(status: .created, for: req)
     }
 
     func removeDay(req: Request) async throws -> HTTPStatus {
         let record = try await calendar(req)
-        let date = try Self.date(req.parameters.get("date"), system: record.system, field: "date")
+        let date = try Self.date(req.parameters.get("date"), system: record.calendarSystem, field: "date")
         guard try await CalendarStore.removeDay(date, key: record.key, store: req.store) else {
             throw AppError.notFound(entity: "calendar day", id: date.iso)
         }
@@ -127,7 +129,7 @@ struct CalendarsController: RouteCollection {
         let record = try await calendar(req)
         guard let body = req.body.string, !body.isEmpty else { throw AppError.missing(field: "body") }
         let years: [Int]
-        if record.system == CalendarSystem.solarHijri.rawValue {
+        if record.calendarSystem == .solarHijri {
             let days: [BusinessCalendar.Day]
             do throws(ValidationError) { days = try SolarHijriHolidays.parse(body) } catch { throw error.appError }
             years = try await CalendarStore.importSolarHijri(days, key: record.key, store: req.store)
@@ -154,42 +156,22 @@ struct CalendarsController: RouteCollection {
     }
 
     private func view(_ record: CalendarRecord, db: any Database, days: [CalendarDayRecord]?) async throws -> CalendarView {
-        let dates = try await CalendarDayRecord.query(on: db).filter(\.$calendar == record.key).all(\.$date).compactMap(CivilDate.init(iso:))
-        let solar = record.system == CalendarSystem.solarHijri.rawValue
-        let years = Set(dates.map { solar ? SolarHijriDate($0).year : $0.year }).sorted()
-        return CalendarView(key: record.key, name: record.name, system: record.system, weekend: record.weekend, years: years,
+        let system = record.calendarSystem
+        return CalendarView(key: record.key, name: record.name, system: record.system, weekend: record.weekend,
+                            years: try await CalendarStore.years(record.key, system: system, db: db),
                             days: days?.map { d in
-                                CalendarDayView(date: d.date, localDate: CivilDate(iso: d.date).flatMap { Self.localDate($0, system: record.system) },
-                                                kind: d.kind, holiday: d.holiday)
+                                CalendarDayView(date: d.date, localDate: CivilDate(iso: d.date).flatMap(system.localDate), kind: d.kind, holiday: d.holiday)
                             })
     }
 
-    static func date(_ raw: String?, system: String, field: String) throws -> CivilDate {
+    static func date(_ raw: String?, system: CalendarSystem, field: String) throws -> CivilDate {
         guard let raw = raw?.trimmed(), !raw.isEmpty else { throw AppError.missing(field: field) }
-        if system == CalendarSystem.solarHijri.rawValue {
+        if system == .solarHijri {
             guard let date = SolarHijriDate(iso: raw) else { throw AppError.invalid(field: field, reason: "\(raw) is not a Solar Hijri date (YYYY-MM-DD)") }
             return date.civilDate
         }
         guard let date = CivilDate(iso: raw) else { throw AppError.invalid(field: field, reason: "\(raw) is not a date (YYYY-MM-DD)") }
         return date
-    }
-
-    static func localDate(_ date: CivilDate, system: String) -> String? {
-        system == CalendarSystem.solarHijri.rawValue ? SolarHijriDate(date).iso : nil
-    }
-
-    /// The Gregorian days of a year of the calendar's own system.
-    static func range(ofYear year: Int, system: CalendarSystem) throws -> (first: CivilDate, last: CivilDate) {
-        let bounds: (CivilDate, CivilDate)? = switch system {
-        case .gregorian:
-            CivilDate(year: year, month: 1, day: 1).flatMap { first in CivilDate(year: year, month: 12, day: 31).map { (first, $0) } }
-        case .solarHijri:
-            SolarHijriDate(year: year, month: 1, day: 1).flatMap { first in
-                SolarHijriDate(year: year + 1, month: 1, day: 1).map { (first.civilDate, $0.civilDate.adding(days: -1)) }
-            }
-        }
-        guard let bounds else { throw AppError.invalid(field: "year", reason: "\(year) is not a year of the \(system.rawValue) calendar") }
-        return bounds
     }
 
     static func kind(_ raw: String?) throws -> BusinessCalendar.DayKind {

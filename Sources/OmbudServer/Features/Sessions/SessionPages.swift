@@ -40,9 +40,9 @@ struct SessionPages: RouteCollection {
               SessionPolicy.constantTimeEqual(sent, expected) else {
             return loginPage(req, status: .forbidden, notice: ("bad", "csrf"), login: form.login ?? "")
         }
-        let user: User
+        let token: String
         do {
-            user = try await SignIn.attempt(login: form.login ?? "", password: form.password ?? "", on: req)
+            token = try await SignIn.attempt(login: form.login ?? "", password: form.password ?? "", on: req)
         } catch AppError.signInFailed {
             return loginPage(req, status: .unauthorized, notice: ("bad", "failed"), login: form.login ?? "")
         } catch let AppError.tooManyAttempts(seconds) {
@@ -53,10 +53,6 @@ struct SessionPages: RouteCollection {
         } catch AppError.directoryUnavailable {
             return loginPage(req, status: .serviceUnavailable, notice: ("bad", "directory"), login: form.login ?? "")
         }
-        let (session, token) = try await Sessions.start(user: user, address: req.clientAddress, userAgent: req.headers.first(name: .userAgent),
-                                                         store: req.store, now: req.now)
-        try await SignIn.audit("login", login: user.login, userID: user.id, address: req.clientAddress,
-                               details: "session \(session.id!.uuidString.prefix(8)), \(user.authSource)", req: req)
         let response = req.redirect(to: Self.safeNext(form.next), redirectType: .normal)
         response.cookies[Sessions.cookieName] = Sessions.cookie(token, secure: req.isSecure)
         response.cookies[Self.loginCSRFCookie] = Sessions.clearedCookie(secure: req.isSecure)
@@ -84,9 +80,19 @@ struct SessionPages: RouteCollection {
         return response
     }
 
+    static let passwordLimits = ["minimum": PasswordRules.minimumLength, "maximum": PasswordRules.maximumBytes]
+
+    /// The password page, with the rules of `PasswordRules` in its hint and its field.
+    static func passwordPage(_ req: Request, _ context: [String: Any], status: HTTPResponseStatus = .ok) -> Response {
+        var context = context
+        context["hint"] = req.text("password", "hint", passwordLimits)
+        context["minimumLength"] = PasswordRules.minimumLength
+        return req.page("password", context, status: status)
+    }
+
     /// "Try again in N min", rounded up.
     static func lockedText(_ req: Request, seconds: Int) -> String {
-        req.text("login", "locked").replacingOccurrences(of: "{minutes}", with: String((seconds + 59) / 60))
+        req.text("login", "locked", ["minutes": LoginThrottle.minutes(seconds)])
     }
 
     /// Only a path on this site: never `//host` or an absolute URL, which would make the login page an open redirect.
@@ -98,8 +104,7 @@ struct SessionPages: RouteCollection {
     // MARK: signed in
 
     func home(req: Request) async throws -> Response {
-        let actor = try req.actor
-        guard let user = try await User.find(actor.userID, on: req.db) else { throw AppError.sessionExpired }
+        let user = try await req.currentUser()
         let customRoles = try await RoleRecord.query(on: req.db).filter(\.$key ~~ user.roles).all()
         let roleNames = user.roles.map { key in
             RoleKey(rawValue: key) != nil ? req.text("roles", key) : customRoles.first { $0.key == key }?.name ?? key
@@ -117,8 +122,8 @@ struct SessionPages: RouteCollection {
     }
 
     func passwordForm(req: Request) async throws -> Response {
-        let user = try await currentUser(req)
-        return req.page("password", ["directory": user.authSource != "local"])
+        let user = try await req.currentUser()
+        return Self.passwordPage(req, ["directory": user.authSource != "local"])
     }
 
     func changePassword(req: Request) async throws -> Response {
@@ -128,20 +133,23 @@ struct SessionPages: RouteCollection {
             var confirm: String?
         }
         let form = try req.content.decode(Form.self)
-        let user = try await currentUser(req)
-        guard user.authSource == "local" else { return req.page("password", ["directory": true], status: .conflict) }
+        let user = try await req.currentUser()
+        guard user.authSource == "local" else { return Self.passwordPage(req, ["directory": true], status: .conflict) }
         func refused(_ field: String, _ key: String, status: HTTPResponseStatus = .unprocessableEntity) -> Response {
-            req.page("password", ["errors": [field: req.text("password", key)]], status: status)
+            Self.passwordPage(req, ["errors": [field: req.text("password", key, Self.passwordLimits)]], status: status)
         }
         let counters = try await LoginCounters.load(login: user.login, address: req.clientAddress, db: req.db)
         if let lock = counters.lockedUntil(now: req.now) {
             let text = Self.lockedText(req, seconds: Int(lock.timeIntervalSince(req.now).rounded(.up)))
-            return req.page("password", ["notice": ["kind": "bad", "text": text]], status: .tooManyRequests)
+            return Self.passwordPage(req, ["notice": ["kind": "bad", "text": text]], status: .tooManyRequests)
         }
         guard (try? await req.password.async.verify(form.current ?? "", created: user.passwordHash)) == true else {
-            try await counters.recordFailure(store: req.store, now: req.now)
-            try await SignIn.audit("password.change-failed", login: user.login, userID: user.id, address: req.clientAddress,
-                                   details: "wrong current password", req: req)
+            let (now, address, userID, login) = (req.now, req.clientAddress, user.id, user.login)
+            try await req.store.write { db in
+                try await counters.recordFailure(now: now, db: db)
+                try await SignIn.record("password.change-failed", login: login, userID: userID, address: address,
+                                        details: "wrong current password", at: now, db: db)
+            }
             return refused("current", "wrong")
         }
         let new = form.new ?? ""
@@ -149,13 +157,9 @@ struct SessionPages: RouteCollection {
         guard new == form.confirm else { return refused("confirm", "mismatch") }
         try await Accounts.setPassword(login: user.login, password: new, by: user.login, actorID: user.id, keepSession: req.session?.id,
                                        address: req.clientAddress, store: req.store, now: req.now)
-        return req.page("password", ["notice": ["kind": "good", "text": req.text("password", "changed")]])
+        return Self.passwordPage(req, ["notice": ["kind": "good", "text": req.text("password", "changed")]])
     }
 
-    private func currentUser(_ req: Request) async throws -> User {
-        guard let user = try await User.find(try req.actor.userID, on: req.db) else { throw AppError.sessionExpired }
-        return user
-    }
 }
 
 /// Pages need a signed-in user: anyone else is sent to the login page, which then returns them where they were going.

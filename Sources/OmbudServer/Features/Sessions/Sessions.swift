@@ -8,7 +8,8 @@ import Vapor
 enum Sessions {
     static let cookieName = "ombud_session"
 
-    static func start(user: User, address: String?, userAgent: String?, store: Store, now: Date) async throws -> (record: BrowserSession, token: String) {
+    /// A new session for `user`, in the caller's transaction.
+    static func start(user: User, address: String?, userAgent: String?, now: Date, db: any Database) async throws -> (record: BrowserSession, token: String) {
         let token = Tokens.generate()
         let record = BrowserSession()
         record.id = UUID.timeOrdered(at: now)
@@ -20,10 +21,8 @@ enum Sessions {
         record.address = address
         record.userAgent = userAgent.map { String($0.prefix(300)) }
         user.lastSeenAt = now
-        try await store.write { db in
-            try await record.create(on: db)
-            try await user.save(on: db)
-        }
+        try await record.create(on: db)
+        try await user.save(on: db)
         return (record, token)
     }
 
@@ -69,6 +68,13 @@ extension Request {
     var sessionExpired: Bool {
         get { storage[ExpiredKey.self] ?? false }
         set { storage[ExpiredKey.self] = newValue }
+    }
+
+    /// The signed-in user's record: the session already loaded it; a bearer token's user is read.
+    func currentUser() async throws -> User {
+        if let user = session?.user { return user }
+        guard let user = try await User.find(try actor.userID, on: db) else { throw AppError.unauthorized }
+        return user
     }
 
     /// The client's address: the peer, or behind a trusted proxy the last `X-Forwarded-For` entry.

@@ -10,7 +10,9 @@ enum SignIn {
     /// Compared against when the login is unknown, so that an unknown login costs the same time as a known one.
     private static let decoyHash = try! Bcrypt.hash(Tokens.generate())
 
-    static func attempt(login rawLogin: String, password: String, on req: Request) async throws -> User {
+    /// Checks the login and password; on success opens a session and returns its cookie token (the counters, the
+    /// session and the audit record are one write).
+    static func attempt(login rawLogin: String, password: String, on req: Request) async throws -> String {
         // Logins are at most 64 characters (`Accounts.validLogin`); a longer one cannot exist, and is cut so that it
         // cannot bloat the counters or the log.
         let login = String(rawLogin.trimmed().prefix(128))
@@ -36,11 +38,20 @@ enum SignIn {
 
         switch verdict {
         case let .success(user):
-            try await throttle.clearAccount(store: req.store)
-            return user
+            let userAgent = req.headers.first(name: .userAgent)
+            return try await req.store.write { db in
+                try await throttle.recordSuccess(db: db)
+                let (session, token) = try await Sessions.start(user: user, address: address, userAgent: userAgent, now: now, db: db)
+                try await record("login", login: user.login, userID: user.id, address: address,
+                                 details: "session \(session.id!.uuidString.prefix(8)), \(user.authSource)", at: now, db: db)
+                return token
+            }
         case let .failure(refusal):
-            try await throttle.recordFailure(store: req.store, now: now)
-            try await audit("login.failed", login: login, userID: user?.id, address: address, details: refusal.rawValue, req: req)
+            let userID = user?.id
+            try await req.store.write { db in
+                try await throttle.recordFailure(now: now, db: db)
+                try await record("login.failed", login: login, userID: userID, address: address, details: refusal.rawValue, at: now, db: db)
+            }
             throw AppError.signInFailed
         }
     }
@@ -73,69 +84,70 @@ enum SignIn {
         guard !roles.isEmpty else { return .failure(.noDirectoryRole) }
         let unitCodes = directory.mapping.unitCodes(forGroups: person.groups)
         let now = req.now
-        let user = try await req.store.write { db in
+        let (user, changed) = try await req.store.write { db in
             let user = existing ?? User(login: login, passwordHash: "", roles: [], fullName: person.fullName, unitIDs: [], createdAt: now)
             user.authSource = "ldap"
             user.fullName = person.fullName
-            let before = user.roles
+            let before = (user.roles, user.unitIDs)
             user.roles = roles
             // Units follow the directory only where the installation maps groups to units; otherwise administrators set them.
             if !directory.mapping.units.isEmpty { user.unitIDs = try await Accounts.unitIDs(unitCodes, db: db) }
             try await user.save(on: db)
-            if before != user.roles {
+            if before.0 != user.roles {
                 try await Audit.record("user.roles-from-directory", actorID: user.id, actor: login, entity: "user", entityID: login,
-                                       address: req.clientAddress, details: "roles: \(before.joined(separator: " ")) → \(user.roles.joined(separator: " "))",
+                                       address: req.clientAddress, details: "roles: \(before.0.joined(separator: " ")) → \(user.roles.joined(separator: " "))",
                                        at: now, db: db)
             }
-            return user
+            return (user, before != (user.roles, user.unitIDs))
         }
-        TokenCache.shared.forgetAll()
+        // Cached tokens of this user carry the old roles and units: only then is the cache stale.
+        if changed { TokenCache.shared.forgetAll() }
         return .success(user)
     }
 
+    /// A sign-in event, in its own write.
     static func audit(_ action: String, login: String, userID: UUID?, address: String?, details: String?, req: Request) async throws {
         let now = req.now
         try await req.store.write { db in
-            try await Audit.record(action, actorID: userID, actor: login.isEmpty ? "(empty)" : String(login.prefix(64)), entity: "user",
-                                   entityID: nil, address: address, details: details, at: now, db: db)
+            try await record(action, login: login, userID: userID, address: address, details: details, at: now, db: db)
         }
+    }
+
+    /// A sign-in event, in the caller's transaction. The login is as typed (cut), since it may not exist.
+    static func record(_ action: String, login: String, userID: UUID?, address: String?, details: String?, at: Date, db: any Database) async throws {
+        try await Audit.record(action, actorID: userID, actor: login.isEmpty ? "(empty)" : String(login.prefix(64)), entity: "user",
+                               entityID: nil, address: address, details: details, at: at, db: db)
     }
 }
 
-/// The failed-login counters of one login and one address, with the rules that apply to each.
+/// The stored failed-login counters of one attempt (which counters and their rules: `LoginThrottle.counters`).
 struct LoginCounters {
-    let keys: [(key: String, rule: LoginThrottle)]
-    let records: [LoginThrottleRecord]
+    let counters: [LoginThrottle.Counter]
+    let records: [String: LoginThrottleRecord]
 
     static func load(login: String, address: String?, db: any Database) async throws -> LoginCounters {
-        let keys = [("account:" + login.lowercased(), LoginThrottle.account)] + (address.map { [("address:" + $0, LoginThrottle.address)] } ?? [])
-        return LoginCounters(keys: keys, records: try await LoginThrottleRecord.query(on: db).filter(\.$id ~~ keys.map(\.0)).all())
+        let counters = LoginThrottle.counters(login: login, address: address)
+        let records = try await LoginThrottleRecord.query(on: db).filter(\.$id ~~ counters.map(\.key)).all()
+        return LoginCounters(counters: counters, records: Dictionary(records.map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a }))
     }
 
     func lockedUntil(now: Date) -> Date? {
-        records.compactMap(\.lockedUntil).filter { $0 > now }.max()
+        records.values.compactMap { $0.state.lockedUntil(now: now) }.max()
     }
 
-    func recordFailure(store: Store, now: Date) async throws {
-        try await store.write { db in
-            for (key, rule) in keys {
-                let record = records.first { $0.id == key } ?? LoginThrottleRecord()
-                let state = record.id == nil ? LoginThrottle.State()
-                    : LoginThrottle.State(failures: record.failures, lastFailureAt: record.lastFailureAt, lockedUntil: record.lockedUntil)
-                let next = rule.failed(state, now: now)
-                record.id = key
-                record.failures = next.failures
-                record.lastFailureAt = now
-                record.lockedUntil = next.lockedUntil
-                try await record.save(on: db)
-            }
+    /// Counts a failure, in the caller's transaction.
+    func recordFailure(now: Date, db: any Database) async throws {
+        for counter in counters {
+            let record = records[counter.key] ?? LoginThrottleRecord(key: counter.key)
+            record.state = counter.rule.failed(record.state, now: now)
+            try await record.save(on: db)
         }
     }
 
-    /// A success clears the account's count; the address's count runs on, so that signing in to one's own account
-    /// between guesses at others does not reset it.
-    func clearAccount(store: Store) async throws {
-        let key = keys[0].key
-        try await store.write { db in try await LoginThrottleRecord.query(on: db).filter(\.$id == key).delete() }
+    /// Clears what a success clears, in the caller's transaction.
+    func recordSuccess(db: any Database) async throws {
+        let keys = counters.filter { $0.clearedBySuccess && records[$0.key] != nil }.map(\.key)
+        guard !keys.isEmpty else { return }
+        try await LoginThrottleRecord.query(on: db).filter(\.$id ~~ keys).delete()
     }
 }

@@ -56,7 +56,6 @@ struct LDAPSettings: Sendable, Equatable {
 
 enum DirectoryLogin {
     struct Person: Sendable, Equatable {
-        var dn: String
         var fullName: String
         var groups: [String]
     }
@@ -107,7 +106,7 @@ enum DirectoryLogin {
                     groups += result.entries.map(\.dn)
                 }
                 let name = entry.attributes["displayname"]?.first ?? entry.attributes["cn"]?.first ?? login
-                return .authenticated(Person(dn: entry.dn, fullName: name, groups: groups))
+                return .authenticated(Person(fullName: name, groups: groups))
             }
         } catch let failure as LDAPConnection.Failure {
             throw Failure.unavailable(failure.description)

@@ -9,7 +9,7 @@ enum LDAPMessages {
         var matchedDN: String
         var message: String
 
-        static let success = 0, sizeLimitExceeded = 4, noSuchObject = 32, invalidCredentials = 49
+        static let success = 0, sizeLimitExceeded = 4
         var isSuccess: Bool { code == Self.success }
     }
 
