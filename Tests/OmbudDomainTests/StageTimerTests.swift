@@ -28,8 +28,10 @@ struct StageTimerTests {
         let sent = at("2026-01-10", 11)
         let alerts = timer.alerts(entered: sent, calendar: calendar, zone: moscow)
         #expect(alerts == [.init(kind: .stuck, at: at("2026-02-04"))])
-        #expect(timer.dueAlerts(entered: sent, now: at("2026-02-03", 23, 59), fired: 0, calendar: calendar, zone: moscow).isEmpty)
-        #expect(timer.dueAlerts(entered: sent, now: at("2026-02-04", 9), fired: 0, calendar: calendar, zone: moscow).count == 1)
+        let schedule = StageControl.federalLaw59.alerts(state: "awaiting-external", entered: sent, controlDate: nil, underControl: false,
+                                                        calendar: calendar, zone: moscow)
+        #expect(StageControl.window(schedule, entered: sent, checkedUntil: nil, now: at("2026-02-03", 23, 59)).due.isEmpty)
+        #expect(StageControl.window(schedule, entered: sent, checkedUntil: nil, now: at("2026-02-04", 9)).due.map(\.kind) == [.stuck])
     }
 
     @Test func reminderDueAndEscalationFireOnceEachInOrder() {
@@ -40,14 +42,14 @@ struct StageTimerTests {
         #expect(alerts[1].at == at("2026-12-01"))
         #expect(alerts[0].at == at("2026-11-29"))
         #expect(alerts[3].at == at("2026-12-02") && alerts[4].at == at("2026-12-03"))
-        // A worker that runs every few minutes sends each alert once: it counts what it already fired.
-        var fired = 0
+        // A worker that runs every few minutes sends each alert once: it remembers up to when it looked.
+        let schedule = alerts.map { ScheduledAlert(scope: .stage, kind: $0.kind, at: $0.at, key: "\($0.kind)") }
+        var checked: Date?
         var sent: [StageTimer.Alert.Kind] = []
         var now = registered
         while now < at("2026-12-10") {
-            let due = timer.dueAlerts(entered: registered, now: now, fired: fired, calendar: calendar, zone: moscow)
-            sent += due.map(\.kind)
-            fired += due.count
+            sent += StageControl.window(schedule, entered: registered, checkedUntil: checked, now: now).due.map(\.kind)
+            checked = now
             now = now.addingTimeInterval(7 * 60)
         }
         #expect(sent == alerts.map(\.kind))

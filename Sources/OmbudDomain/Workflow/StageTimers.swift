@@ -88,13 +88,23 @@ public struct StageTimer: Sendable, Codable, Equatable {
         self.escalateEvery = escalateEvery
     }
 
-    /// An alert that falls due at `at`; `key` makes it fire once per entry into the state.
+    /// An alert that falls due at `at`.
     public struct Alert: Sendable, Equatable {
-        public enum Kind: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable, Hashable, CustomStringConvertible {
             case reminder
             case due
             case escalation(EscalationLevel)
             case stuck
+
+            /// A stable name: part of the key that makes an alert fire once, and of the notification's kind.
+            public var description: String {
+                switch self {
+                case .reminder: "reminder"
+                case .due: "due"
+                case let .escalation(level): "escalation-\(level.rawValue)"
+                case .stuck: "stuck"
+                }
+            }
         }
         public let kind: Kind
         public let at: Date
@@ -119,13 +129,6 @@ public struct StageTimer: Sendable, Codable, Equatable {
             }
         }
         return alerts.sorted { $0.at < $1.at }
-    }
-
-    /// The alerts that have fallen due by `now` and were not yet fired (`fired` counts those already sent).
-    public func dueAlerts(entered: Date, now: Date, fired: Int, calendar: BusinessCalendar, zone: TimeZone) -> ArraySlice<Alert> {
-        let all = alerts(entered: entered, calendar: calendar, zone: zone)
-        let due = all.prefix { $0.at <= now }
-        return due.dropFirst(min(fired, due.count))
     }
 
     public func validate(in workflow: WorkflowDefinition) throws(ValidationError) {

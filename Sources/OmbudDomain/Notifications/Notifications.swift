@@ -1,0 +1,173 @@
+import Foundation
+
+/// What a notification is about; each kind has a template per language that administrators may edit.
+public enum NotificationKind: String, Sendable, Codable, CaseIterable {
+    case taskAssigned = "task-assigned"
+    case stageReminder = "stage-reminder"
+    case stageDue = "stage-due"
+    case stageEscalation = "stage-escalation"
+    case stageStuck = "stage-stuck"
+    case answerReminder = "answer-reminder"
+    case answerDue = "answer-due"
+    case answerEscalation = "answer-escalation"
+    case promiseReminder = "promise-reminder"
+    case promiseDue = "promise-due"
+    case promiseOverdue = "promise-overdue"
+
+    /// The kind of an alert of the appeal's schedule.
+    public init(_ alert: ScheduledAlert) {
+        switch (alert.scope, alert.kind) {
+        case (.stage, .reminder): self = .stageReminder
+        case (.stage, .due): self = .stageDue
+        case (.stage, .escalation): self = .stageEscalation
+        case (.stage, .stuck): self = .stageStuck
+        case (.answer, .reminder): self = .answerReminder
+        case (.answer, .due), (.answer, .stuck): self = .answerDue
+        case (.answer, .escalation): self = .answerEscalation
+        }
+    }
+
+    /// The kind of a promise's alert.
+    public init(promise alert: ScheduledAlert) {
+        switch alert.kind {
+        case .reminder: self = .promiseReminder
+        case .due, .stuck: self = .promiseDue
+        case .escalation: self = .promiseOverdue
+        }
+    }
+
+    /// Sent by e-mail unless the user turns it off: what is late or about to be. A new task is only shown in the app.
+    public var mailedByDefault: Bool { self != .taskAssigned }
+}
+
+/// Languages of notification texts (the same as the interface's).
+public enum NotificationLanguage: String, Sendable, Codable, CaseIterable {
+    case ru, en, fa
+}
+
+/// Whether a notification's e-mail went out.
+public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
+    /// The user gets no e-mail for this kind, or has no address.
+    case none
+    case pending
+    case sent
+    /// Every attempt failed; the notification stays in the app, and an administrator can send it again.
+    case failed
+}
+
+/// An e-mail address as RFC 5321 accepts it in MAIL FROM / RCPT TO: local@domain, no spaces, brackets or line breaks.
+public struct MailAddress: Sendable, Equatable, CustomStringConvertible {
+    public let address: String
+    public let name: String?
+
+    public init(_ raw: String, name: String? = nil, field: String = "email") throws(ValidationError) {
+        let address = raw.trimmed()
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        let forbidden = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "<>()[],;:\"\\"))
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+              address.utf8.count <= 254, address.unicodeScalars.allSatisfy({ !forbidden.contains($0) && $0.value >= 32 })
+        else { throw ValidationError(field: field, reason: "\(raw) is not an e-mail address") }
+        self.address = address
+        self.name = name.map { $0.trimmed() }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// For a header: the display name encoded when it is not plain ASCII.
+    public var description: String {
+        guard let name else { return "<\(address)>" }
+        return "\(MailMessage.encodedWord(name)) <\(address)>"
+    }
+}
+
+/// A plain-text e-mail as RFC 5322 and MIME want it: headers in ASCII (RFC 2047 words for the rest), the UTF-8 body in
+/// base64 so no line is too long and no line starts with a dot, CRLF line ends.
+public struct MailMessage: Sendable, Equatable {
+    public var from: MailAddress
+    public var to: MailAddress
+    public var subject: String
+    public var text: String
+    public var messageID: String
+    public var date: Date
+    public var inReplyTo: String?
+
+    public init(from: MailAddress, to: MailAddress, subject: String, text: String, messageID: String, date: Date, inReplyTo: String? = nil) {
+        self.from = from
+        self.to = to
+        self.subject = subject
+        self.text = text
+        self.messageID = messageID
+        self.date = date
+        self.inReplyTo = inReplyTo
+    }
+
+    public func rendered() -> String {
+        var headers = [
+            "Date: \(Self.rfc5322Date(date))",
+            "From: \(from)",
+            "To: \(to)",
+            "Subject: \(Self.encodedWord(subject.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")))",
+            "Message-ID: <\(messageID)>",
+        ]
+        if let inReplyTo { headers += ["In-Reply-To: <\(inReplyTo)>", "References: <\(inReplyTo)>"] }
+        headers += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: base64",
+                    "Auto-Submitted: auto-generated"]
+        let body = Data(text.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        return headers.joined(separator: "\r\n") + "\r\n\r\n" + body + "\r\n"
+    }
+
+    /// RFC 2047: ASCII text as is, anything else as `=?UTF-8?B?…?=` words of at most 75 characters, never splitting a character.
+    public static func encodedWord(_ text: String) -> String {
+        if text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 32 }) { return text }
+        var words: [String] = []
+        var chunk = ""
+        for character in text {
+            if (chunk + String(character)).utf8.count > 45 {
+                words.append(chunk)
+                chunk = ""
+            }
+            chunk.append(character)
+        }
+        if !chunk.isEmpty { words.append(chunk) }
+        return words.map { "=?UTF-8?B?\(Data($0.utf8).base64EncodedString())?=" }.joined(separator: "\r\n ")
+    }
+
+    public static func rfc5322Date(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
+        return formatter.string(from: date)
+    }
+}
+
+/// One reply of an SMTP server (RFC 5321 §4.2): a three-digit code, lines joined; `250-…` lines continue it.
+public struct SMTPReply: Sendable, Equatable {
+    public let code: Int
+    public let lines: [String]
+
+    public var isPositive: Bool { (200..<400).contains(code) }
+    public var text: String { "\(code) " + lines.joined(separator: " / ") }
+
+    /// Parses accumulated lines; nil while the last line read is a continuation.
+    public static func parse(_ raw: [String]) throws(ValidationError) -> SMTPReply? {
+        guard let last = raw.last else { return nil }
+        var lines: [String] = []
+        var code: Int?
+        for line in raw {
+            let bytes = Array(line.utf8)
+            guard bytes.count >= 3, let value = Int(String(decoding: bytes[0..<3], as: UTF8.self)), (200...599).contains(value),
+                  bytes.count == 3 || bytes[3] == UInt8(ascii: " ") || bytes[3] == UInt8(ascii: "-")
+            else { throw ValidationError(field: "smtp", reason: "not an SMTP reply: \(line.prefix(80))") }
+            if let code, code != value { throw ValidationError(field: "smtp", reason: "a reply mixes codes \(code) and \(value)") }
+            code = value
+            lines.append(bytes.count > 4 ? String(decoding: bytes[4...], as: UTF8.self) : "")
+        }
+        let lastBytes = Array(last.utf8)
+        if lastBytes.count > 3, lastBytes[3] == UInt8(ascii: "-") { return nil }
+        return SMTPReply(code: code!, lines: lines)
+    }
+
+    /// The extensions an EHLO reply announces (the first line is the greeting), upper-cased.
+    public var extensions: Set<String> {
+        Set(lines.dropFirst().map { $0.split(separator: " ").first.map { $0.uppercased() } ?? "" })
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+
+/// Who a task goes to, named by role in the appeal rather than by person, so a definition fits any organisation.
+public enum AssigneeRule: String, Sendable, Codable, CaseIterable {
+    /// The office that registered the appeal (reception, contact centre).
+    case office
+    /// The executor of the first question: its person if one is named, else its unit (the office until assigned).
+    case executor
+    /// The head of the executor's unit, who approves the answer.
+    case approver
+}
+
+/// When a task falls due.
+public enum TaskDue: String, Sendable, Codable, CaseIterable {
+    /// When the state's time limit runs out (no due date when the state has none).
+    case stageLimit = "stage-limit"
+    /// At the end of the appeal's control date (the answer deadline).
+    case controlDate = "control-date"
+    case none
+}
+
+/// "No process without a task": entering a state creates the tasks its template names.
+public struct TaskTemplate: Sendable, Codable, Equatable {
+    public let state: String
+    /// A key of the tasks catalogue; the title shown is its translation.
+    public let key: String
+    public let assignee: AssigneeRule
+    public let due: TaskDue
+    public let checklist: [String]
+
+    public init(state: String, key: String, assignee: AssigneeRule, due: TaskDue, checklist: [String] = []) {
+        self.state = state
+        self.key = key
+        self.assignee = assignee
+        self.due = due
+        self.checklist = checklist
+    }
+}
+
+public enum TaskStatus: String, Sendable, Codable, CaseIterable {
+    case open
+    /// Done by a person (tasks added by hand) or by the appeal leaving the state.
+    case done
+    /// Closed because the appeal left the state without the task's work (withdrawn, merged…).
+    case cancelled
+}
+
+/// A task as the engine plans it; storage adds the people.
+public struct TaskPlan: Sendable, Equatable {
+    public let key: String
+    public let state: String
+    public let assignee: AssigneeRule
+    public let due: Date?
+    public let checklist: [String]
+}
+
+/// An alert with its identity: `key` is the same however often the schedule is computed, so storage can make each
+/// alert fire once (a unique key), even when a worker crashes half way or two workers look at the same appeal.
+public struct ScheduledAlert: Sendable, Equatable {
+    public enum Scope: String, Sendable, Equatable {
+        /// Of one stay in a state (keyed by the task that stay created).
+        case stage
+        /// Of the appeal's answer deadline, across the states it passes (keyed by appeal and control date).
+        case answer
+    }
+    public let scope: Scope
+    public let kind: StageTimer.Alert.Kind
+    public let at: Date
+    public let key: String
+
+    public init(scope: Scope, kind: StageTimer.Alert.Kind, at: Date, key: String) {
+        self.scope = scope
+        self.kind = kind
+        self.at = at
+        self.key = key
+    }
+}
+
+/// The answer deadline's alerts: a reminder before the control date, one on it, and escalation up the chain after it.
+public struct AnswerControl: Sendable, Codable, Equatable {
+    public let remindBefore: TimeLimit
+    public let escalation: [EscalationLevel]
+    public let escalateEvery: TimeLimit
+
+    public init(remindBefore: TimeLimit, escalation: [EscalationLevel], escalateEvery: TimeLimit) {
+        self.remindBefore = remindBefore
+        self.escalation = escalation
+        self.escalateEvery = escalateEvery
+    }
+
+    /// The morning `remindBefore` ahead of the control date, the morning of the control date, then (from the morning
+    /// after it) each escalation level, `escalateEvery` apart.
+    public func alerts(controlDate: CivilDate, calendar: BusinessCalendar, zone: TimeZone) -> [ScheduledAlert] {
+        let end = controlDate.adding(days: 1).start(in: zone)
+        var alerts = [
+            (StageTimer.Alert.Kind.reminder, remindBefore.before(end, calendar: calendar, zone: zone)),
+            (.due, controlDate.start(in: zone)),
+        ]
+        var at = end
+        for (i, level) in escalation.enumerated() {
+            if i > 0 { at = escalateEvery.reached(from: at, calendar: calendar, zone: zone) }
+            alerts.append((.escalation(level), at))
+        }
+        return alerts.map { ScheduledAlert(scope: .answer, kind: $0.0, at: $0.1, key: "answer:\(controlDate.iso):\($0.0)") }
+    }
+}
+
+/// Time control of a workflow as data: the tasks each state creates, the timers of each state, and the answer
+/// deadline's alerts. Shipped with the workflow definition it belongs to.
+public struct StageControl: Sendable, Codable, Equatable {
+    public let workflow: String
+    public let tasks: [TaskTemplate]
+    public let timers: [StageTimer]
+    public let answer: AnswerControl
+
+    public init(workflow: String, tasks: [TaskTemplate], timers: [StageTimer], answer: AnswerControl) {
+        self.workflow = workflow
+        self.tasks = tasks
+        self.timers = timers
+        self.answer = answer
+    }
+
+    public func timer(_ state: String) -> StageTimer? { timers.first { $0.state == state } }
+
+    /// The tasks entering `state` creates, with their due moments.
+    public func tasks(entering state: String, at entered: Date, controlDate: CivilDate?, calendar: BusinessCalendar,
+                      zone: TimeZone) -> [TaskPlan] {
+        tasks.filter { $0.state == state }.map { template in
+            let due: Date? = switch template.due {
+            case .stageLimit: timer(state)?.limit?.end(from: entered, calendar: calendar, zone: zone)
+            case .controlDate: controlDate?.adding(days: 1).start(in: zone)
+            case .none: nil
+            }
+            return TaskPlan(key: template.key, state: state, assignee: template.assignee, due: due, checklist: template.checklist)
+        }
+    }
+
+    /// Every alert of a stay in `state` that began at `entered`, in time order: the state's own timer, and the answer
+    /// deadline's while the state awaits an answer.
+    public func alerts(state: String, entered: Date, controlDate: CivilDate?, underControl: Bool, calendar: BusinessCalendar,
+                       zone: TimeZone) -> [ScheduledAlert] {
+        var all = (timer(state)?.alerts(entered: entered, calendar: calendar, zone: zone) ?? []).map {
+            ScheduledAlert(scope: .stage, kind: $0.kind, at: $0.at, key: "stage:\($0.kind)")
+        }
+        if underControl, let controlDate {
+            all += answer.alerts(controlDate: controlDate, calendar: calendar, zone: zone)
+        }
+        return all.sorted { $0.at < $1.at }
+    }
+
+    /// The alerts of a schedule that fall in (`checkedUntil`, `now`] — or [`entered`, `now`] on the first look — and the
+    /// moment the next one falls due. A worker that looks every few minutes, or after a day's outage, sends each once.
+    public static func window(_ alerts: [ScheduledAlert], entered: Date, checkedUntil: Date?,
+                              now: Date) -> (due: [ScheduledAlert], next: Date?) {
+        let due = alerts.filter { alert in
+            guard alert.at <= now else { return false }
+            if let checkedUntil { return alert.at > checkedUntil }
+            return alert.at >= entered
+        }
+        return (due, alerts.first { $0.at > now }?.at)
+    }
+
+    /// A definition is installed only if every open state creates a task (so no open appeal is ever without one),
+    /// every template and timer names a real state, and timers are coherent.
+    public func validate(in definition: WorkflowDefinition) throws(ValidationError) {
+        guard definition.key == workflow else { throw ValidationError(field: "workflow", reason: "made for \(workflow), not \(definition.key)") }
+        for template in tasks {
+            guard let state = definition.state(template.state) else {
+                throw ValidationError(field: "tasks", reason: "no state \(template.state) in \(workflow)")
+            }
+            if state.terminal { throw ValidationError(field: "tasks", reason: "\(template.state) is terminal: nothing is left to do in it") }
+        }
+        for state in definition.openStates where !tasks.contains(where: { $0.state == state }) {
+            throw ValidationError(field: "tasks", reason: "the open state \(state) creates no task")
+        }
+        for timer in timers { try timer.validate(in: definition) }
+    }
+}
+
+extension StageControl {
+    /// 59-FZ: the office registers and routes, the executor answers by the control date, the unit head approves, the
+    /// office collects feedback. Reminders 5 days before the control date, escalation after it every working day.
+    public static let federalLaw59 = StageControl(
+        workflow: WorkflowDefinition.federalLaw59.key,
+        tasks: [
+            TaskTemplate(state: "received", key: "register", assignee: .office, due: .stageLimit,
+                         checklist: ["check-completeness", "find-applicant", "choose-topics"]),
+            TaskTemplate(state: "registered", key: "route", assignee: .office, due: .stageLimit,
+                         checklist: ["check-jurisdiction", "choose-executor"]),
+            TaskTemplate(state: "assigned", key: "take-into-work", assignee: .executor, due: .controlDate),
+            TaskTemplate(state: "in-progress", key: "prepare-answer", assignee: .executor, due: .controlDate,
+                         checklist: ["study-question", "request-materials", "draft-answer"]),
+            TaskTemplate(state: "awaiting-external", key: "obtain-external-answer", assignee: .executor, due: .controlDate),
+            TaskTemplate(state: "answer-drafted", key: "send-for-approval", assignee: .executor, due: .controlDate),
+            TaskTemplate(state: "on-approval", key: "approve-answer", assignee: .approver, due: .controlDate,
+                         checklist: ["check-answer", "sign-answer"]),
+            TaskTemplate(state: "answered", key: "collect-feedback", assignee: .office, due: .none),
+            TaskTemplate(state: "feedback", key: "close-appeal", assignee: .office, due: .none),
+        ],
+        timers: StageTimer.federalLaw59,
+        answer: AnswerControl(remindBefore: .days(5), escalation: [.executor, .unitHead, .supervisor],
+                              escalateEvery: .workingDays(1)))
+}
