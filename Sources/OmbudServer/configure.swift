@@ -37,7 +37,9 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(CreateSessions())
     app.migrations.add(CreateCalendars())
     app.migrations.add(CreateJobs())
+    app.migrations.add(CreateDeadlineControl())
     app.jobHandlers.register(Housekeeping.kind, Housekeeping.run)
+    app.jobHandlers.register(MailJob.kind, MailJob.run)
     app.pages = try await Pages.load()
 
     ContentConfiguration.global.use(encoder: APIJSONEncoder(fallback: JSONCoding.encoder), for: .json)
@@ -74,4 +76,7 @@ func routes(_ app: Application, settings: Settings) throws {
     try api.register(collection: AccountController())
     try api.register(collection: CalendarsController())
     try api.register(collection: JobsController())
+    try api.register(collection: TasksController())
+    try api.register(collection: PromisesController())
+    try api.register(collection: NotificationsController())
 }

@@ -31,6 +31,13 @@ struct JSONWriterTests {
         let question = QuestionView(id: UUID(), position: i, topicCode: "0003.0009.0097.0689", text: text,
                                     executorUnitCode: full ? "roads" : nil, executorUserId: full ? UUID() : nil, status: "in-work",
                                     result: full ? "explained" : nil, answerText: full ? text : nil)
+        let task = TaskView(id: UUID(), appealId: UUID(), trackingCode: "2026-000001", key: "prepare-answer", title: text, state: full ? "in-progress" : nil,
+                            status: "open", assigneeUnitCode: full ? "roads" : nil, assigneeUserId: full ? UUID() : nil, assigneeName: full ? text : nil,
+                            dueAt: full ? date : nil, overdue: i % 2 == 0, enteredAt: date, closedAt: full ? date : nil,
+                            checklist: [ChecklistItemView(label: "draft-answer", text: text, done: full, doneBy: full ? "ivanova" : nil, doneAt: full ? date : nil)])
+        let promise = PromiseView(id: UUID(), appealId: UUID(), trackingCode: "2026-000001", applicantId: full ? UUID() : nil, text: text,
+                                  dueDate: "2026-12-01", status: "given", responsibleUserId: full ? UUID() : nil, responsibleName: full ? text : nil,
+                                  responsibleUnitCode: nil, overdue: full, createdAt: date, settledAt: full ? date : nil)
         let coordinates: [Double] = [59.93863, 30.0, -0.5, 1e-7, 123456789.125, 0, 59.94]
         return AppealView(
             id: UUID(), trackingCode: "2026-00000\(i % 10)", status: "registered", channel: "phone", kind: "complaint", form: "oral",
@@ -41,7 +48,8 @@ struct JSONWriterTests {
             repeatOf: full ? "2025-000001" : nil, duplicateOf: full ? "2025-000002" : nil, article11Ground: full ? "obscene" : nil,
             deadlines: DeadlinesView(registrationDue: "2026-11-25", redirectDue: full ? "2026-11-29" : nil, answerDue: full ? "2026-12-22" : nil,
                                      controlDate: full ? "2026-12-22" : nil, extensionDays: i, extensionReason: full ? text : nil, daysLeft: full ? -i : nil),
-            overdue: i % 2 == 1, questions: full ? [question, question] : [], allowedTransitions: full ? ["assigned", "withdrawn"] : [])
+            overdue: i % 2 == 1, questions: full ? [question, question] : [], allowedTransitions: full ? ["assigned", "withdrawn"] : [],
+            tasks: full ? [task, task] : [], promises: full ? [promise] : [])
     }
 
     @Test func appealViewsAreWrittenAsFoundationWritesThem() throws {
@@ -82,7 +90,8 @@ struct JSONWriterTests {
     @Test func keysFollowTheDeclarationOrder() {
         let text = ours(appeal(1, full: true))
         #expect(text.hasPrefix(#"{"id":""#))
-        #expect(text.hasSuffix(#""allowedTransitions":["assigned","withdrawn"]}"#))
+        #expect(text.contains(#""allowedTransitions":["assigned","withdrawn"],"tasks":[{"id":"#))
+        #expect(text.contains(#"}],"promises":[{"id":"#))
     }
 
     @Test func datesMatchFoundationAcrossCenturiesAndFractions() throws {

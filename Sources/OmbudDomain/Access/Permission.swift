@@ -39,6 +39,8 @@ public struct Permission: RawRepresentable, Hashable, Codable, Sendable, Compara
     public static let calendarsManage = Permission("calendars.manage")
     /// See background jobs, failed ones included, and run a failed job again.
     public static let jobsManage = Permission("jobs.manage")
+    /// Edit the notification texts and see every user's notifications and their delivery.
+    public static let notificationsManage = Permission("notifications.manage")
 
     /// Take the workflow transitions the workflow definition grants to the shipped role `role`.
     public static func actAs(_ role: RoleKey) -> Permission { Permission("act-as.\(role.rawValue)") }
@@ -46,7 +48,7 @@ public struct Permission: RawRepresentable, Hashable, Codable, Sendable, Compara
     public static let catalogue: [Permission] = [
         appealsRead, appealsCreate, appealsEdit, appealsTransition, applicantsRead, applicantsEdit, personalData, export,
         scopeAll, supervise, topicsManage, orgUnitsManage, usersManage, rolesManage, tokensManage, auditRead, calendarsManage,
-        jobsManage,
+        jobsManage, notificationsManage,
     ] + RoleKey.allCases.map(actAs)
 
     /// Parses permission keys, naming the first unknown one.

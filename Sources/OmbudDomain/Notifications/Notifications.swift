@@ -35,9 +35,6 @@ public enum NotificationKind: String, Sendable, Codable, CaseIterable {
         case .escalation: self = .promiseOverdue
         }
     }
-
-    /// Sent by e-mail unless the user turns it off: what is late or about to be. A new task is only shown in the app.
-    public var mailedByDefault: Bool { self != .taskAssigned }
 }
 
 /// Languages of notification texts (the same as the interface's).

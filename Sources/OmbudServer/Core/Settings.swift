@@ -21,6 +21,8 @@ public struct Settings: Sendable {
     public var runWorker = true
     /// Domain login (LDAP), when configured.
     var directory: LDAPSettings?
+    /// Outgoing mail; nil keeps notifications in the app.
+    var smtp: SMTPSettings?
 
     public init(dataDirectory: URL, databaseURL: String? = nil, attachmentLimit: Int = AttachmentRules.defaultLimit,
                 timeZone: TimeZone = TimeZone(identifier: "Europe/Moscow")!, deadlinePolicy: DeadlinePolicy = .federalLaw59,
@@ -82,6 +84,7 @@ public struct Settings: Sendable {
         settings.trustForwardedFor = ["1", "true", "yes"].contains(env["OMBUD_TRUST_FORWARDED_FOR"]?.lowercased() ?? "")
         do throws(ValidationError) {
             settings.directory = try LDAPSettings.fromEnvironment(env)
+            settings.smtp = try SMTPSettings.fromEnvironment(env)
         } catch {
             throw ConfigurationError.rejected(variable: error.field, reason: error.reason)
         }

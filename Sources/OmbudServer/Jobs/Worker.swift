@@ -32,10 +32,11 @@ struct Worker: Sendable {
         self.name = name
     }
 
-    /// Runs the jobs due now; returns how many ran.
+    /// Sends the alerts that fell due and runs the jobs due now; returns how much was done.
     @discardableResult
     func runOnce() async throws -> Int {
         let store = app.store
+        let alerts = try await DeadlineSweep.run(app: app)
         let jobs = try await JobQueue.claim(worker: name, limit: batch, now: app.clock.now(), store: store)
         for job in jobs {
             do {
@@ -47,7 +48,7 @@ struct Worker: Sendable {
                 try await JobQueue.fail(job, error: String(describing: error), now: app.clock.now(), policy: policy, store: store)
             }
         }
-        return jobs.count
+        return alerts + jobs.count
     }
 
     /// Until cancelled: schedule the day's housekeeping (once a day, not at every turn: on SQLite each write waits

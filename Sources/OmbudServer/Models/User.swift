@@ -17,6 +17,12 @@ final class User: Model, @unchecked Sendable {
     @Field(key: "auth_source") var authSource: String
     @OptionalField(key: "last_seen_at") var lastSeenAt: Date?
     @Field(key: "created_at") var createdAt: Date
+    /// Where notifications are mailed (none: only in the app).
+    @OptionalField(key: "email") var email: String?
+    /// The language of the user's notifications (ru, en, fa).
+    @Field(key: "language") var language: String
+    /// Notification kinds the user does not want by e-mail.
+    @Field(key: "mail_off") var mailOff: [String]
 
     init() {}
     init(login: String, passwordHash: String, roles: [String], fullName: String, unitIDs: [UUID], createdAt: Date) {
@@ -29,6 +35,8 @@ final class User: Model, @unchecked Sendable {
         self.isActive = true
         self.authSource = "local"
         self.createdAt = createdAt
+        self.language = NotificationLanguage.ru.rawValue
+        self.mailOff = []
     }
 }
 

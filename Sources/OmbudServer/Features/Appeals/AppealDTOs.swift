@@ -136,6 +136,8 @@ struct AppealView: Content {
     var overdue: Bool
     var questions: [QuestionView]
     var allowedTransitions: [String]
+    var tasks: [TaskView] = []
+    var promises: [PromiseView] = []
 }
 
 struct AppealListItem: Codable, Sendable {

@@ -119,9 +119,9 @@ enum AppealIntake {
         let receivedDay = CivilDate.of(v.receivedAt, in: settings.timeZone)
         var status = AppealTransitions.workflow.initial
         var deadlines = DeadlineRules.onReceipt(received: receivedDay, policy: settings.deadlinePolicy)
+        let calendar = try await references.calendar(settings.calendarKey, db: db)
         if v.input.register == true {
             let registered = CivilDate.of(now, in: settings.timeZone)
-            let calendar = try await references.calendar(settings.calendarKey, db: db)
             deadlines = DeadlineRules.onRegistration(received: receivedDay, registered: registered, policy: settings.deadlinePolicy, calendar: calendar)
             status = "registered"
         }
@@ -129,16 +129,22 @@ enum AppealIntake {
             id: UUID.timeOrdered(), v: v, actor: actor, newApplicants: newApplicants, applicantID: applicantID, applicant: applicant,
             coApplicantIDs: coIDs, coApplicants: co, questions: questions, officeID: officeID, complainedUnitID: complainedID,
             repeatOfID: repeatOfID, receivedDay: receivedDay, status: status, deadlines: deadlines, now: now)
+        // The registration clock runs from receipt; the next ones from registration.
+        let executor = questions.first { $0.executorUnitID != nil }?.executorUnitID
+        prepared.tasks = TaskPlanner.plan(state: status, entered: status == AppealTransitions.workflow.initial ? min(v.receivedAt, now) : now,
+                                          people: .init(officeID: officeID, executorUnitID: executor), controlDate: deadlines.controlDate,
+                                          calendar: calendar, zone: settings.timeZone)
         prepared.repeatOfCode = repeatOfCode
         prepared.searchBody = TextNormalizer.searchDocument([v.text, applicant?.fullName, prepared.addressText, v.address?.district])
         return prepared
     }
 
     /// Validates, prepares and writes one appeal; returns what the API answers.
-    static func create(_ v: Validated, actor: Actor, settings: Settings, store: Store, queue: IntakeQueue, now: Date) async throws -> AppealView {
+    static func create(_ v: Validated, actor: Actor, settings: Settings, store: Store, queue: IntakeQueue, now: Date,
+                       translate: TaskViews.Translate) async throws -> AppealView {
         let prepared = try await prepare(v, actor: actor, settings: settings, store: store, now: now)
         let code = try await queue.submit(prepared)
-        return prepared.view(trackingCode: code, roles: actor.roles, today: CivilDate.of(now, in: settings.timeZone))
+        return prepared.view(trackingCode: code, roles: actor.roles, today: CivilDate.of(now, in: settings.timeZone), translate: translate)
             .seen(by: actor.permissions)
     }
 

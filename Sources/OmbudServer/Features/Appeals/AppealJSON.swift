@@ -32,6 +32,8 @@ extension AppealView: JSONWritable {
             o.field("overdue", overdue)
             o.field("questions", questions)
             o.field("allowedTransitions", allowedTransitions)
+            o.field("tasks", tasks)
+            o.field("promises", promises)
         }
     }
 }

@@ -85,6 +85,8 @@ enum AppealTransitions {
                 try await question.save(on: db)
                 try await history.changes(entity: "question", id: question.id!, appealID: appealID, changed)
             }
+            try await TaskStore.enter(appeal, from: from, questions: questions, actor: actor, calendar: calendar,
+                                      zone: settings.timeZone, now: now, db: db)
         }
     }
 
@@ -104,6 +106,7 @@ enum AppealTransitions {
             appeal.deadlines = extended
             appeal.updatedAt = now
             try await appeal.save(on: db)
+            try await TaskStore.controlDateMoved(appeal, zone: settings.timeZone, now: now, db: db)
             let history = HistoryRecorder(db: db, actor: actor, at: now)
             try await history.changes(entity: "appeal", id: appealID, appealID: appealID, [
                 ("answerDue", current.answerDue?.iso, extended.answerDue?.iso),

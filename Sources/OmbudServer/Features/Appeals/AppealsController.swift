@@ -24,7 +24,7 @@ struct AppealsController: RouteCollection {
         let validated: AppealIntake.Validated
         do { validated = try AppealIntake.validate(input, now: req.now) } catch { throw error.appError }
         let view = try await AppealIntake.create(validated, actor: actor, settings: req.settings, store: req.store,
-                                                 queue: req.intake, now: req.now)
+                                                 queue: req.intake, now: req.now, translate: TaskViews.translator(req))
         let response = try await view.encodeResponse(status: .created, for: req)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/appeals/\(view.id)")
         return response
@@ -55,7 +55,7 @@ struct AppealsController: RouteCollection {
               try await req.maySee(appeal, in: try await req.accessScope()) else {
             throw AppError.notFound(entity: "appeal", id: code.description)
         }
-        let view = try await AppealQueries.view(appeal, actor: try req.actor, settings: req.settings, db: req.db, now: req.now)
+        let view = try await card(appeal, req: req)
         try await auditView(view, req: req)
         return view
     }
@@ -103,7 +103,16 @@ struct AppealsController: RouteCollection {
 
     /// The id of an appeal the actor may see; 404 otherwise.
     private func load(_ id: UUID, req: Request) async throws -> AppealView {
-        let appeal = try await req.visibleAppeal(id)
-        return try await AppealQueries.view(appeal, actor: try req.actor, settings: req.settings, db: req.db, now: req.now)
+        try await card(try await req.visibleAppeal(id), req: req)
+    }
+
+    /// The appeal with its tasks and promises, as the card shows it.
+    private func card(_ appeal: Appeal, req: Request) async throws -> AppealView {
+        var view = try await AppealQueries.view(appeal, actor: try req.actor, settings: req.settings, db: req.db, now: req.now)
+        let views = TaskViews(req: req)
+        view.tasks = try await views.tasks(TaskRecord.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$enteredAt).all(), now: req.now)
+        view.promises = try await views.promises(PromiseRecord.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$createdAt).all(),
+                                                 today: CivilDate.of(req.now, in: req.settings.timeZone))
+        return view
     }
 }

@@ -89,6 +89,9 @@ enum IntakeWriter {
         var questions = Table(name: "questions", columns: [
             "id", "appeal_id", "position", "topic_code", "text", "executor_unit_id", "executor_user_id", "status", "result",
             "answer_text", "created_at", "updated_at"])
+        var tasks = Table(name: "tasks", columns: [
+            "id", "appeal_id", "key", "state", "status", "assignee_unit_id", "assignee_user_id", "due_at", "checklist", "entered_at",
+            "next_alert_at", "created_by", "updated_at"])
         var history = Table(name: "history", columns: [
             "id", "entity", "entity_id", "appeal_id", "actor_id", "actor", "at", "action", "field", "from_value", "to_value", "comment"])
         let none: String? = nil
@@ -121,13 +124,17 @@ enum IntakeWriter {
                 questions.rows.append([q.id, p.id, i + 1, q.topicCode, q.text, q.executorUnitID, noID, QuestionStatus.open.rawValue,
                                        none, none, p.now, p.now])
             }
+            for t in p.tasks {
+                tasks.rows.append([t.id, p.id, t.key, t.state, TaskStatus.open.rawValue, t.assigneeUnitID, t.assigneeUserID, t.dueAt,
+                                   t.checklist, t.enteredAt, t.nextAlertAt, actorID, p.now])
+            }
             history.rows.append([UUID.timeOrdered(), "appeal", p.id, p.id, actorID, actorName, p.now, "create", none, none, code, none])
             if registered {
                 history.rows.append([UUID.timeOrdered(), "appeal", p.id, p.id, actorID, actorName, p.now, "transition", "status",
                                      AppealTransitions.workflow.initial, p.status, none])
             }
         }
-        return [applicants, contacts, appeals, coApplicants, questions, history]
+        return [applicants, contacts, appeals, coApplicants, questions, tasks, history]
     }
 }
 

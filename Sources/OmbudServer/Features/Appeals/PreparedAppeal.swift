@@ -34,6 +34,9 @@ struct PreparedAppeal: Sendable {
     let deadlines: Deadlines
     let now: Date
 
+    /// The tasks of the appeal's first state.
+    var tasks: [PlannedTask] = []
+
     /// The indexed words of everything but the tracking code, stemmed while preparing, outside the write lock.
     var searchBody = ""
 
@@ -43,7 +46,7 @@ struct PreparedAppeal: Sendable {
     }
 
     /// The API view of the appeal as written: no need to read it back.
-    func view(trackingCode: String, roles: Set<String>, today: CivilDate) -> AppealView {
+    func view(trackingCode: String, roles: Set<String>, today: CivilDate, translate: TaskViews.Translate) -> AppealView {
         let registered = status != AppealTransitions.workflow.initial
         return AppealView(
             id: id, trackingCode: trackingCode, status: status, channel: v.channel.rawValue, kind: v.kind.rawValue,
@@ -60,7 +63,18 @@ struct PreparedAppeal: Sendable {
                 QuestionView(id: q.id, position: i + 1, topicCode: q.topicCode, text: q.text, executorUnitCode: q.executorUnitCode,
                              executorUserId: nil, status: QuestionStatus.open.rawValue, result: nil, answerText: nil)
             },
-            allowedTransitions: WorkflowEngine.allowedTargets(AppealTransitions.workflow, from: status, roles: roles))
+            allowedTransitions: WorkflowEngine.allowedTargets(AppealTransitions.workflow, from: status, roles: roles),
+            tasks: tasks.map { t in
+                let unitCode = t.assigneeUnitID == nil ? nil : t.assigneeUnitID == officeID
+                    ? v.input.officeCode?.trimmingCharacters(in: .whitespaces)
+                    : questions.first { $0.executorUnitID == t.assigneeUnitID }?.executorUnitCode
+                return TaskView(id: t.id, appealId: id, trackingCode: trackingCode, key: t.key, title: translate("tasks", t.key), state: t.state,
+                                status: TaskStatus.open.rawValue, assigneeUnitCode: unitCode, assigneeUserId: t.assigneeUserID,
+                                assigneeName: nil, dueAt: t.dueAt, overdue: t.dueAt.map { $0 <= now } ?? false, enteredAt: t.enteredAt,
+                                closedAt: nil, checklist: t.checklist.map {
+                                    ChecklistItemView(label: $0.label, text: translate("checklist", $0.label), done: false)
+                                })
+            })
     }
 
     var isCollective: Bool { v.input.isCollective ?? !coApplicantIDs.isEmpty }

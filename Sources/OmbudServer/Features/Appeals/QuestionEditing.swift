@@ -80,6 +80,10 @@ enum QuestionEditing {
             question.updatedAt = now
             try await question.save(on: db)
             try await HistoryRecorder(db: db, actor: actor, at: now).changes(entity: "question", id: questionID, appealID: appealID, changes)
+            if input.executorUnitCode != nil || input.executorUserId != nil {
+                let questions = try await Question.query(on: db).filter(\.$appeal.$id == appealID).all()
+                try await TaskStore.followExecutor(appealID: appealID, questions: questions, now: now, db: db)
+            }
         }
     }
 }

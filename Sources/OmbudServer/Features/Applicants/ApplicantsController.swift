@@ -11,6 +11,8 @@ struct ApplicantCard: Content {
     var socialLinks: [String]
     var contactSource: String?
     var appeals: [AppealListItem]
+    /// Promises given on those appeals.
+    var promises: [PromiseView]
 }
 
 struct DuplicateCandidate: Content {
@@ -100,10 +102,13 @@ struct ApplicantsController: RouteCollection {
         let visible = try await query.sort(\.$receivedAt, .descending).all()
         let today = CivilDate.of(req.now, in: req.settings.timeZone)
         let summary = try req.visible(ApplicantStore.summary(a))
+        let promises = visible.isEmpty ? [] : try await PromiseRecord.query(on: req.db).filter(\.$appeal.$id ~~ visible.map { $0.id! })
+            .sort(\.$dueDate).all()
         return ApplicantCard(
             applicant: summary, socialStatus: a.socialStatus, territory: a.territory, audience: a.audience,
             socialLinks: summary.masked ? [] : a.socialLinks, contactSource: a.contactSource,
-            appeals: visible.map { AppealListItem($0, today: today) })
+            appeals: visible.map { AppealListItem($0, today: today) },
+            promises: try await TaskViews(req: req).promises(promises, today: today))
     }
 }
 

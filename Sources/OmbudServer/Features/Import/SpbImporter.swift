@@ -109,6 +109,11 @@ enum SpbImporter {
         question.createdAt = row.received
         question.updatedAt = appeal.updatedAt
         try await question.create(on: db)
+        // An open appeal gets the task of its state; alerts that fell due before the import are not sent.
+        for task in TaskPlanner.tasks(for: appeal, entering: appeal.status, at: appeal.updatedAt, questions: [question], headUserID: nil,
+                                      calendar: calendar, zone: settings.timeZone, alertsFrom: Date()) {
+            try await task.create(on: db)
+        }
         try await HistoryRecorder(db: db, actor: actor, at: row.received)
             .record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "import", to: row.state, comment: appeal.externalID)
     }

@@ -25,6 +25,8 @@ struct OfficialInput: Content {
     var email: String?
     var phone: String?
     var isHead: Bool?
+    /// The official's user account, when they have one: a head with an account gets the unit's escalations.
+    var userLogin: String?
 }
 
 struct OrgUnitCard: Content {
@@ -80,6 +82,12 @@ enum OrgUnits {
             official.position = input.position
             official.email = input.email
             official.phone = input.phone
+            if let login = input.userLogin?.trimmed(), !login.isEmpty {
+                guard let user = try await User.query(on: db).filter(\.$login == login).first() else {
+                    throw AppError.invalid(field: "userLogin", reason: "no user \(login)")
+                }
+                official.userID = user.id
+            }
             try await official.create(on: db)
             if input.isHead == true {
                 unit.headOfficialID = official.id

@@ -1,0 +1,116 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import SQLKit
+import Vapor
+
+/// Sends the alerts that have fallen due: each turn of a worker looks at the open tasks and promises whose next alert
+/// time has come, works out from the domain's schedule which alerts fell in the window since it last looked, and stores
+/// one notification per person per alert. The notification's dedupe key makes an alert reach a person once even when
+/// two workers look at the same task at the same moment; the window makes it fire once across turns.
+enum DeadlineSweep {
+    static let batch = 200
+
+    /// Returns how many notifications were new.
+    @discardableResult
+    static func run(app: Application) async throws -> Int {
+        let now = app.clock.now()
+        let store = app.store
+        let tasks = try await TaskRecord.query(on: store.db).filter(\.$status == TaskStatus.open.rawValue)
+            .filter(\.$nextAlertAt <= now).sort(\.$nextAlertAt).limit(batch).all()
+        let promises = try await PromiseRecord.query(on: store.db).filter(\.$status ~~ [PromiseStatus.given.rawValue, PromiseStatus.inWork.rawValue])
+            .filter(\.$nextAlertAt <= now).sort(\.$nextAlertAt).limit(batch).all()
+        guard !tasks.isEmpty || !promises.isEmpty else { return 0 }
+
+        let settings = app.ombudSettings
+        let zone = settings.timeZone
+        let calendar = try await store.references.calendar(settings.calendarKey, db: store.db)
+        let appealIDs = Set(tasks.map(\.$appeal.id) + promises.map(\.$appeal.id))
+        let appeals = Dictionary(try await Appeal.query(on: store.db).filter(\.$id ~~ appealIDs).all().map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a })
+        let people = try await Recipients.load(db: store.db)
+        let names = Dictionary(people.users.map { ($0.id!, $0.fullName) }, uniquingKeysWith: { a, _ in a })
+        let control = TaskPlanner.control
+        let workflow = AppealTransitions.workflow
+
+        var drafts: [NotificationDraft] = []
+        var moves: [(table: String, id: UUID, next: Date?)] = []
+        for task in tasks {
+            guard let appeal = appeals[task.$appeal.id] else {
+                moves.append(("tasks", task.id!, nil))
+                continue
+            }
+            if task.alertsCheckedUntil == nil, let user = task.assigneeUserID, user != task.createdBy {
+                drafts.append(NotificationDraft(userID: user, kind: .taskAssigned, dedupeKey: "\(task.id!):assigned:\(user)", appealID: appeal.id,
+                                                taskID: task.id, facts: .init(trackingCode: appeal.trackingCode, taskKey: task.key,
+                                                                              taskTitle: task.title, state: task.state, due: task.dueAt)))
+            }
+            // Tasks added by hand have no stage timers; a stage's task stops when the appeal has left the state.
+            guard let state = task.state, appeal.status == state else {
+                moves.append(("tasks", task.id!, nil))
+                continue
+            }
+            let schedule = control.alerts(state: state, entered: task.enteredAt, controlDate: appeal.deadlines.controlDate,
+                                          underControl: workflow.state(state)?.underControl ?? false, calendar: calendar, zone: zone)
+            let window = StageControl.window(schedule, entered: task.enteredAt, checkedUntil: task.alertsCheckedUntil, now: now)
+            for alert in window.due {
+                let facts = NotificationDraft.Facts(
+                    trackingCode: appeal.trackingCode, taskKey: task.key, taskTitle: task.title, state: state, due: task.dueAt,
+                    controlDate: appeal.deadlines.controlDate, entered: task.enteredAt,
+                    level: isEscalation(alert) ? alert.kind.level : nil,
+                    assignee: assigneeName(task, people: people, names: names))
+                // Answer alerts belong to the appeal (once per control date); stage alerts to this stay in the state.
+                let scope = alert.scope == .answer ? appeal.id!.uuidString : task.id!.uuidString
+                for user in people.forAlert(alert.kind.level, unitID: task.assigneeUnitID, userID: task.assigneeUserID, state: state) {
+                    drafts.append(NotificationDraft(userID: user.id!, kind: NotificationKind(alert), dedupeKey: "\(scope):\(alert.key):\(user.id!)",
+                                                    appealID: appeal.id, taskID: task.id, facts: facts))
+                }
+            }
+            moves.append(("tasks", task.id!, window.next))
+        }
+        for promise in promises {
+            guard let appeal = appeals[promise.$appeal.id], let due = CivilDate(iso: promise.dueDate) else {
+                moves.append(("promises", promise.id!, nil))
+                continue
+            }
+            let schedule = PromiseRules.alerts(due: due, calendar: calendar, zone: zone)
+            let window = StageControl.window(schedule, entered: promise.createdAt, checkedUntil: promise.alertsCheckedUntil, now: now)
+            for alert in window.due {
+                var facts = NotificationDraft.Facts(trackingCode: appeal.trackingCode, dueDay: due, promise: promise.text)
+                facts.assignee = promise.responsibleUserID.flatMap { names[$0] }
+                var recipients = people.forAlert(.executor, unitID: promise.responsibleUnitID, userID: promise.responsibleUserID, state: nil)
+                if isEscalation(alert) {
+                    recipients += people.level(.unitHead, unitID: promise.responsibleUnitID, userID: promise.responsibleUserID, state: nil)
+                }
+                for user in recipients {
+                    drafts.append(NotificationDraft(userID: user.id!, kind: NotificationKind(promise: alert),
+                                                    dedupeKey: "\(promise.id!):\(alert.key):\(user.id!)", appealID: appeal.id,
+                                                    promiseID: promise.id, facts: facts))
+                }
+            }
+            moves.append(("promises", promise.id!, window.next))
+        }
+
+        let users = Dictionary(people.users.map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a })
+        let pages = app.pages
+        let smtp = settings.smtp != nil
+        return try await store.write { [drafts, moves] db in
+            let added = try await Notifier.store(drafts, users: users, pages: pages, smtp: smtp, zone: zone, now: now, db: db)
+            let sql = db as! any SQLDatabase
+            for move in moves {
+                try await sql.update(move.table).set("alerts_checked_until", to: SQLBind(now)).set("next_alert_at", to: SQLBind(move.next))
+                    .where("id", .equal, SQLBind(move.id)).run()
+            }
+            return added
+        }
+    }
+
+    private static func isEscalation(_ alert: ScheduledAlert) -> Bool {
+        if case .escalation = alert.kind { return true }
+        return false
+    }
+
+    private static func assigneeName(_ task: TaskRecord, people: Recipients, names: [UUID: String]) -> String? {
+        if let user = task.assigneeUserID, let name = names[user] { return name }
+        return task.assigneeUnitID.flatMap { people.units[$0]?.name }
+    }
+}

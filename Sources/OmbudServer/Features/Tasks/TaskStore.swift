@@ -1,0 +1,87 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import SQLKit
+
+/// Keeps tasks in step with the workflow inside the caller's write transaction: a state's tasks close when the appeal
+/// leaves it, the next state's open, and an open appeal left without an open task rolls the whole change back.
+enum TaskStore {
+    /// After an appeal moved from `from` to its current status.
+    static func enter(_ appeal: Appeal, from: String, questions: [Question], actor: Actor, calendar: BusinessCalendar,
+                      zone: TimeZone, now: Date, db: any Database) async throws {
+        let workflow = AppealTransitions.workflow
+        let appealID = appeal.id!
+        let terminal = workflow.state(appeal.status)?.terminal ?? true
+        let open = try await TaskRecord.query(on: db).filter(\.$appeal.$id == appealID).filter(\.$status == TaskStatus.open.rawValue).all()
+        for task in open where task.state == from || terminal {
+            // Work of a state is done by leaving it forward; a withdrawal or a merge cancels what was left.
+            let finished = !terminal || workflow.state(appeal.status)?.answered == true || task.state == nil
+            task.status = (finished && appeal.status != "withdrawn" ? TaskStatus.done : .cancelled).rawValue
+            task.closedAt = now
+            task.closedBy = actor.userID
+            task.nextAlertAt = nil
+            task.updatedAt = now
+            try await task.save(on: db)
+        }
+        let head = try await headUser(ofExecutorOf: questions, entering: appeal.status, db: db)
+        for task in TaskPlanner.tasks(for: appeal, entering: appeal.status, at: now, questions: questions, headUserID: head,
+                                      calendar: calendar, zone: zone, actor: actor.userID) {
+            try await task.create(on: db)
+        }
+        try await requireOpenTask(appeal, db: db)
+    }
+
+    /// "No process without a task": an open appeal must have an open task when a change commits.
+    static func requireOpenTask(_ appeal: Appeal, db: any Database) async throws {
+        guard AppealTransitions.workflow.isOpen(appeal.status) else { return }
+        let count = try await TaskRecord.query(on: db).filter(\.$appeal.$id == appeal.id!)
+            .filter(\.$status == TaskStatus.open.rawValue).count()
+        guard count > 0 else {
+            throw AppError.conflict(code: "no-open-task", reason: "an open appeal must keep an open task; the change was not made", field: nil)
+        }
+    }
+
+    /// Open appeals without an open task: always empty, checked by tests and by `ombud check`.
+    static func appealsWithoutOpenTask(db: any Database) async throws -> [String] {
+        let states = SQLGroupExpression(SQLList(AppealTransitions.workflow.openStates.map { SQLBind($0) }))
+        return try await (db as! any SQLDatabase).raw("""
+            SELECT tracking_code FROM appeals a WHERE a.status IN \(states)
+            AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.appeal_id = a.id AND t.status = \(bind: TaskStatus.open.rawValue))
+            ORDER BY tracking_code
+            """).all().map { try $0.decode(column: "tracking_code", as: String.self) }
+    }
+
+    /// The executor changed: open tasks that go to the executor follow.
+    static func followExecutor(appealID: UUID, questions: [Question], now: Date, db: any Database) async throws {
+        let people = TaskPlanner.People(officeID: try await Appeal.find(appealID, on: db)?.$office.id, questions: questions)
+        let executorKeys = Set(TaskPlanner.control.tasks.filter { $0.assignee == .executor }.map(\.key))
+        for task in try await TaskRecord.query(on: db).filter(\.$appeal.$id == appealID)
+            .filter(\.$status == TaskStatus.open.rawValue).all() where executorKeys.contains(task.key) {
+            let who = people.assignee(.executor)
+            guard task.assigneeUnitID != who.unit || task.assigneeUserID != who.user else { continue }
+            task.assigneeUnitID = who.unit
+            task.assigneeUserID = who.user
+            task.updatedAt = now
+            try await task.save(on: db)
+        }
+    }
+
+    /// The control date moved (an extension): tasks due on it move with it, and their alerts are looked at again.
+    static func controlDateMoved(_ appeal: Appeal, zone: TimeZone, now: Date, db: any Database) async throws {
+        let controlKeys = Set(TaskPlanner.control.tasks.filter { $0.due == .controlDate }.map(\.key))
+        for task in try await TaskRecord.query(on: db).filter(\.$appeal.$id == appeal.id!)
+            .filter(\.$status == TaskStatus.open.rawValue).all() {
+            if controlKeys.contains(task.key) { task.dueAt = appeal.deadlines.controlDate?.adding(days: 1).start(in: zone) }
+            task.nextAlertAt = now
+            task.updatedAt = now
+            try await task.save(on: db)
+        }
+    }
+
+    /// The user who heads the executor's unit, for states whose tasks go to the approver.
+    private static func headUser(ofExecutorOf questions: [Question], entering state: String, db: any Database) async throws -> UUID? {
+        let needsApprover = TaskPlanner.control.tasks.contains { $0.state == state && $0.assignee == .approver }
+        guard needsApprover, let unitID = TaskPlanner.People(officeID: nil, questions: questions).executorUnitID else { return nil }
+        return try await Recipients.headUser(of: unitID, db: db)
+    }
+}

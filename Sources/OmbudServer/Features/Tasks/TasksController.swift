@@ -1,0 +1,212 @@
+import Fluent
+import FluentSQL
+import Foundation
+import OmbudDomain
+import SQLKit
+import Vapor
+
+struct TaskInput: Content {
+    var title: String?
+    var assigneeLogin: String?
+    var unitCode: String?
+    /// The last day of the task (YYYY-MM-DD); it is due at the end of that day.
+    var dueDate: String?
+    var checklist: [String]?
+}
+
+struct TaskUpdate: Content {
+    struct Tick: Content {
+        var index: Int
+        var done: Bool
+    }
+    var checklist: [Tick]?
+    var assigneeLogin: String?
+    var status: String?
+}
+
+struct TaskPage: Content {
+    var items: [TaskView]
+    var total: Int
+}
+
+/// Tasks: the user's own, their units', the overdue ones; an appeal's tasks; tasks added by hand; ticking a checklist.
+struct TasksController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let read = routes.grouped(Require(.appealsRead))
+        read.get("tasks", use: list)
+        read.get("appeals", ":id", "tasks", use: ofAppeal)
+        let edit = routes.grouped(Require(.appealsEdit))
+        edit.post("appeals", ":id", "tasks", use: create)
+        edit.patch("tasks", ":taskID", use: update)
+    }
+
+    struct Filters: Content {
+        /// `mine` (default): given to me, or to one of my units without a person; `unit`: my units and those below;
+        /// `all`: every task of the appeals I may see.
+        var assignee: String?
+        var status: String?
+        var state: String?
+        var overdue: Bool?
+        var limit: Int?
+        var offset: Int?
+    }
+
+    func list(req: Request) async throws -> TaskPage {
+        let f = try req.query.decode(Filters.self)
+        let actor = try req.actor
+        var query = TaskRecord.query(on: req.db).join(Appeal.self, on: \TaskRecord.$appeal.$id == \Appeal.$id)
+        let status = f.status ?? TaskStatus.open.rawValue
+        guard TaskStatus(rawValue: status) != nil else { throw AppError.invalid(field: "status", reason: "one of open, done, cancelled") }
+        query = query.filter(\.$status == status)
+        switch f.assignee ?? "mine" {
+        case "mine":
+            let units = actor.unitIDs
+            query = query.group(.or) { or in
+                or.filter(\.$assigneeUserID == actor.userID)
+                if !units.isEmpty { or.group(.and) { $0.filter(\.$assigneeUserID == nil).filter(\.$assigneeUnitID ~~ units) } }
+            }
+        case "unit":
+            let units = try await req.unitsBelow()
+            guard !units.isEmpty else { return TaskPage(items: [], total: 0) }
+            query = query.filter(\.$assigneeUnitID ~~ units)
+        case "all": break
+        default: throw AppError.invalid(field: "assignee", reason: "one of mine, unit, all")
+        }
+        if let scope = AccessSQL.condition(try await req.accessScope(), user: actor.userID) { query = query.filter(.sql(scope)) }
+        if let state = f.state {
+            guard AppealTransitions.workflow.state(state) != nil else { throw AppError.invalid(field: "state", reason: "no state \(state)") }
+            query = query.filter(\.$state == state)
+        }
+        if f.overdue == true { query = query.filter(\.$dueAt <= req.now) }
+        let limit = f.limit ?? 50
+        guard (1...500).contains(limit) else { throw AppError.invalid(field: "limit", reason: "must be between 1 and 500") }
+        let offset = f.offset ?? 0
+        guard offset >= 0 else { throw AppError.invalid(field: "offset", reason: "must not be negative") }
+        let total = try await query.copy().count()
+        let records = try await query.sort(\.$dueAt).sort(\.$enteredAt).range(offset..<(offset + limit)).all()
+        return TaskPage(items: try await TaskViews(req: req).tasks(records, now: req.now), total: total)
+    }
+
+    func ofAppeal(req: Request) async throws -> [TaskView] {
+        let id = try await req.visibleAppealID()
+        return try await TaskViews(req: req).tasks(TaskRecord.query(on: req.db).filter(\.$appeal.$id == id).sort(\.$enteredAt).all(), now: req.now)
+    }
+
+    /// A task added by hand ("call the applicant back", "visit the site"), next to the stage's own.
+    func create(req: Request) async throws -> Response {
+        let appealID = try await req.visibleAppealID()
+        let input = try req.content.decode(TaskInput.self)
+        let title: String
+        do { title = try Validate.text(input.title, field: "title", max: 300)! } catch { throw error.appError }
+        let checklist = try (input.checklist ?? []).enumerated().map { i, label in
+            let label = label.trimmed()
+            guard !label.isEmpty, label.count <= 300 else { throw AppError.invalid(field: "checklist[\(i)]", reason: "1 to 300 characters") }
+            return ChecklistItem(label: label, done: false)
+        }
+        guard checklist.count <= 50 else { throw AppError.invalid(field: "checklist", reason: "at most 50 items") }
+        let settings = req.settings
+        let now = req.now
+        var due: Date?
+        if let raw = input.dueDate {
+            guard let day = CivilDate(iso: raw) else { throw AppError.invalid(field: "dueDate", reason: "expected YYYY-MM-DD") }
+            guard day >= CivilDate.of(now, in: settings.timeZone) else { throw AppError.invalid(field: "dueDate", reason: "\(raw) is in the past") }
+            due = day.adding(days: 1).start(in: settings.timeZone)
+        }
+        let actor = try req.actor
+        let task = try await req.store.write { [due] db in
+            guard let appeal = try await Appeal.find(appealID, on: db), AppealTransitions.workflow.isOpen(appeal.status) else {
+                throw AppError.conflict(code: "appeal-closed", reason: "tasks cannot be added to a closed appeal", field: nil)
+            }
+            let task = TaskRecord()
+            task.id = UUID.timeOrdered(at: now)
+            task.$appeal.id = appealID
+            task.key = "manual"
+            task.title = title
+            task.status = TaskStatus.open.rawValue
+            task.assigneeUnitID = try await UnitLookup(db: db).id(input.unitCode, field: "unitCode") ?? appeal.$office.id
+            task.assigneeUserID = try await Self.user(input.assigneeLogin, db: db)
+            task.dueAt = due
+            task.checklist = checklist
+            task.enteredAt = now
+            task.nextAlertAt = task.assigneeUserID == nil ? nil : now
+            task.createdBy = actor.userID
+            task.updatedAt = now
+            try await task.create(on: db)
+            try await HistoryRecorder(db: db, actor: actor, at: now)
+                .record(entity: "task", id: task.id!, appealID: appealID, action: "create", to: title)
+            return task
+        }
+        let view = try await TaskViews(req: req).tasks([task], now: now)[0]
+        return try await view.encodeResponse(status: .created, for: req)
+    }
+
+    func update(req: Request) async throws -> TaskView {
+        guard let id = req.parameters.get("taskID", as: UUID.self), let found = try await TaskRecord.find(id, on: req.db) else {
+            throw AppError.notFound(entity: "task", id: req.parameters.get("taskID") ?? "")
+        }
+        _ = try await req.visibleAppeal(found.$appeal.id)
+        let input = try req.content.decode(TaskUpdate.self)
+        let actor = try req.actor
+        let now = req.now
+        let task = try await req.store.write { db in
+            guard let task = try await TaskRecord.find(id, on: db) else { throw AppError.notFound(entity: "task", id: id.uuidString) }
+            guard task.status == TaskStatus.open.rawValue else {
+                throw AppError.conflict(code: "task-closed", reason: "the task is \(task.status)", field: nil)
+            }
+            var changes: [(String, String?, String?)] = []
+            for (i, tick) in (input.checklist ?? []).enumerated() {
+                guard task.checklist.indices.contains(tick.index) else {
+                    throw AppError.invalid(field: "checklist[\(i)].index", reason: "the checklist has \(task.checklist.count) items")
+                }
+                guard task.checklist[tick.index].done != tick.done else { continue }
+                changes.append(("checklist[\(tick.index)]", String(task.checklist[tick.index].done), String(tick.done)))
+                task.checklist[tick.index].done = tick.done
+                task.checklist[tick.index].doneBy = tick.done ? actor.login : nil
+                task.checklist[tick.index].doneAt = tick.done ? now : nil
+            }
+            if let login = input.assigneeLogin {
+                let user = try await Self.user(login, db: db)
+                changes.append(("assignee", task.assigneeUserID?.uuidString, user?.uuidString))
+                task.assigneeUserID = user
+                task.alertsCheckedUntil = nil
+                task.nextAlertAt = now
+            }
+            if let status = input.status {
+                guard status == TaskStatus.done.rawValue else { throw AppError.invalid(field: "status", reason: "a task can only be marked done") }
+                // A stage's task ends when the appeal moves on; only tasks added by hand are ticked off.
+                guard task.state == nil else {
+                    throw AppError.conflict(code: "stage-task", reason: "this task is done by moving the appeal to its next state", field: "status")
+                }
+                changes.append(("status", task.status, status))
+                task.status = status
+                task.closedAt = now
+                task.closedBy = actor.userID
+                task.nextAlertAt = nil
+            }
+            task.updatedAt = now
+            try await task.save(on: db)
+            if let appeal = try await Appeal.find(task.$appeal.id, on: db) { try await TaskStore.requireOpenTask(appeal, db: db) }
+            try await HistoryRecorder(db: db, actor: actor, at: now).changes(entity: "task", id: id, appealID: task.$appeal.id, changes)
+            return task
+        }
+        return try await TaskViews(req: req).tasks([task], now: now)[0]
+    }
+
+    private static func user(_ login: String?, db: any Database) async throws -> UUID? {
+        guard let login = login?.trimmed(), !login.isEmpty else { return nil }
+        guard let user = try await User.query(on: db).filter(\.$login == login).filter(\.$isActive == true).first() else {
+            throw AppError.invalid(field: "assigneeLogin", reason: "no active user \(login)")
+        }
+        return user.id
+    }
+}
+
+extension Request {
+    /// The actor's units and every unit below them.
+    func unitsBelow() async throws -> [UUID] {
+        let units = try await store.references.current(db: db)
+        guard case let .units(visible, _) = AccessScope.of(memberOf: Set(try actor.unitIDs), parents: units.unitParents, hqUnits: [],
+                                                           permissions: []) else { return [] }
+        return Array(visible)
+    }
+}
