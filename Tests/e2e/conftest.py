@@ -1,8 +1,11 @@
+import email
+import email.policy
 import json
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -87,3 +90,74 @@ def ombud(request):
     yield server
     server.kill()
     shutil.rmtree(data, ignore_errors=True)
+
+
+class SMTPSink:
+    """A real SMTP server (`python3 -m aiosmtpd`) that writes what it receives to a folder; with `tls`, it offers
+    STARTTLS with a self-signed certificate and refuses mail from clients that do not switch to TLS."""
+
+    def __init__(self, folder, tls):
+        self.folder = Path(folder)
+        self.port = free_port()
+        self.cert = None
+        args = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}", "-c", "smtp_sink.Sink"]
+        if tls:
+            self.cert = self.folder / "cert.pem"
+            key = self.folder / "key.pem"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(self.cert),
+                            "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                           check=True, capture_output=True)
+            args += ["--tlscert", str(self.cert), "--tlskey", str(key)]
+        args += [str(self.folder / "mail")]
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("aiosmtpd exited: " + self.proc.stderr.read().decode())
+                time.sleep(0.1)
+        raise RuntimeError("aiosmtpd did not start")
+
+    def env(self, security):
+        env = {"OMBUD_SMTP_HOST": "127.0.0.1", "OMBUD_SMTP_PORT": str(self.port), "OMBUD_SMTP_SECURITY": security,
+               "OMBUD_MAIL_FROM": "ombud@example.org", "OMBUD_SMTP_TIMEOUT": "10"}
+        if self.cert:
+            env["OMBUD_SMTP_CA_FILE"] = str(self.cert)
+        return env
+
+    def messages(self):
+        folder = self.folder / "mail"
+        if not folder.exists():
+            return []
+        return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(folder.glob("*.eml"))]
+
+    def wait_for(self, count, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if len(self.messages()) >= count:
+                return self.messages()
+            time.sleep(0.2)
+        raise AssertionError(f"{len(self.messages())} of {count} messages arrived")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def smtp_tls(tmp_path):
+    sink = SMTPSink(tmp_path, tls=True)
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def smtp_plain(tmp_path):
+    sink = SMTPSink(tmp_path, tls=False)
+    yield sink
+    sink.stop()

@@ -50,8 +50,7 @@ enum JobQueue {
     static func complete(_ job: JobRecord, now: Date, store: Store) async throws {
         job.status = Status.done.rawValue
         job.finishedAt = now
-        job.lockedBy = nil
-        job.lastError = nil
+        job.lastError = nil  // `locked_by` stays: which worker ran it
         try await store.write { db in try await job.save(on: db) }
     }
 

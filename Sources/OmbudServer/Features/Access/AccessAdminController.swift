@@ -35,6 +35,8 @@ struct UserView: Content {
     var isActive: Bool
     var authSource: String
     var lastSeenAt: Date?
+    var email: String?
+    var language: String?
 }
 
 struct UserInput: Content {
@@ -44,6 +46,9 @@ struct UserInput: Content {
     var roles: [String]?
     var units: [String]?
     var isActive: Bool?
+    /// Where the user's notifications are mailed ("" removes it), and their language.
+    var email: String?
+    var language: String?
 }
 
 struct TokenView: Content {
@@ -191,11 +196,27 @@ struct AccessAdminController: RouteCollection {
             try await Accounts.setPassword(login: login, password: password, by: actor.login, actorID: actor.userID,
                                            address: req.clientAddress, store: req.store, now: now)
         }
-        let user = try await req.store.write { db in
+        var email: String??
+        if let raw = input.email {
+            do throws(ValidationError) { email = raw.trimmed().isEmpty ? .some(nil) : .some(try MailAddress(raw).address) } catch { throw error.appError }
+        }
+        var language: NotificationLanguage?
+        if let raw = input.language {
+            do throws(ValidationError) { language = try Validate.choice(raw, field: "language") as NotificationLanguage } catch { throw error.appError }
+        }
+        let user = try await req.store.write { [email, language] db in
             guard let user = try await User.query(on: db).filter(\.$login == login).first() else {
                 throw AppError.notFound(entity: "user", id: login)
             }
             var changes: [String] = []
+            if let email, email != user.email {
+                changes.append("email: \(user.email ?? "") → \(email ?? "")")
+                user.email = email
+            }
+            if let language, language.rawValue != user.language {
+                changes.append("language: \(user.language) → \(language.rawValue)")
+                user.language = language.rawValue
+            }
             if let roles = input.roles {
                 let new = try await Accounts.validRoles(roles, db: db)
                 if new != user.roles { changes.append("roles: \(user.roles.joined(separator: " ")) → \(new.joined(separator: " "))") }
@@ -227,7 +248,7 @@ struct AccessAdminController: RouteCollection {
 
     private func view(_ u: User, codes: [UUID: String]) throws -> UserView {
         UserView(id: try u.requireID(), login: u.login, fullName: u.fullName, roles: u.roles, units: u.unitIDs.compactMap { codes[$0] },
-                 isActive: u.isActive, authSource: u.authSource, lastSeenAt: u.lastSeenAt)
+                 isActive: u.isActive, authSource: u.authSource, lastSeenAt: u.lastSeenAt, email: u.email, language: u.language)
     }
 
     // MARK: Tokens

@@ -19,6 +19,9 @@ struct SMTPSettings: Sendable, Equatable {
     /// A CA bundle (PEM) to trust instead of the system's, for a server with a private certificate.
     var caFile: String?
 
+    /// The name the certificate is checked against; for an IP address (which SNI cannot carry) the address itself.
+    var serverName: String? { (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil }
+
     static func fromEnvironment(_ env: [String: String]) throws(ValidationError) -> SMTPSettings? {
         guard let host = env["OMBUD_SMTP_HOST"]?.trimmed(), !host.isEmpty else { return nil }
         var security = Security.starttls
@@ -77,7 +80,7 @@ enum SMTPClient {
                 .connect(host: settings.host, port: settings.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if settings.security == .tls, let tls {
-                            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: settings.host))
+                            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: settings.serverName))
                         }
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder()))
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -98,7 +101,7 @@ enum SMTPClient {
                         try await session.command("STARTTLS", expect: 220, step: "STARTTLS")
                         let raw = channel.channel
                         try await raw.eventLoop.submit {
-                            try raw.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls!, serverHostname: settings.host),
+                            try raw.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls!, serverHostname: settings.serverName),
                                                                        position: .first)
                         }.get()
                         ehlo = try await session.command("EHLO \(helo)", expect: 250, step: "EHLO after STARTTLS")
