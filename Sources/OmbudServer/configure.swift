@@ -79,4 +79,5 @@ func routes(_ app: Application, settings: Settings) throws {
     try api.register(collection: TasksController())
     try api.register(collection: PromisesController())
     try api.register(collection: NotificationsController())
+    try api.register(collection: WorkflowController())
 }

@@ -126,3 +126,29 @@ import Testing
         #expect(throws: ValidationError.self) { try SMTPReply.parse(["hello"]) }
     }
 }
+
+@Suite struct TimerDefinitionTests {
+    @Test func theShippedTimersRoundTripThroughTheAdministratorsForm() throws {
+        let control = StageControl.federalLaw59
+        #expect(try control.replacing(with: control.timersInput, in: .federalLaw59) == control)
+    }
+
+    @Test func badTimersAreRefusedWithTheirPath() {
+        let control = StageControl.federalLaw59
+        func refused(_ input: TimersInput) -> String? {
+            do { _ = try control.replacing(with: input, in: .federalLaw59); return nil } catch { return error.field }
+        }
+        #expect(refused(.init(timers: [.init(state: "received", limit: .init(amount: 3, unit: "calendar-days")),
+                                       .init(state: "registered", limit: .init(amount: -7, unit: "calendar-days"))])) == "timers[1].limit.amount")
+        #expect(refused(.init(timers: [.init(state: "received", stuckAfter: .init(amount: 2, unit: "fortnights"))])) == "timers[0].stuckAfter.unit")
+        #expect(refused(.init(timers: [.init(state: "nowhere", stuckAfter: .init(amount: 2, unit: "hours"))])) == "timers[0].state")
+        #expect(refused(.init(timers: [.init(state: "received", remindBefore: .init(amount: 1, unit: "hours"))])) == "timers[0].limit")
+        #expect(refused(.init(timers: [.init(state: "received", limit: .init(amount: 1, unit: "hours"), escalation: ["mayor"])])) == "timers[0].escalation[0]")
+        #expect(refused(.init(timers: [.init(state: "received"), .init(state: "received")])) == "timers[1].state")
+        #expect(refused(.init(timers: [], answer: .init(remindBefore: .init(amount: 0, unit: "calendar-days"), escalation: ["executor"],
+                                                         escalateEvery: .init(amount: 1, unit: "working-days")))) == "answer.remindBefore.amount")
+        // Hours for urgent requests are fine.
+        #expect(refused(.init(timers: [.init(state: "received", limit: .init(amount: 4, unit: "hours"), remindBefore: .init(amount: 1, unit: "hours"),
+                                             escalation: ["executor"])])) == nil)
+    }
+}

@@ -319,3 +319,47 @@ extension OmbudServerSuite {
         }
     }
 }
+
+extension OmbudServerSuite.DeadlineControlTests {
+    /// Administrators see the workflow with its tasks and timers and replace the timers; a negative duration or an
+    /// unknown state is refused with its path and changes nothing; open tasks take the new limits at once.
+    @Test func timersAreDataAdministratorsChange() async throws {
+        try await withOmbud(now: Self.at("2026-11-23", 10)) { ctx, clock in
+            let staff = try await Staff.make(ctx)
+            var shipped: WorkflowView?
+            try await ctx.send(.GET, "/api/v1/workflow", staff.executor) { res in
+                shipped = try res.content.decode(WorkflowView.self)
+            }
+            let workflow = try #require(shipped)
+            #expect(workflow.states.count == 16 && workflow.tasks.count == 9)
+            #expect(workflow.timers.first { $0.state == "awaiting-external" }?.stuckAfter == .init(amount: 25, unit: "calendar-days"))
+            #expect(workflow.answer?.remindBefore == .init(amount: 5, unit: "calendar-days"))
+
+            let created = try await appeal(ctx, register: false)
+            #expect(created.tasks[0].dueAt == Self.at("2026-11-27"))
+            var timers = workflow.timers
+            timers[0].limit = .init(amount: -3, unit: "calendar-days")
+            try await ctx.send(.PUT, "/api/v1/workflow/timers", ctx.auth, body: String(decoding: try JSONEncoder().encode(TimersInput(timers: timers)), as: UTF8.self)) {
+                #expect($0.status == .unprocessableEntity && $0.body.string.contains("timers[0].limit.amount"), "\($0.body.string)")
+            }
+            try await ctx.send(.PUT, "/api/v1/workflow/timers", ctx.auth, body: #"{"timers":[{"state":"limbo","stuckAfter":{"amount":1,"unit":"hours"}}]}"#) {
+                #expect($0.status == .unprocessableEntity && $0.body.string.contains("timers[0].state"))
+            }
+            try await ctx.send(.PUT, "/api/v1/workflow/timers", staff.executor, body: #"{"timers":[]}"#) { #expect($0.status == .forbidden) }
+            // An urgent organisation: register within 4 hours, remind an hour before.
+            timers[0] = .init(state: "received", limit: .init(amount: 4, unit: "hours"), remindBefore: .init(amount: 1, unit: "hours"),
+                              escalation: ["executor", "unit-head"], escalateEvery: .init(amount: 1, unit: "hours"))
+            try await ctx.send(.PUT, "/api/v1/workflow/timers", ctx.auth, body: String(decoding: try JSONEncoder().encode(TimersInput(timers: timers)), as: UTF8.self)) {
+                #expect($0.status == .ok, "\($0.body.string)")
+            }
+            try await ctx.get("/api/v1/appeals/\(created.id)") { res in
+                let card = try res.content.decode(AppealView.self)
+                #expect(card.tasks[0].dueAt == Self.at("2026-11-23", 14))
+            }
+            try await ctx.send(.GET, "/api/v1/workflow", staff.executor) { res in
+                let now = try res.content.decode(WorkflowView.self)
+                #expect(now.timers[0].limit == .init(amount: 4, unit: "hours"))
+            }
+        }
+    }
+}

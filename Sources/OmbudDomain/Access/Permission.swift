@@ -41,6 +41,8 @@ public struct Permission: RawRepresentable, Hashable, Codable, Sendable, Compara
     public static let jobsManage = Permission("jobs.manage")
     /// Edit the notification texts and see every user's notifications and their delivery.
     public static let notificationsManage = Permission("notifications.manage")
+    /// Change the stage timers and the answer deadline's alerts.
+    public static let deadlinesManage = Permission("deadlines.manage")
 
     /// Take the workflow transitions the workflow definition grants to the shipped role `role`.
     public static func actAs(_ role: RoleKey) -> Permission { Permission("act-as.\(role.rawValue)") }
@@ -48,7 +50,7 @@ public struct Permission: RawRepresentable, Hashable, Codable, Sendable, Compara
     public static let catalogue: [Permission] = [
         appealsRead, appealsCreate, appealsEdit, appealsTransition, applicantsRead, applicantsEdit, personalData, export,
         scopeAll, supervise, topicsManage, orgUnitsManage, usersManage, rolesManage, tokensManage, auditRead, calendarsManage,
-        jobsManage, notificationsManage,
+        jobsManage, notificationsManage, deadlinesManage,
     ] + RoleKey.allCases.map(actAs)
 
     /// Parses permission keys, naming the first unknown one.

@@ -201,3 +201,107 @@ extension StageControl {
         answer: AnswerControl(remindBefore: .days(5), escalation: [.executor, .unitHead, .supervisor],
                               escalateEvery: .workingDays(1)))
 }
+
+/// Timers as an administrator writes them (JSON): checked field by field, so a bad one is refused with its path.
+public struct TimersInput: Codable, Sendable, Equatable {
+    public struct Limit: Codable, Sendable, Equatable {
+        public var amount: Int
+        public var unit: String
+        public init(amount: Int, unit: String) {
+            self.amount = amount
+            self.unit = unit
+        }
+    }
+
+    public struct Timer: Codable, Sendable, Equatable {
+        public var state: String
+        public var limit: Limit?
+        public var remindBefore: Limit?
+        public var stuckAfter: Limit?
+        public var escalation: [String]?
+        public var escalateEvery: Limit?
+        public init(state: String, limit: Limit? = nil, remindBefore: Limit? = nil, stuckAfter: Limit? = nil, escalation: [String]? = nil,
+                    escalateEvery: Limit? = nil) {
+            self.state = state
+            self.limit = limit
+            self.remindBefore = remindBefore
+            self.stuckAfter = stuckAfter
+            self.escalation = escalation
+            self.escalateEvery = escalateEvery
+        }
+    }
+
+    public struct Answer: Codable, Sendable, Equatable {
+        public var remindBefore: Limit
+        public var escalation: [String]
+        public var escalateEvery: Limit
+        public init(remindBefore: Limit, escalation: [String], escalateEvery: Limit) {
+            self.remindBefore = remindBefore
+            self.escalation = escalation
+            self.escalateEvery = escalateEvery
+        }
+    }
+
+    public var timers: [Timer]
+    public var answer: Answer?
+
+    public init(timers: [Timer], answer: Answer? = nil) {
+        self.timers = timers
+        self.answer = answer
+    }
+}
+
+extension StageControl {
+    /// This control with the administrator's timers (and answer alerts, when given), every one checked: positive
+    /// durations of a known unit, known states and escalation levels, one timer per state.
+    public func replacing(with input: TimersInput, in definition: WorkflowDefinition) throws(ValidationError) -> StageControl {
+        func limit(_ raw: TimersInput.Limit?, _ field: String) throws(ValidationError) -> TimeLimit? {
+            guard let raw else { return nil }
+            guard let unit = TimeLimit.Unit(rawValue: raw.unit) else {
+                throw ValidationError(field: "\(field).unit", reason: "one of " + TimeLimit.Unit.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            do { return try TimeLimit(raw.amount, unit) } catch { throw ValidationError(field: "\(field).amount", reason: error.reason) }
+        }
+        func levels(_ raw: [String], _ field: String) throws(ValidationError) -> [EscalationLevel] {
+            var result: [EscalationLevel] = []
+            for (i, name) in raw.enumerated() {
+                guard let level = EscalationLevel(rawValue: name) else {
+                    throw ValidationError(field: "\(field)[\(i)]", reason: "one of " + EscalationLevel.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                result.append(level)
+            }
+            return result
+        }
+        var timers: [StageTimer] = []
+        for (i, t) in input.timers.enumerated() {
+            let field = "timers[\(i)]"
+            guard !timers.contains(where: { $0.state == t.state }) else { throw ValidationError(field: "\(field).state", reason: "\(t.state) has a timer already") }
+            let timer = StageTimer(state: t.state, limit: try limit(t.limit, "\(field).limit"),
+                                   remindBefore: try limit(t.remindBefore, "\(field).remindBefore"),
+                                   stuckAfter: try limit(t.stuckAfter, "\(field).stuckAfter"),
+                                   escalation: try levels(t.escalation ?? [], "\(field).escalation"),
+                                   escalateEvery: try limit(t.escalateEvery, "\(field).escalateEvery"))
+            do { try timer.validate(in: definition) } catch { throw ValidationError(field: "\(field).\(error.field)", reason: error.reason) }
+            timers.append(timer)
+        }
+        var answer = self.answer
+        if let a = input.answer {
+            let escalation = try levels(a.escalation, "answer.escalation")
+            guard !escalation.isEmpty else { throw ValidationError(field: "answer.escalation", reason: "name at least one level") }
+            answer = AnswerControl(remindBefore: try limit(a.remindBefore, "answer.remindBefore")!, escalation: escalation,
+                                   escalateEvery: try limit(a.escalateEvery, "answer.escalateEvery")!)
+        }
+        let result = StageControl(workflow: workflow, tasks: tasks, timers: timers, answer: answer)
+        try result.validate(in: definition)
+        return result
+    }
+
+    /// The administrator's form of this control's timers: what `replacing` accepts.
+    public var timersInput: TimersInput {
+        func raw(_ l: TimeLimit?) -> TimersInput.Limit? { l.map { .init(amount: $0.amount, unit: $0.unit.rawValue) } }
+        return TimersInput(
+            timers: timers.map { .init(state: $0.state, limit: raw($0.limit), remindBefore: raw($0.remindBefore), stuckAfter: raw($0.stuckAfter),
+                                       escalation: $0.escalation.map(\.rawValue), escalateEvery: raw($0.escalateEvery)) },
+            answer: .init(remindBefore: raw(answer.remindBefore)!, escalation: answer.escalation.map(\.rawValue), escalateEvery: raw(answer.escalateEvery)!))
+    }
+}

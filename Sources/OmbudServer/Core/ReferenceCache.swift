@@ -17,6 +17,8 @@ actor ReferenceCache {
         var unitCodes: [UUID: String]
         /// Active roles by key.
         var roles: [String: Set<Permission>]
+        /// Task templates and timers of the workflow: the shipped ones with the administrators' timers.
+        var stageControl: StageControl
         var loadedAt: Date
     }
 
@@ -43,12 +45,19 @@ actor ReferenceCache {
             calendars[row.calendar, default: BusinessCalendar()].add(.init(date: date, kind: kind, holiday: row.holiday))
         }
         let roles = try await RoleRecord.query(on: db).filter(\.$isActive == true).all()
+        var stageControl = TaskPlanner.shipped
+        if let stored = try await StageControlRecord.query(on: db).filter(\.$workflow == stageControl.workflow).first() {
+            // Stored only after validation; were it unreadable (a newer version's format), the shipped timers hold.
+            if let input = try? JSONDecoder().decode(TimersInput.self, from: Data(stored.timers.utf8)),
+               let custom = try? stageControl.replacing(with: input, in: AppealTransitions.workflow) { stageControl = custom }
+        }
         let fresh = Snapshot(topics: Set(topics.compactMap { $0 }), units: Dictionary(units.map { ($0.code, $0.id!) }, uniquingKeysWith: { a, _ in a }),
                              calendars: calendars,
                              unitParents: Dictionary(units.map { ($0.id!, $0.$parent.id) }, uniquingKeysWith: { a, _ in a }),
                              hqUnits: Set(units.filter { $0.kind == OrgUnitKind.hq.rawValue }.map { $0.id! }),
                              unitCodes: Dictionary(units.map { ($0.id!, $0.code) }, uniquingKeysWith: { a, _ in a }),
-                             roles: Dictionary(roles.map { ($0.key, $0.grants) }, uniquingKeysWith: { a, _ in a }), loadedAt: now)
+                             roles: Dictionary(roles.map { ($0.key, $0.grants) }, uniquingKeysWith: { a, _ in a }),
+                             stageControl: stageControl, loadedAt: now)
         snapshot = fresh
         return fresh
     }
@@ -65,6 +74,10 @@ actor ReferenceCache {
     func unitID(_ code: String, db: any Database) async throws -> UUID? {
         if let snapshot, let id = snapshot.units[code], Date().timeIntervalSince(snapshot.loadedAt) < maxAge { return id }
         return try await current(db: db, forceIfOlderThan: 1).units[code]
+    }
+
+    func stageControl(db: any Database) async throws -> StageControl {
+        try await current(db: db).stageControl
     }
 
     func calendar(_ key: String, db: any Database) async throws -> BusinessCalendar {

@@ -83,6 +83,18 @@ final class NotificationRecord: Model, @unchecked Sendable {
     init() {}
 }
 
+/// The administrators' timers of a workflow (a `TimersInput` as JSON); without a row the shipped ones apply.
+final class StageControlRecord: Model, @unchecked Sendable {
+    static let schema = "stage_controls"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "workflow") var workflow: String
+    @Field(key: "timers") var timers: String
+    @Field(key: "updated_by") var updatedBy: String
+    @Field(key: "updated_at") var updatedAt: Date
+
+    init() {}
+}
+
 /// An administrator's version of a notification text; without one the shipped text is used.
 final class NotificationTemplateRecord: Model, @unchecked Sendable {
     static let schema = "notification_templates"

@@ -133,7 +133,7 @@ enum AppealIntake {
         let executor = questions.first { $0.executorUnitID != nil }?.executorUnitID
         prepared.tasks = TaskPlanner.plan(state: status, entered: status == AppealTransitions.workflow.initial ? min(v.receivedAt, now) : now,
                                           people: .init(officeID: officeID, executorUnitID: executor), controlDate: deadlines.controlDate,
-                                          calendar: calendar, zone: settings.timeZone)
+                                          control: try await references.stageControl(db: db), calendar: calendar, zone: settings.timeZone)
         prepared.repeatOfCode = repeatOfCode
         prepared.searchBody = TextNormalizer.searchDocument([v.text, applicant?.fullName, prepared.addressText, v.address?.district])
         return prepared

@@ -22,6 +22,7 @@ enum AppealTransitions {
         }
         let ground = parsedGround
         let calendar = try await store.references.calendar(settings.calendarKey, db: store.db)
+        let control = try await store.references.stageControl(db: store.db)
         try await store.write { db in
             guard let appeal = try await Appeal.find(appealID, on: db) else { throw AppError.notFound(entity: "appeal", id: appealID.uuidString) }
             let questions = try await Question.query(on: db).filter(\.$appeal.$id == appealID).all()
@@ -85,7 +86,7 @@ enum AppealTransitions {
                 try await question.save(on: db)
                 try await history.changes(entity: "question", id: question.id!, appealID: appealID, changed)
             }
-            try await TaskStore.enter(appeal, from: from, questions: questions, actor: actor, calendar: calendar,
+            try await TaskStore.enter(appeal, from: from, questions: questions, actor: actor, control: control, calendar: calendar,
                                       zone: settings.timeZone, now: now, db: db)
         }
     }

@@ -23,6 +23,7 @@ enum SpbImporter {
         let existing = Set(try await Appeal.query(on: store.db).filter(\.$externalID != nil).all(\.$externalID).compactMap { $0 })
         let units = try await ensureUnits(rows, store: store)
         let calendar = try await store.references.calendar(settings.calendarKey, db: store.db)
+        let control = try await store.references.stageControl(db: store.db)
         let system = Actor(userID: UUID.timeOrdered(), login: "import:spb", roleKeys: ["administrator"], permissions: Set(Permission.catalogue), unitIDs: [])
         var imported = 0
         var skipped = 0
@@ -30,7 +31,7 @@ enum SpbImporter {
         skipped = rows.count - fresh.count
         for batch in stride(from: 0, to: fresh.count, by: 500).map({ Array(fresh[$0..<min($0 + 500, fresh.count)]) }) {
             try await store.write { db in
-                for row in batch { try await insert(row, units: units, settings: settings, calendar: calendar, actor: system, db: db) }
+                for row in batch { try await insert(row, units: units, settings: settings, calendar: calendar, control: control, actor: system, db: db) }
             }
             imported += batch.count
         }
@@ -61,7 +62,7 @@ enum SpbImporter {
         }
     }
 
-    static func insert(_ row: SpbAppealsImport.Row, units: [String: UUID], settings: Settings, calendar: BusinessCalendar,
+    static func insert(_ row: SpbAppealsImport.Row, units: [String: UUID], settings: Settings, calendar: BusinessCalendar, control: StageControl,
                        actor: Actor, db: any Database) async throws {
         let received = CivilDate.of(row.received, in: settings.timeZone)
         let number = try await AppealIntake.reserveTrackingNumbers(year: received.year, count: 1, db: db)
@@ -111,7 +112,7 @@ enum SpbImporter {
         try await question.create(on: db)
         // An open appeal gets the task of its state; alerts that fell due before the import are not sent.
         for task in TaskPlanner.tasks(for: appeal, entering: appeal.status, at: appeal.updatedAt, questions: [question], headUserID: nil,
-                                      calendar: calendar, zone: settings.timeZone, alertsFrom: Date()) {
+                                      control: control, calendar: calendar, zone: settings.timeZone, alertsFrom: Date()) {
             try await task.create(on: db)
         }
         try await HistoryRecorder(db: db, actor: actor, at: row.received)

@@ -29,7 +29,7 @@ enum DeadlineSweep {
         let appeals = Dictionary(try await Appeal.query(on: store.db).filter(\.$id ~~ appealIDs).all().map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a })
         let people = try await Recipients.load(db: store.db)
         let names = Dictionary(people.users.map { ($0.id!, $0.fullName) }, uniquingKeysWith: { a, _ in a })
-        let control = TaskPlanner.control
+        let control = try await store.references.stageControl(db: store.db)
         let workflow = AppealTransitions.workflow
 
         var drafts: [NotificationDraft] = []

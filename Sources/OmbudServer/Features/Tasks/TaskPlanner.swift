@@ -19,7 +19,9 @@ struct PlannedTask: Sendable {
 /// Turns the workflow's task templates into tasks for one appeal: who gets them, when they are due, when their first
 /// alert falls due.
 enum TaskPlanner {
-    static let control = StageControl.federalLaw59
+    /// The shipped control: its task templates are fixed; its timers are the defaults an administrator may replace
+    /// (`ReferenceCache.stageControl`).
+    static let shipped = StageControl.federalLaw59
 
     struct People: Sendable {
         var officeID: UUID?
@@ -52,8 +54,8 @@ enum TaskPlanner {
 
     /// `alertsFrom` is set for tasks of appeals that come from elsewhere (an import, the first migration): alerts that
     /// fell due before it are not sent, only those after.
-    static func plan(state: String, entered: Date, people: People, controlDate: CivilDate?, calendar: BusinessCalendar,
-                     zone: TimeZone, alertsFrom: Date? = nil) -> [PlannedTask] {
+    static func plan(state: String, entered: Date, people: People, controlDate: CivilDate?, control: StageControl,
+                     calendar: BusinessCalendar, zone: TimeZone, alertsFrom: Date? = nil) -> [PlannedTask] {
         let underControl = AppealTransitions.workflow.state(state)?.underControl ?? false
         let alerts = control.alerts(state: state, entered: entered, controlDate: controlDate, underControl: underControl,
                                     calendar: calendar, zone: zone)
@@ -70,9 +72,10 @@ enum TaskPlanner {
     }
 
     static func tasks(for appeal: Appeal, entering state: String, at entered: Date, questions: [Question], headUserID: UUID?,
-                      calendar: BusinessCalendar, zone: TimeZone, actor: UUID? = nil, alertsFrom: Date? = nil) -> [TaskRecord] {
+                      control: StageControl, calendar: BusinessCalendar, zone: TimeZone, actor: UUID? = nil,
+                      alertsFrom: Date? = nil) -> [TaskRecord] {
         plan(state: state, entered: entered, people: People(officeID: appeal.$office.id, questions: questions, headUserID: headUserID),
-             controlDate: appeal.deadlines.controlDate, calendar: calendar, zone: zone, alertsFrom: alertsFrom)
+             controlDate: appeal.deadlines.controlDate, control: control, calendar: calendar, zone: zone, alertsFrom: alertsFrom)
             .map { TaskRecord(planned: $0, appealID: appeal.id!, createdBy: actor) }
     }
 }

@@ -7,8 +7,8 @@ import SQLKit
 /// leaves it, the next state's open, and an open appeal left without an open task rolls the whole change back.
 enum TaskStore {
     /// After an appeal moved from `from` to its current status.
-    static func enter(_ appeal: Appeal, from: String, questions: [Question], actor: Actor, calendar: BusinessCalendar,
-                      zone: TimeZone, now: Date, db: any Database) async throws {
+    static func enter(_ appeal: Appeal, from: String, questions: [Question], actor: Actor, control: StageControl,
+                      calendar: BusinessCalendar, zone: TimeZone, now: Date, db: any Database) async throws {
         let workflow = AppealTransitions.workflow
         let appealID = appeal.id!
         let terminal = workflow.state(appeal.status)?.terminal ?? true
@@ -25,7 +25,7 @@ enum TaskStore {
         }
         let head = try await headUser(ofExecutorOf: questions, entering: appeal.status, db: db)
         for task in TaskPlanner.tasks(for: appeal, entering: appeal.status, at: now, questions: questions, headUserID: head,
-                                      calendar: calendar, zone: zone, actor: actor.userID) {
+                                      control: control, calendar: calendar, zone: zone, actor: actor.userID) {
             try await task.create(on: db)
         }
         try await requireOpenTask(appeal, db: db)
@@ -54,7 +54,7 @@ enum TaskStore {
     /// The executor changed: open tasks that go to the executor follow.
     static func followExecutor(appealID: UUID, questions: [Question], now: Date, db: any Database) async throws {
         let people = TaskPlanner.People(officeID: try await Appeal.find(appealID, on: db)?.$office.id, questions: questions)
-        let executorKeys = Set(TaskPlanner.control.tasks.filter { $0.assignee == .executor }.map(\.key))
+        let executorKeys = Set(TaskPlanner.shipped.tasks.filter { $0.assignee == .executor }.map(\.key))
         for task in try await TaskRecord.query(on: db).filter(\.$appeal.$id == appealID)
             .filter(\.$status == TaskStatus.open.rawValue).all() where executorKeys.contains(task.key) {
             let who = people.assignee(.executor)
@@ -68,7 +68,7 @@ enum TaskStore {
 
     /// The control date moved (an extension): tasks due on it move with it, and their alerts are looked at again.
     static func controlDateMoved(_ appeal: Appeal, zone: TimeZone, now: Date, db: any Database) async throws {
-        let controlKeys = Set(TaskPlanner.control.tasks.filter { $0.due == .controlDate }.map(\.key))
+        let controlKeys = Set(TaskPlanner.shipped.tasks.filter { $0.due == .controlDate }.map(\.key))
         for task in try await TaskRecord.query(on: db).filter(\.$appeal.$id == appeal.id!)
             .filter(\.$status == TaskStatus.open.rawValue).all() {
             if controlKeys.contains(task.key) { task.dueAt = appeal.deadlines.controlDate?.adding(days: 1).start(in: zone) }
@@ -78,9 +78,23 @@ enum TaskStore {
         }
     }
 
+    /// The timers changed: open tasks due at their state's limit get the new due moment, and every open task of a
+    /// state is looked at by the next sweep, which sends what the new schedule says is due.
+    static func timersChanged(_ control: StageControl, calendar: BusinessCalendar, zone: TimeZone, now: Date, db: any Database) async throws {
+        try await TaskRecord.query(on: db).filter(\.$status == TaskStatus.open.rawValue).filter(\.$state != nil)
+            .set(\.$nextAlertAt, to: now).update()
+        let limitKeys = control.tasks.filter { $0.due == .stageLimit }.map(\.key)
+        for task in try await TaskRecord.query(on: db).filter(\.$status == TaskStatus.open.rawValue).filter(\.$key ~~ limitKeys).all() {
+            guard let state = task.state else { continue }
+            task.dueAt = control.timer(state)?.limit?.end(from: task.enteredAt, calendar: calendar, zone: zone)
+            task.updatedAt = now
+            try await task.save(on: db)
+        }
+    }
+
     /// The user who heads the executor's unit, for states whose tasks go to the approver.
     private static func headUser(ofExecutorOf questions: [Question], entering state: String, db: any Database) async throws -> UUID? {
-        let needsApprover = TaskPlanner.control.tasks.contains { $0.state == state && $0.assignee == .approver }
+        let needsApprover = TaskPlanner.shipped.tasks.contains { $0.state == state && $0.assignee == .approver }
         guard needsApprover, let unitID = TaskPlanner.People(officeID: nil, questions: questions).executorUnitID else { return nil }
         return try await Recipients.headUser(of: unitID, db: db)
     }

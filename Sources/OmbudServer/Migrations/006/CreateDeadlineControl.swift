@@ -71,6 +71,13 @@ struct CreateDeadlineControl: AsyncMigration {
             .create()
         try await sql.create(index: "idx_notifications_user").on("notifications").column("user_id").column("created_at").run()
 
+        try await db.schema("stage_controls").id()
+            .field("workflow", .string, .required).unique(on: "workflow")
+            .field("timers", .string, .required)
+            .field("updated_by", .string, .required)
+            .field("updated_at", .datetime, .required)
+            .create()
+
         try await db.schema("notification_templates").id()
             .field("kind", .string, .required)
             .field("language", .string, .required)
@@ -89,6 +96,7 @@ struct CreateDeadlineControl: AsyncMigration {
             .update()
 
         try await PermissionGrants.grantToAdministrators(.notificationsManage, db: db)
+        try await PermissionGrants.grantToAdministrators(.deadlinesManage, db: db)
         try await backfillTasks(db: db)
     }
 
@@ -110,7 +118,7 @@ struct CreateDeadlineControl: AsyncMigration {
             for appeal in appeals {
                 let questions = try await Question.query(on: db).filter(\.$appeal.$id == appeal.id!).sort(\.$position).all()
                 for task in TaskPlanner.tasks(for: appeal, entering: appeal.status, at: appeal.updatedAt, questions: questions,
-                                              headUserID: nil, calendar: calendar, zone: zone, alertsFrom: Date()) {
+                                              headUserID: nil, control: .federalLaw59, calendar: calendar, zone: zone, alertsFrom: Date()) {
                     try await task.create(on: db)
                 }
             }
@@ -119,9 +127,10 @@ struct CreateDeadlineControl: AsyncMigration {
 
     func revert(on db: any Database) async throws {
         try await PermissionGrants.revokeEverywhere(.notificationsManage, db: db)
+        try await PermissionGrants.revokeEverywhere(.deadlinesManage, db: db)
         try await db.schema("users").deleteField("mail_off").update()
         try await db.schema("users").deleteField("language").update()
         try await db.schema("users").deleteField("email").update()
-        for table in ["notification_templates", "notifications", "promises", "tasks"] { try await db.schema(table).delete() }
+        for table in ["notification_templates", "stage_controls", "notifications", "promises", "tasks"] { try await db.schema(table).delete() }
     }
 }
