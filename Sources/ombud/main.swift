@@ -1,3 +1,9 @@
+import Foundation
 import OmbudServer
 
-try await OmbudMain.run()
+// A command that fails has already logged why: exit 1 rather than crash with a backtrace.
+do {
+    try await OmbudMain.run()
+} catch {
+    exit(1)
+}

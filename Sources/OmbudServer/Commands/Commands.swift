@@ -11,6 +11,7 @@ func registerCommands(_ app: Application) async {
     app.asyncCommands.use(ImportCommand(), as: "import")
     app.asyncCommands.use(DemoCommand(), as: "demo")
     app.asyncCommands.use(WorkerCommand(), as: "worker")
+    app.asyncCommands.use(CheckCommand(), as: "check")
 }
 
 /// `ombud serve`: migrations run first, so a new installation starts with one command.
@@ -33,6 +34,24 @@ struct AutoMigratingServe: AnyAsyncCommand {
 
     func outputHelp(using context: inout CommandContext) throws {
         try serve.outputHelp(using: &context)
+    }
+}
+
+/// `ombud check`: the registry's invariants on the live database; exits non-zero naming what is wrong.
+struct CheckCommand: AsyncCommand {
+    struct Signature: CommandSignature { init() {} }
+
+    var help: String { "Checks that every open appeal has an open task; exits 1 naming those that do not." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        let open = try await Appeal.query(on: app.db).filter(\.$status ~~ AppealTransitions.workflow.openStates).count()
+        let bare = try await TaskStore.appealsWithoutOpenTask(db: app.db)
+        guard bare.isEmpty else {
+            context.console.error("\(bare.count) of \(open) open appeals have no open task: \(bare.prefix(20).joined(separator: ", "))")
+            throw AppError.conflict(code: "no-open-task", reason: "open appeals without an open task", field: nil)
+        }
+        context.console.print("\(open) open appeals, each with an open task.")
     }
 }
 
