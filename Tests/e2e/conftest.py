@@ -96,8 +96,9 @@ class SMTPSink:
     """A real SMTP server (`python3 -m aiosmtpd`) that writes what it receives to a folder; with `tls`, it offers
     STARTTLS with a self-signed certificate and refuses mail from clients that do not switch to TLS."""
 
-    def __init__(self, folder, tls):
+    def __init__(self, folder, tls, credentials=None):
         self.folder = Path(folder)
+        self.credentials = credentials
         self.port = free_port()
         self.cert = None
         args = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}", "-c", "smtp_sink.Sink"]
@@ -108,7 +109,7 @@ class SMTPSink:
                             "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
                            check=True, capture_output=True)
             args += ["--tlscert", str(self.cert), "--tlskey", str(key)]
-        args += [str(self.folder / "mail")]
+        args += [str(self.folder / "mail")] + ([credentials] if credentials else [])
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
         self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.time() + 20
@@ -127,6 +128,8 @@ class SMTPSink:
                "OMBUD_MAIL_FROM": "ombud@example.org", "OMBUD_SMTP_TIMEOUT": "10"}
         if self.cert:
             env["OMBUD_SMTP_CA_FILE"] = str(self.cert)
+        if self.credentials:
+            env["OMBUD_SMTP_USER"], env["OMBUD_SMTP_PASSWORD"] = self.credentials.split(":", 1)
         return env
 
     def messages(self):
@@ -151,7 +154,7 @@ class SMTPSink:
 
 @pytest.fixture
 def smtp_tls(tmp_path):
-    sink = SMTPSink(tmp_path, tls=True)
+    sink = SMTPSink(tmp_path, tls=True, credentials="ombud:mail-Passw0rd")
     yield sink
     sink.stop()
 

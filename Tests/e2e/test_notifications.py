@@ -29,7 +29,7 @@ def notifications(ombud, login):
     return body["items"]
 
 
-def test_notifications_are_mailed_over_starttls_and_a_refusal_is_kept(ombud, smtp_tls):
+def test_notifications_are_mailed_over_starttls_with_a_login_and_a_refusal_is_kept(ombud, smtp_tls):
     ombud.env.update(smtp_tls.env("starttls"))
     ombud.start()
     setup_people(ombud, {"ivanov": "ivanov@example.org", "petrov": "refuse-petrov@example.org"})
@@ -40,7 +40,7 @@ def test_notifications_are_mailed_over_starttls_and_a_refusal_is_kept(ombud, smt
         assert status == 201, body
 
     [message] = smtp_tls.wait_for(1)
-    assert message["X-Sink-TLS"] == "yes"          # the server refuses mail without STARTTLS: we switched to TLS
+    assert message["X-Sink-TLS"] == "yes"          # the server refuses mail without STARTTLS and AUTH: we did both
     assert message["X-Sink-To"] == "ivanov@example.org"
     assert message["Subject"] == f"Новая задача по обращению {created['trackingCode']}"
     assert message["From"].addresses[0].addr_spec == "ombud@example.org"
