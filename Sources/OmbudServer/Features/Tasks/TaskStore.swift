@@ -13,10 +13,11 @@ enum TaskStore {
         let appealID = appeal.id!
         let terminal = workflow.state(appeal.status)?.terminal ?? true
         let open = try await TaskRecord.query(on: db).filter(\.$appeal.$id == appealID).filter(\.$status == TaskStatus.open.rawValue).all()
+        // Leaving a state completes its task; a transition open from any state (a withdrawal) interrupts it instead,
+        // and tasks added by hand still open when the appeal ends are cancelled.
+        let interrupted = workflow.transitions.contains { $0.to == appeal.status && $0.from == ["*"] }
         for task in open where task.state == from || terminal {
-            // Work of a state is done by leaving it forward; a withdrawal or a merge cancels what was left.
-            let finished = !terminal || workflow.state(appeal.status)?.answered == true || task.state == nil
-            task.status = (finished && appeal.status != "withdrawn" ? TaskStatus.done : .cancelled).rawValue
+            task.status = (task.state == from && !interrupted ? TaskStatus.done : .cancelled).rawValue
             task.closedAt = now
             task.closedBy = actor.userID
             task.nextAlertAt = nil
