@@ -145,6 +145,10 @@ import Testing
         #expect(refused(.init(timers: [.init(state: "received", remindBefore: .init(amount: 1, unit: "hours"))])) == "timers[0].limit")
         #expect(refused(.init(timers: [.init(state: "received", limit: .init(amount: 1, unit: "hours"), escalation: ["mayor"])])) == "timers[0].escalation[0]")
         #expect(refused(.init(timers: [.init(state: "received"), .init(state: "received")])) == "timers[1].state")
+        #expect(refused(.init(timers: [.init(state: "received", limit: .init(amount: Int.max, unit: "calendar-days"))])) == "timers[0].limit.amount")
+        #expect(refused(.init(timers: [.init(state: "received", limit: .init(amount: 1_000_000_000, unit: "working-days"))])) == "timers[0].limit.amount")
+        #expect(refused(.init(timers: [.init(state: "received", limit: .init(amount: 3, unit: "calendar-days"), escalation: ["executor", "executor"],
+                                             escalateEvery: .init(amount: 1, unit: "hours"))])) == "timers[0].escalation")
         #expect(refused(.init(timers: [], answer: .init(remindBefore: .init(amount: 0, unit: "calendar-days"), escalation: ["executor"],
                                                          escalateEvery: .init(amount: 1, unit: "working-days")))) == "answer.remindBefore.amount")
         // Hours for urgent requests are fine.

@@ -39,7 +39,8 @@ struct StageTimerTests {
         let registered = at("2026-11-23", 10)  // Monday: redirect within 7 days → end of Monday 30th
         let alerts = timer.alerts(entered: registered, calendar: calendar, zone: moscow)
         #expect(alerts.map(\.kind) == [.reminder, .due, .escalation(.executor), .escalation(.unitHead), .escalation(.supervisor)])
-        #expect(alerts[1].at == at("2026-12-01"))
+        #expect(alerts[1].at == at("2026-11-30"))  // the morning of the last day
+        #expect(alerts[2].at == at("2026-12-01"))  // overdue once it has passed
         #expect(alerts[0].at == at("2026-11-29"))
         #expect(alerts[3].at == at("2026-12-02") && alerts[4].at == at("2026-12-03"))
         // A worker that runs every few minutes sends each alert once: it remembers up to when it looked.

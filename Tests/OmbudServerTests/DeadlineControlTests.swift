@@ -363,3 +363,82 @@ extension OmbudServerSuite.DeadlineControlTests {
         }
     }
 }
+
+extension OmbudServerSuite.DeadlineControlTests {
+    /// Tasks and promises go only to people who can open the appeal; paging is bounded; an appeal outside the
+    /// reader's scope is not revealed by the promise register; an overdue promise's text can still be corrected.
+    @Test func assignmentsStayInsideTheAppealsScope() async throws {
+        try await withOmbud(now: Self.at("2026-11-23", 10)) { ctx, clock in
+            let staff = try await Staff.make(ctx)
+            let police = try await ctx.user("sergeev", roles: ["executor"], units: ["police"])
+            let created = try await appeal(ctx)
+            try await ctx.send(.POST, "/api/v1/appeals/\(created.id)/tasks", ctx.auth, body: #"{"title":"Проверить","assigneeLogin":"sergeev"}"#) {
+                #expect($0.status == .unprocessableEntity && $0.body.string.contains("assigneeLogin"), "\($0.body.string)")
+            }
+            try await ctx.send(.POST, "/api/v1/appeals/\(created.id)/tasks", ctx.auth, body: #"{"title":"Проверить","unitCode":"police"}"#) {
+                #expect($0.status == .unprocessableEntity && $0.body.string.contains("unitCode"))
+            }
+            try await ctx.send(.POST, "/api/v1/appeals/\(created.id)/promises", ctx.auth,
+                               body: #"{"text":"Позвонить","dueDate":"2026-11-25","responsibleLogin":"sergeev"}"#) {
+                #expect($0.status == .unprocessableEntity && $0.body.string.contains("responsibleLogin"))
+            }
+            for path in ["/api/v1/tasks?offset=9223372036854775807", "/api/v1/promises?offset=9223372036854775807", "/api/v1/tasks?limit=0"] {
+                try await ctx.send(.GET, path, ctx.auth) { #expect($0.status == .unprocessableEntity, "\(path)") }
+            }
+            try await ctx.send(.GET, "/api/v1/promises?appeal=\(created.trackingCode)", police) { #expect($0.status == .notFound) }
+
+            // Reassigned, a task is announced to its new person once, without the alerts of the past.
+            var task: TaskView?
+            try await ctx.send(.POST, "/api/v1/appeals/\(created.id)/tasks", ctx.auth, body: #"{"title":"Выехать","assigneeLogin":"ivanov"}"#) { res in
+                task = try res.content.decode(TaskView.self)
+            }
+            try await ctx.live(until: clock.now.addingTimeInterval(600), step: 300, clock: clock)
+            try await ctx.send(.PATCH, "/api/v1/tasks/\(task!.id)", ctx.auth, body: #"{"assigneeLogin":"petrov"}"#) { #expect($0.status == .ok) }
+            try await ctx.live(until: clock.now.addingTimeInterval(600), step: 300, clock: clock)
+            #expect(try await ctx.notifications("ivanov", kind: .taskAssigned).count == 1)
+            #expect(try await ctx.notifications("petrov", kind: .taskAssigned).count == 1)
+            #expect(try await ctx.notifications("petrov").count == 1)
+
+            // An overdue promise: its text can be corrected, a new date must not be in the past.
+            var promise: PromiseView?
+            try await ctx.send(.POST, "/api/v1/appeals/\(created.id)/promises", ctx.auth, body: #"{"text":"Позвонить","dueDate":"2026-11-24"}"#) { res in
+                promise = try res.content.decode(PromiseView.self)
+            }
+            clock.now = Self.at("2026-11-27", 10)
+            try await ctx.send(.PATCH, "/api/v1/promises/\(promise!.id)", ctx.auth, body: #"{"text":"Позвонить заявителю"}"#) {
+                #expect($0.status == .ok, "\($0.body.string)")
+            }
+            try await ctx.send(.PATCH, "/api/v1/promises/\(promise!.id)", ctx.auth, body: #"{"dueDate":"2026-11-26"}"#) {
+                #expect($0.status == .unprocessableEntity && $0.body.string.contains("dueDate"))
+            }
+            _ = staff
+        }
+    }
+
+    /// Shortening a limit after the fact: a task already past the new limit gets its due notice and escalation now.
+    @Test func shortenedTimersApplyToWaitingTasks() async throws {
+        try await withOmbud(now: Self.at("2026-11-23", 10)) { ctx, clock in
+            let staff = try await Staff.make(ctx)
+            let reception = try await ctx.user("orlova", roles: ["reception"], units: ["roads"])
+            _ = (staff, reception)
+            _ = try await ctx.createAppeal(["channel": "letter", "text": "Письмо", "officeCode": "roads"])
+            try await ctx.live(until: Self.at("2026-11-24", 12), clock: clock)
+            #expect(try await ctx.notifications("orlova").isEmpty)  // 3 days to register: nothing yet
+            try await ctx.send(.PUT, "/api/v1/workflow/timers", ctx.auth,
+                               body: #"{"timers":[{"state":"received","limit":{"amount":4,"unit":"hours"},"escalation":["executor","unit-head"],"escalateEvery":{"amount":1,"unit":"hours"}}]}"#) {
+                #expect($0.status == .ok, "\($0.body.string)")
+            }
+            try await ctx.live(until: clock.now.addingTimeInterval(60), step: 60, clock: clock)
+            #expect(try await ctx.notifications("orlova", kind: .stageDue).count == 1)
+            #expect(try await ctx.notifications("orlova", kind: .stageEscalation).count == 1)
+            #expect(try await ctx.notifications("petrov", kind: .stageEscalation).count == 1)
+            try await ctx.live(until: clock.now.addingTimeInterval(3600), step: 600, clock: clock)
+            #expect(try await ctx.notifications("orlova").count == 2)  // nothing twice
+            // The answer alerts were not given: they stay as they were.
+            try await ctx.send(.GET, "/api/v1/workflow", ctx.auth) { res in
+                let workflow = try res.content.decode(WorkflowView.self)
+                #expect(workflow.answer?.remindBefore == .init(amount: 5, unit: "calendar-days"))
+            }
+        }
+    }
+}

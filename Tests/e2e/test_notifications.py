@@ -1,6 +1,8 @@
 """Notifications by e-mail through a real SMTP server (aiosmtpd), and several worker processes sharing one queue."""
 import os
+import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -108,3 +110,62 @@ def test_two_worker_processes_send_every_mail_exactly_once(tmp_path, smtp_plain)
             except subprocess.TimeoutExpired:
                 w.kill()
         server.kill()
+
+
+class InjectingServer(threading.Thread):
+    """A hostile mail server: it answers STARTTLS and, in the same packet, a forged reply in clear text — what a man in
+    the middle would add (the CVE-2011-0411 class). The client must refuse to go on rather than read it after TLS."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.port = self.sock.getsockname()[1]
+        self.transcript = []
+
+    def run(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                f = conn.makefile("rb")
+                conn.sendall(b"220 evil.example ESMTP\r\n")
+                for line in f:
+                    self.transcript.append(line.decode().strip())
+                    if line.upper().startswith(b"EHLO"):
+                        conn.sendall(b"250-evil.example\r\n250 STARTTLS\r\n")
+                    elif line.upper().startswith(b"STARTTLS"):
+                        conn.sendall(b"220 Go ahead\r\n250-evil.example\r\n250 AUTH PLAIN\r\n")
+                    else:
+                        conn.sendall(b"250 OK\r\n")
+
+    def stop(self):
+        self.sock.close()
+
+
+def test_clear_text_injected_after_starttls_is_refused(ombud):
+    server = InjectingServer()
+    server.start()
+    try:
+        ombud.env.update({"OMBUD_SMTP_HOST": "127.0.0.1", "OMBUD_SMTP_PORT": str(server.port), "OMBUD_SMTP_SECURITY": "starttls",
+                          "OMBUD_MAIL_FROM": "ombud@example.org", "OMBUD_SMTP_TIMEOUT": "5"})
+        ombud.start()
+        setup_people(ombud, {"ivanov": "ivanov@example.org"})
+        created = appeal(ombud)
+        status, body = ombud.request("POST", f"/api/v1/appeals/{created['id']}/tasks", {"title": "Осмотреть", "assigneeLogin": "ivanov"})
+        assert status == 201, body
+        deadline = time.time() + 30
+        note = None
+        while time.time() < deadline:
+            [note] = notifications(ombud, "ivanov") or [None]
+            if note and note.get("emailError"):
+                break
+            time.sleep(0.3)
+        assert note and "clear text after the answer to STARTTLS" in note["emailError"], note
+        assert note["email"] == "pending"
+        assert not any(line.upper().startswith(("MAIL", "RCPT", "AUTH", "DATA")) for line in server.transcript), server.transcript
+    finally:
+        server.stop()

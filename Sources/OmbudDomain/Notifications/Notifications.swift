@@ -52,7 +52,8 @@ public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
     case failed
 }
 
-/// An e-mail address as RFC 5321 accepts it in MAIL FROM / RCPT TO: local@domain, no spaces, brackets or line breaks.
+/// An e-mail address as RFC 5321 accepts it in MAIL FROM / RCPT TO without SMTPUTF8: printable ASCII, local@domain,
+/// no spaces, brackets or line breaks.
 public struct MailAddress: Sendable, Equatable, CustomStringConvertible {
     public let address: String
     public let name: String?
@@ -62,16 +63,21 @@ public struct MailAddress: Sendable, Equatable, CustomStringConvertible {
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)
         let forbidden = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "<>()[],;:\"\\"))
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              address.utf8.count <= 254, address.unicodeScalars.allSatisfy({ !forbidden.contains($0) && $0.value >= 32 })
+              address.utf8.count <= 254, address.unicodeScalars.allSatisfy({ !forbidden.contains($0) && (33...126).contains($0.value) })
         else { throw ValidationError(field: field, reason: "\(raw) is not an e-mail address") }
         self.address = address
         self.name = name.map { $0.trimmed() }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// For a header: the display name encoded when it is not plain ASCII.
+    /// For a header: the display name as an RFC 2047 word when it is not plain ASCII, quoted when it holds specials.
     public var description: String {
         guard let name else { return "<\(address)>" }
-        return "\(MailMessage.encodedWord(name)) <\(address)>"
+        let plain = name.unicodeScalars.allSatisfy { (32...126).contains($0.value) }
+        guard plain else { return "\(MailMessage.encodedWord(name)) <\(address)>" }
+        let atom = name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || " !#$%&'*+-/=?^_`{|}~".unicodeScalars.contains($0) }
+        if atom { return "\(name) <\(address)>" }
+        let quoted = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"\(quoted)\" <\(address)>"
     }
 }
 

@@ -288,6 +288,7 @@ extension StageControl {
         if let a = input.answer {
             let escalation = try levels(a.escalation, "answer.escalation")
             guard !escalation.isEmpty else { throw ValidationError(field: "answer.escalation", reason: "name at least one level") }
+            guard Set(escalation).count == escalation.count else { throw ValidationError(field: "answer.escalation", reason: "each level once") }
             answer = AnswerControl(remindBefore: try limit(a.remindBefore, "answer.remindBefore")!, escalation: escalation,
                                    escalateEvery: try limit(a.escalateEvery, "answer.escalateEvery")!)
         }

@@ -7,6 +7,15 @@ public struct TimeLimit: Sendable, Codable, Equatable, CustomStringConvertible {
         case calendarDays = "calendar-days"
         case workingDays = "working-days"
         case hours
+
+        /// Ten years, in each unit: longer limits are typos, and would make date arithmetic run away.
+        public var maximum: Int {
+            switch self {
+            case .calendarDays: 3650
+            case .workingDays: 2500
+            case .hours: 87_600
+            }
+        }
     }
 
     public let amount: Int
@@ -14,6 +23,7 @@ public struct TimeLimit: Sendable, Codable, Equatable, CustomStringConvertible {
 
     public init(_ amount: Int, _ unit: Unit) throws(ValidationError) {
         guard amount > 0 else { throw ValidationError(field: "amount", reason: "must be a positive number of \(unit.rawValue)") }
+        guard amount <= unit.maximum else { throw ValidationError(field: "amount", reason: "at most \(unit.maximum) \(unit.rawValue)") }
         self.amount = amount
         self.unit = unit
     }
@@ -121,7 +131,9 @@ public struct StageTimer: Sendable, Codable, Equatable {
         if let limit {
             let end = limit.end(from: entered, calendar: calendar, zone: zone)
             if let remindBefore { alerts.append(Alert(kind: .reminder, at: max(entered, remindBefore.before(end, calendar: calendar, zone: zone)))) }
-            alerts.append(Alert(kind: .due, at: end))
+            // "Due" is the morning of the last day (the moment itself for hours); escalation starts when it has passed.
+            let lastDay = limit.unit == .hours ? end : CivilDate.of(end.addingTimeInterval(-1), in: zone).start(in: zone)
+            alerts.append(Alert(kind: .due, at: max(entered, lastDay)))
             var at = end
             for (i, level) in escalation.enumerated() {
                 if i > 0, let escalateEvery { at = escalateEvery.reached(from: at, calendar: calendar, zone: zone) }
@@ -135,6 +147,9 @@ public struct StageTimer: Sendable, Codable, Equatable {
         guard workflow.state(state) != nil else { throw ValidationError(field: "state", reason: "no state \(state) in \(workflow.key)") }
         if remindBefore != nil || !escalation.isEmpty, limit == nil {
             throw ValidationError(field: "limit", reason: "reminders and escalation need a time limit")
+        }
+        if Set(escalation).count != escalation.count {
+            throw ValidationError(field: "escalation", reason: "each level once")
         }
         if escalation.count > 1, escalateEvery == nil {
             throw ValidationError(field: "escalateEvery", reason: "several escalation levels need the time between them")

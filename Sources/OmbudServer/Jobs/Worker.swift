@@ -36,7 +36,9 @@ struct Worker: Sendable {
     @discardableResult
     func runOnce() async throws -> Int {
         let store = app.store
-        let alerts = try await DeadlineSweep.run(app: app)
+        // A failing sweep must not stop mail and housekeeping: it is logged and tried again at the next turn.
+        var alerts = 0
+        do { alerts = try await DeadlineSweep.run(app: app) } catch { app.logger.error("alert sweep: \(error)") }
         let jobs = try await JobQueue.claim(worker: name, limit: batch, now: app.clock.now(), store: store)
         for job in jobs {
             do {

@@ -36,16 +36,60 @@ extension Request {
 
     /// Whether `appeal` is in `scope` (computed once per request by the caller).
     func maySee(_ appeal: Appeal, in scope: AccessScope) async throws -> Bool {
-        if scope == .all { return true }
-        let questions = try await Question.query(on: db).filter(\.$appeal.$id == appeal.requireID()).all()
-        return scope.allows(office: appeal.$office.id, executorUnits: questions.compactMap(\.executorUnitID),
-                            redirectedTo: appeal.redirectedToUnitID, executorUsers: questions.compactMap(\.executorUserID),
-                            user: try actor.userID)
+        try await AccessCheck.allows(scope, appeal: appeal, user: try actor.userID, db: db)
     }
 
     /// The applicant as this actor may see them.
     func visible(_ summary: ApplicantSummary) throws -> ApplicantSummary {
         summary.seen(by: try actor.permissions)
+    }
+}
+
+/// Whether someone other than the caller may see an appeal: a task or a promise is given only to people (and units)
+/// who can open it, so that its notifications never reach anyone outside the appeal's scope.
+enum AccessCheck {
+    static func allows(_ scope: AccessScope, appeal: Appeal, user: UUID?, db: any Database) async throws -> Bool {
+        if scope == .all { return true }
+        let questions = try await Question.query(on: db).filter(\.$appeal.$id == appeal.requireID()).all()
+        return scope.allows(office: appeal.$office.id, executorUnits: questions.compactMap(\.executorUnitID),
+                            redirectedTo: appeal.redirectedToUnitID, executorUsers: questions.compactMap(\.executorUserID),
+                            user: user ?? UUID())
+    }
+
+    /// The active user of `login` (nil when none is given), who must be able to see the appeal; else 422 naming `field`.
+    static func person(_ login: String?, field: String, for appeal: Appeal, references: ReferenceCache.Snapshot,
+                       db: any Database) async throws -> User? {
+        guard let user = try await Accounts.activeUser(login, field: field, db: db) else { return nil }
+        try await requireVisible(appeal, to: user, field: field, references: references, db: db)
+        return user
+    }
+
+    /// The unit of `code` (nil when none is given), whose people must be able to see the appeal; else 422 naming `field`.
+    static func unit(_ code: String?, field: String, for appeal: Appeal, references: ReferenceCache.Snapshot,
+                     db: any Database) async throws -> UUID? {
+        guard let unit = try await UnitLookup(db: db).id(code, field: field) else { return nil }
+        try await requireVisible(appeal, toUnit: unit, field: field, references: references, db: db)
+        return unit
+    }
+
+    /// The user, by their units and roles, may see the appeal; else 422 naming `field`.
+    private static func requireVisible(_ appeal: Appeal, to user: User, field: String, references: ReferenceCache.Snapshot,
+                                       db: any Database) async throws {
+        let permissions = Set(user.roles.flatMap { references.roles[$0] ?? [] })
+        let scope = AccessScope.of(memberOf: Set(user.unitIDs), parents: references.unitParents, hqUnits: references.hqUnits,
+                                   permissions: permissions)
+        guard try await allows(scope, appeal: appeal, user: user.id, db: db) else {
+            throw AppError.invalid(field: field, reason: "\(user.login) cannot see appeal \(appeal.trackingCode)")
+        }
+    }
+
+    /// The people of the unit may see the appeal; else 422 naming `field`.
+    private static func requireVisible(_ appeal: Appeal, toUnit unit: UUID, field: String, references: ReferenceCache.Snapshot,
+                               db: any Database) async throws {
+        let scope = AccessScope.of(memberOf: [unit], parents: references.unitParents, hqUnits: references.hqUnits, permissions: [])
+        guard try await allows(scope, appeal: appeal, user: nil, db: db) else {
+            throw AppError.invalid(field: field, reason: "unit \(references.unitCodes[unit] ?? "") cannot see appeal \(appeal.trackingCode)")
+        }
     }
 }
 

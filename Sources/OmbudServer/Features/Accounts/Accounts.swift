@@ -64,6 +64,15 @@ enum Accounts {
         return Array(Set(keys)).sorted()
     }
 
+    /// The active user of this login (nil for none given); an unknown or inactive one is refused naming `field`.
+    static func activeUser(_ login: String?, field: String, db: any Database) async throws -> User? {
+        guard let login = login?.trimmed(), !login.isEmpty else { return nil }
+        guard let user = try await User.query(on: db).filter(\.$login == login).filter(\.$isActive == true).first() else {
+            throw AppError.invalid(field: field, reason: "no active user \(login)")
+        }
+        return user
+    }
+
     static func unitIDs(_ codes: [String], db: any Database) async throws -> [UUID] {
         let codes = codes.map { $0.trimmed() }
         let units = try await OrgUnit.query(on: db).filter(\.$code ~~ codes).all()

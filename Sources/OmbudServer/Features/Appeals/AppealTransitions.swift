@@ -44,7 +44,8 @@ enum AppealTransitions {
                                     complainedUnitCode: complained)
             let request = TransitionRequest(to: input.to, roles: actor.roles, article11Ground: ground, targetUnitPath: targetPath,
                                             reason: input.reason, hasDuplicateOf: duplicateID != nil)
-            do throws(WorkflowError) { try WorkflowEngine.check(workflow, facts: facts, request: request) } catch { throw AppError(error) }
+            let taken: WorkflowDefinition.Transition
+            do throws(WorkflowError) { taken = try WorkflowEngine.check(workflow, facts: facts, request: request) } catch { throw AppError(error) }
 
             let history = HistoryRecorder(db: db, actor: actor, at: now)
             let from = appeal.status
@@ -86,7 +87,8 @@ enum AppealTransitions {
                 try await question.save(on: db)
                 try await history.changes(entity: "question", id: question.id!, appealID: appealID, changed)
             }
-            try await TaskStore.enter(appeal, from: from, questions: questions, actor: actor, control: control, calendar: calendar,
+            try await TaskStore.enter(appeal, from: from, interrupted: taken.from.contains("*"), questions: questions, actor: actor,
+                                      control: control, calendar: calendar,
                                       zone: settings.timeZone, now: now, db: db)
         }
     }

@@ -33,20 +33,21 @@ enum DeadlineSweep {
         let workflow = AppealTransitions.workflow
 
         var drafts: [NotificationDraft] = []
-        var moves: [(table: String, id: UUID, next: Date?)] = []
+        var moves: [(table: String, id: UUID, seen: Date, next: Date?)] = []
         for task in tasks {
             guard let appeal = appeals[task.$appeal.id] else {
-                moves.append(("tasks", task.id!, nil))
+                moves.append(("tasks", task.id!, task.updatedAt, nil))
                 continue
             }
-            if task.alertsCheckedUntil == nil, let user = task.assigneeUserID, user != task.createdBy {
+            // The person a task is given to is told once (the key names them), however often the sweep looks.
+            if let user = task.assigneeUserID, user != task.createdBy {
                 drafts.append(NotificationDraft(userID: user, kind: .taskAssigned, dedupeKey: "\(task.id!):assigned:\(user)", appealID: appeal.id,
                                                 taskID: task.id, facts: .init(trackingCode: appeal.trackingCode, taskKey: task.key,
                                                                               taskTitle: task.title, state: task.state, due: task.dueAt)))
             }
             // Tasks added by hand have no stage timers; a stage's task stops when the appeal has left the state.
             guard let state = task.state, appeal.status == state else {
-                moves.append(("tasks", task.id!, nil))
+                moves.append(("tasks", task.id!, task.updatedAt, nil))
                 continue
             }
             let schedule = control.alerts(state: state, entered: task.enteredAt, controlDate: appeal.deadlines.controlDate,
@@ -65,11 +66,11 @@ enum DeadlineSweep {
                                                     appealID: appeal.id, taskID: task.id, facts: facts))
                 }
             }
-            moves.append(("tasks", task.id!, window.next))
+            moves.append(("tasks", task.id!, task.updatedAt, window.next))
         }
         for promise in promises {
             guard let appeal = appeals[promise.$appeal.id], let due = CivilDate(iso: promise.dueDate) else {
-                moves.append(("promises", promise.id!, nil))
+                moves.append(("promises", promise.id!, promise.updatedAt, nil))
                 continue
             }
             let schedule = PromiseRules.alerts(due: due, calendar: calendar, zone: zone)
@@ -87,7 +88,7 @@ enum DeadlineSweep {
                                                     promiseID: promise.id, facts: facts))
                 }
             }
-            moves.append(("promises", promise.id!, window.next))
+            moves.append(("promises", promise.id!, promise.updatedAt, window.next))
         }
 
         let users = Dictionary(people.users.map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a })
@@ -96,9 +97,11 @@ enum DeadlineSweep {
         return try await store.write { [drafts, moves] db in
             let added = try await Notifier.store(drafts, users: users, pages: pages, smtp: smtp, zone: zone, now: now, db: db)
             let sql = db as! any SQLDatabase
+            // Only rows nobody changed since they were read: a reassignment, a new due date or new timers made while
+            // the sweep ran keep their reset, and the next turn looks at them again.
             for move in moves {
                 try await sql.update(move.table).set("alerts_checked_until", to: SQLBind(now)).set("next_alert_at", to: SQLBind(move.next))
-                    .where("id", .equal, SQLBind(move.id)).run()
+                    .where("id", .equal, SQLBind(move.id)).where("updated_at", .equal, SQLBind(move.seen)).run()
             }
             return added
         }

@@ -53,12 +53,14 @@ struct Recipients {
             if let userID, let user = users.first(where: { $0.id == userID }) { return [user] }
             guard let unitID else { return [] }
             let workflow = AppealTransitions.workflow
-            // The head is told at their own level, not with the unit's people.
+            // The unit's people who can move the appeal on from this state (a withdrawal, open from any state, does not
+            // count); the head is told at their own level.
+            let onward = state.map { state in workflow.transitions(from: state).filter { $0.from.contains(state) } } ?? []
             return users.filter { user in
-                user.unitIDs.contains(unitID) && user.id != heads[unitID]
-                    && (state.map { state in
-                        !WorkflowEngine.allowedTargets(workflow, from: state, roles: Permission.workflowRoles(permissions[user.id!] ?? [])).isEmpty
-                    } ?? true)
+                guard user.unitIDs.contains(unitID), user.id != heads[unitID] else { return false }
+                guard state != nil else { return true }
+                let roles = Permission.workflowRoles(permissions[user.id!] ?? [])
+                return onward.contains { !$0.roles.isDisjoint(with: roles) }
             }
         case .unitHead:
             for unit in chain(from: unitID) {

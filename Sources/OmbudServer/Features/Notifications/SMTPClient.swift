@@ -44,8 +44,9 @@ struct SMTPSettings: Sendable, Equatable {
         }
         var settings = SMTPSettings(host: host, port: port, security: security, username: user, password: password,
                                     from: try MailAddress(env["OMBUD_MAIL_FROM"] ?? "ombud@\(host)", name: "Ombud", field: "OMBUD_MAIL_FROM"))
+        // Connecting and the exchange together stay well inside a job's lease, so no other worker sends the mail again.
         if let raw = env["OMBUD_SMTP_TIMEOUT"], !raw.isEmpty {
-            guard let seconds = Int(raw), (1...600).contains(seconds) else { throw ValidationError(field: "OMBUD_SMTP_TIMEOUT", reason: "1 to 600 seconds") }
+            guard let seconds = Int(raw), (1...300).contains(seconds) else { throw ValidationError(field: "OMBUD_SMTP_TIMEOUT", reason: "1 to 300 seconds") }
             settings.timeout = .seconds(Int64(seconds))
         }
         settings.caFile = env["OMBUD_SMTP_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
@@ -74,6 +75,7 @@ enum SMTPClient {
 
     static func send(_ message: MailMessage, settings: SMTPSettings, group: any EventLoopGroup) async throws {
         let tls = try settings.security == .none ? nil : makeTLSContext(settings)
+        let gate = StartTLSGate()
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
             channel = try await ClientBootstrap(group: group).connectTimeout(settings.timeout)
@@ -82,7 +84,7 @@ enum SMTPClient {
                         if settings.security == .tls, let tls {
                             try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: settings.serverName))
                         }
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(gate: gate)))
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
@@ -98,11 +100,13 @@ enum SMTPClient {
                     var ehlo = try await session.command("EHLO \(helo)", expect: 250, step: "EHLO")
                     if settings.security == .starttls {
                         guard ehlo.extensions.contains("STARTTLS") else { throw Failure.refused(step: "STARTTLS", reply: "not offered") }
-                        try await session.command("STARTTLS", expect: 220, step: "STARTTLS")
                         let raw = channel.channel
+                        try await raw.eventLoop.submit { gate.armed = true }.get()
+                        try await session.command("STARTTLS", expect: 220, step: "STARTTLS")
                         try await raw.eventLoop.submit {
                             try raw.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls!, serverHostname: settings.serverName),
                                                                        position: .first)
+                            gate.closed = false
                         }.get()
                         ehlo = try await session.command("EHLO \(helo)", expect: 250, step: "EHLO after STARTTLS")
                     }
@@ -167,11 +171,26 @@ enum SMTPClient {
         }
     }
 
+    /// Between the server's answer to STARTTLS and the TLS handler taking over, nothing may arrive in clear text
+    /// (RFC 3207 §4.2): such bytes would otherwise be read as the server's replies after the handshake. Touched only on
+    /// the channel's event loop.
+    private final class StartTLSGate: @unchecked Sendable {
+        /// The next complete reply is the answer to STARTTLS.
+        var armed = false
+        /// That answer came and TLS is not in place yet: clear text must stop.
+        var closed = false
+    }
+
     /// Cuts replies into lines (CRLF or LF), at most 4 KiB each.
     private struct LineDecoder: ByteToMessageDecoder {
         typealias InboundOut = ByteBuffer
+        let gate: StartTLSGate
 
         mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+            if gate.closed {
+                guard buffer.readableBytes == 0 else { throw Failure.protocolError("data in clear text after the answer to STARTTLS") }
+                return .needMoreData
+            }
             guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
                 if buffer.readableBytes > 4096 { throw Failure.protocolError("a line of over 4 KiB") }
                 return .needMoreData
@@ -180,6 +199,12 @@ enum SMTPClient {
             var line = buffer.readSlice(length: length)!
             buffer.moveReaderIndex(forwardBy: 1)
             if line.readableBytesView.last == UInt8(ascii: "\r") { line = line.getSlice(at: line.readerIndex, length: line.readableBytes - 1)! }
+            // The last line of a reply has a space (or nothing) after its code.
+            if gate.armed, line.readableBytes == 3 || line.getInteger(at: line.readerIndex + 3, as: UInt8.self) == UInt8(ascii: " ") {
+                gate.armed = false
+                gate.closed = true
+                guard buffer.readableBytes == 0 else { throw Failure.protocolError("data in clear text after the answer to STARTTLS") }
+            }
             context.fireChannelRead(Self.wrapInboundOut(line))
             return .continue
         }

@@ -71,12 +71,14 @@ struct PromisesController: RouteCollection {
         if f.overdue == true {
             query = query.filter(\.$dueDate < today.iso).filter(\.$status ~~ [PromiseStatus.given.rawValue, PromiseStatus.inWork.rawValue])
         }
-        if let ref = f.appeal { query = query.filter(\.$appeal.$id == (try await AppealQueries.resolve(ref, db: req.db, field: "appeal"))) }
-        let limit = f.limit ?? 50
-        guard (1...500).contains(limit) else { throw AppError.invalid(field: "limit", reason: "must be between 1 and 500") }
-        let offset = max(0, f.offset ?? 0)
+        if let ref = f.appeal {
+            // An appeal outside the reader's scope answers 404, as if it did not exist.
+            let id = try await AppealQueries.resolve(ref, db: req.db, field: "appeal")
+            query = query.filter(\.$appeal.$id == (try await req.visibleAppeal(id).requireID()))
+        }
+        let paging = try Paging(limit: f.limit, offset: f.offset)
         let total = try await query.copy().count()
-        let records = try await query.sort(\.$dueDate).sort(\.$createdAt).range(offset..<(offset + limit)).all()
+        let records = try await query.sort(\.$dueDate).sort(\.$createdAt).range(paging.range).all()
         return PromisePage(items: try await TaskViews(req: req).promises(records, today: today), total: total)
     }
 
@@ -97,8 +99,12 @@ struct PromisesController: RouteCollection {
         do { text = try PromiseRules.validate(text: input.text ?? "", due: due, today: today) } catch { throw error.appError }
         let actor = try req.actor
         let calendar = try await req.store.references.calendar(settings.calendarKey, db: req.db)
+        let references = try await req.store.references.current(db: req.db)
         let promise = try await req.store.write { db in
             guard let appeal = try await Appeal.find(appealID, on: db) else { throw AppError.notFound(entity: "appeal", id: appealID.uuidString) }
+            let responsible = try await AccessCheck.person(input.responsibleLogin, field: "responsibleLogin", for: appeal,
+                                                           references: references, db: db)
+            let unit = try await AccessCheck.unit(input.unitCode, field: "unitCode", for: appeal, references: references, db: db)
             let p = PromiseRecord()
             p.id = UUID.timeOrdered(at: now)
             p.$appeal.id = appealID
@@ -106,8 +112,8 @@ struct PromisesController: RouteCollection {
             p.text = text
             p.dueDate = due.iso
             p.status = PromiseStatus.given.rawValue
-            p.responsibleUserID = try await Self.user(input.responsibleLogin, db: db) ?? actor.userID
-            p.responsibleUnitID = try await UnitLookup(db: db).id(input.unitCode, field: "unitCode") ?? actor.unitIDs.first ?? appeal.$office.id
+            p.responsibleUserID = responsible?.id ?? actor.userID
+            p.responsibleUnitID = unit ?? actor.unitIDs.first ?? appeal.$office.id
             p.nextAlertAt = Self.firstAlert(due: due, after: now, calendar: calendar, zone: settings.timeZone)
             p.createdBy = actor.userID
             p.createdAt = now
@@ -131,6 +137,7 @@ struct PromisesController: RouteCollection {
         let now = req.now
         let today = CivilDate.of(now, in: settings.timeZone)
         let actor = try req.actor
+        let references = try await req.store.references.current(db: req.db)
         let promise = try await req.store.write { db in
             guard let p = try await PromiseRecord.find(id, on: db) else { throw AppError.notFound(entity: "promise", id: id.uuidString) }
             let current = PromiseStatus(rawValue: p.status) ?? .given
@@ -141,7 +148,9 @@ struct PromisesController: RouteCollection {
             let due = try input.dueDate.map { try Self.day($0, field: "dueDate") } ?? CivilDate(iso: p.dueDate)!
             if input.text != nil || input.dueDate != nil {
                 let text: String
-                do throws(ValidationError) { text = try PromiseRules.validate(text: input.text ?? p.text, due: due, today: today) } catch { throw error.appError }
+                // Only a new date must not lie in the past: the text of an overdue promise can still be corrected.
+                let from = input.dueDate == nil ? min(today, due) : today
+                do throws(ValidationError) { text = try PromiseRules.validate(text: input.text ?? p.text, due: due, today: from) } catch { throw error.appError }
                 changes += [("text", p.text, text), ("dueDate", p.dueDate, due.iso)]
                 p.text = text
                 if p.dueDate != due.iso {
@@ -151,10 +160,10 @@ struct PromisesController: RouteCollection {
                     p.nextAlertAt = now
                 }
             }
-            if input.responsibleLogin != nil {
-                let user = try await Self.user(input.responsibleLogin, db: db)
-                changes.append(("responsible", p.responsibleUserID?.uuidString, user?.uuidString))
-                p.responsibleUserID = user
+            if input.responsibleLogin != nil, let appeal = try await Appeal.find(p.$appeal.id, on: db) {
+                let user = try await AccessCheck.person(input.responsibleLogin, field: "responsibleLogin", for: appeal, references: references, db: db)
+                changes.append(("responsible", p.responsibleUserID?.uuidString, user?.id?.uuidString))
+                p.responsibleUserID = user?.id
             }
             if let raw = input.status {
                 let next: PromiseStatus
@@ -185,13 +194,5 @@ struct PromisesController: RouteCollection {
         guard let raw, !raw.isEmpty else { throw AppError.missing(field: field) }
         guard let day = CivilDate(iso: raw) else { throw AppError.invalid(field: field, reason: "expected YYYY-MM-DD") }
         return day
-    }
-
-    private static func user(_ login: String?, db: any Database) async throws -> UUID? {
-        guard let login = login?.trimmed(), !login.isEmpty else { return nil }
-        guard let user = try await User.query(on: db).filter(\.$login == login).filter(\.$isActive == true).first() else {
-            throw AppError.invalid(field: "responsibleLogin", reason: "no active user \(login)")
-        }
-        return user.id
     }
 }

@@ -7,15 +7,15 @@ import SQLKit
 /// leaves it, the next state's open, and an open appeal left without an open task rolls the whole change back.
 enum TaskStore {
     /// After an appeal moved from `from` to its current status.
-    static func enter(_ appeal: Appeal, from: String, questions: [Question], actor: Actor, control: StageControl,
+    /// `interrupted`: the transition taken is open from any state (a withdrawal): it cancels the state's task.
+    static func enter(_ appeal: Appeal, from: String, interrupted: Bool, questions: [Question], actor: Actor, control: StageControl,
                       calendar: BusinessCalendar, zone: TimeZone, now: Date, db: any Database) async throws {
         let workflow = AppealTransitions.workflow
         let appealID = appeal.id!
         let terminal = workflow.state(appeal.status)?.terminal ?? true
         let open = try await TaskRecord.query(on: db).filter(\.$appeal.$id == appealID).filter(\.$status == TaskStatus.open.rawValue).all()
-        // Leaving a state completes its task; a transition open from any state (a withdrawal) interrupts it instead,
-        // and tasks added by hand still open when the appeal ends are cancelled.
-        let interrupted = workflow.transitions.contains { $0.to == appeal.status && $0.from == ["*"] }
+        // Leaving a state completes its task, unless the move interrupts it; tasks added by hand still open when the
+        // appeal ends are cancelled.
         for task in open where task.state == from || terminal {
             task.status = (task.state == from && !interrupted ? TaskStatus.done : .cancelled).rawValue
             task.closedAt = now
@@ -25,8 +25,15 @@ enum TaskStore {
             try await task.save(on: db)
         }
         let head = try await headUser(ofExecutorOf: questions, entering: appeal.status, db: db)
+        // The answer deadline's alerts run across states: the new task looks back to where the last one stopped, so
+        // an alert that fell due while no worker ran (and before this move) is still sent.
+        let checkpoint = open.filter { $0.state == from }.compactMap(\.alertsCheckedUntil).min()
         for task in TaskPlanner.tasks(for: appeal, entering: appeal.status, at: now, questions: questions, headUserID: head,
                                       control: control, calendar: calendar, zone: zone, actor: actor.userID) {
+            if let checkpoint, checkpoint < now {
+                task.alertsCheckedUntil = checkpoint
+                task.nextAlertAt = now
+            }
             try await task.create(on: db)
         }
         try await requireOpenTask(appeal, db: db)
@@ -52,16 +59,19 @@ enum TaskStore {
             """).all().map { try $0.decode(column: "tracking_code", as: String.self) }
     }
 
-    /// The executor changed: open tasks that go to the executor follow.
+    /// The executor changed: open tasks that go to the executor (or to the head of the executor's unit) follow, and
+    /// the next sweep tells the new person.
     static func followExecutor(appealID: UUID, questions: [Question], now: Date, db: any Database) async throws {
-        let people = TaskPlanner.People(officeID: try await Appeal.find(appealID, on: db)?.$office.id, questions: questions)
-        let executorKeys = Set(TaskPlanner.shipped.tasks.filter { $0.assignee == .executor }.map(\.key))
-        for task in try await TaskRecord.query(on: db).filter(\.$appeal.$id == appealID)
-            .filter(\.$status == TaskStatus.open.rawValue).all() where executorKeys.contains(task.key) {
-            let who = people.assignee(.executor)
+        var people = TaskPlanner.People(officeID: try await Appeal.find(appealID, on: db)?.$office.id, questions: questions)
+        people.headUserID = try await people.executorUnitID.asyncMap { try await Recipients.headUser(of: $0, db: db) } ?? nil
+        let rules = Dictionary(TaskPlanner.shipped.tasks.map { ($0.key, $0.assignee) }, uniquingKeysWith: { a, _ in a })
+        for task in try await TaskRecord.query(on: db).filter(\.$appeal.$id == appealID).filter(\.$status == TaskStatus.open.rawValue).all() {
+            guard let rule = rules[task.key], rule != .office else { continue }
+            let who = people.assignee(rule)
             guard task.assigneeUnitID != who.unit || task.assigneeUserID != who.user else { continue }
             task.assigneeUnitID = who.unit
             task.assigneeUserID = who.user
+            task.nextAlertAt = now
             task.updatedAt = now
             try await task.save(on: db)
         }
@@ -82,8 +92,10 @@ enum TaskStore {
     /// The timers changed: open tasks due at their state's limit get the new due moment, and every open task of a
     /// state is looked at by the next sweep, which sends what the new schedule says is due.
     static func timersChanged(_ control: StageControl, calendar: BusinessCalendar, zone: TimeZone, now: Date, db: any Database) async throws {
+        // Looked at again from the start of each stay: alerts already sent are not sent twice (their keys), and those
+        // the new timers put in the past are sent now.
         try await TaskRecord.query(on: db).filter(\.$status == TaskStatus.open.rawValue).filter(\.$state != nil)
-            .set(\.$nextAlertAt, to: now).update()
+            .set(\.$nextAlertAt, to: now).set(\.$alertsCheckedUntil, to: nil).set(\.$updatedAt, to: now).update()
         let limitKeys = control.tasks.filter { $0.due == .stageLimit }.map(\.key)
         for task in try await TaskRecord.query(on: db).filter(\.$status == TaskStatus.open.rawValue).filter(\.$key ~~ limitKeys).all() {
             guard let state = task.state else { continue }

@@ -78,12 +78,10 @@ struct TasksController: RouteCollection {
             query = query.filter(\.$state == state)
         }
         if f.overdue == true { query = query.filter(\.$dueAt <= req.now) }
-        let limit = f.limit ?? 50
-        guard (1...500).contains(limit) else { throw AppError.invalid(field: "limit", reason: "must be between 1 and 500") }
-        let offset = f.offset ?? 0
-        guard offset >= 0 else { throw AppError.invalid(field: "offset", reason: "must not be negative") }
+        let paging = try Paging(limit: f.limit, offset: f.offset)
         let total = try await query.copy().count()
-        let records = try await query.sort(\.$dueAt).sort(\.$enteredAt).range(offset..<(offset + limit)).all()
+        // Soonest due first, tasks without a due moment last (on both engines: they order NULLs differently).
+        let records = try await query.sort(.sql(raw: "tasks.due_at IS NULL")).sort(\.$dueAt).sort(\.$enteredAt).range(paging.range).all()
         return TaskPage(items: try await TaskViews(req: req).tasks(records, now: req.now), total: total)
     }
 
@@ -113,18 +111,21 @@ struct TasksController: RouteCollection {
             due = day.adding(days: 1).start(in: settings.timeZone)
         }
         let actor = try req.actor
+        let references = try await req.store.references.current(db: req.db)
         let task = try await req.store.write { [due] db in
             guard let appeal = try await Appeal.find(appealID, on: db), AppealTransitions.workflow.isOpen(appeal.status) else {
                 throw AppError.conflict(code: "appeal-closed", reason: "tasks cannot be added to a closed appeal", field: nil)
             }
+            let assignee = try await AccessCheck.person(input.assigneeLogin, field: "assigneeLogin", for: appeal, references: references, db: db)
+            let unit = try await AccessCheck.unit(input.unitCode, field: "unitCode", for: appeal, references: references, db: db)
             let task = TaskRecord()
             task.id = UUID.timeOrdered(at: now)
             task.$appeal.id = appealID
             task.key = "manual"
             task.title = title
             task.status = TaskStatus.open.rawValue
-            task.assigneeUnitID = try await UnitLookup(db: db).id(input.unitCode, field: "unitCode") ?? appeal.$office.id
-            task.assigneeUserID = try await Self.user(input.assigneeLogin, db: db)
+            task.assigneeUnitID = unit ?? appeal.$office.id
+            task.assigneeUserID = assignee?.id
             task.dueAt = due
             task.checklist = checklist
             task.enteredAt = now
@@ -148,6 +149,7 @@ struct TasksController: RouteCollection {
         let input = try req.content.decode(TaskUpdate.self)
         let actor = try req.actor
         let now = req.now
+        let references = try await req.store.references.current(db: req.db)
         let task = try await req.store.write { db in
             guard let task = try await TaskRecord.find(id, on: db) else { throw AppError.notFound(entity: "task", id: id.uuidString) }
             guard task.status == TaskStatus.open.rawValue else {
@@ -164,12 +166,11 @@ struct TasksController: RouteCollection {
                 task.checklist[tick.index].doneBy = tick.done ? actor.login : nil
                 task.checklist[tick.index].doneAt = tick.done ? now : nil
             }
-            if let login = input.assigneeLogin {
-                let user = try await Self.user(login, db: db)
-                changes.append(("assignee", task.assigneeUserID?.uuidString, user?.uuidString))
-                task.assigneeUserID = user
-                task.alertsCheckedUntil = nil
-                task.nextAlertAt = now
+            if input.assigneeLogin != nil, let appeal = try await Appeal.find(task.$appeal.id, on: db) {
+                let user = try await AccessCheck.person(input.assigneeLogin, field: "assigneeLogin", for: appeal, references: references, db: db)
+                changes.append(("assignee", task.assigneeUserID?.uuidString, user?.id?.uuidString))
+                task.assigneeUserID = user?.id
+                task.nextAlertAt = now  // the next sweep tells the new person (once: the notification's key names them)
             }
             if let status = input.status {
                 guard status == TaskStatus.done.rawValue else { throw AppError.invalid(field: "status", reason: "a task can only be marked done") }
@@ -190,14 +191,6 @@ struct TasksController: RouteCollection {
             return task
         }
         return try await TaskViews(req: req).tasks([task], now: now)[0]
-    }
-
-    private static func user(_ login: String?, db: any Database) async throws -> UUID? {
-        guard let login = login?.trimmed(), !login.isEmpty else { return nil }
-        guard let user = try await User.query(on: db).filter(\.$login == login).filter(\.$isActive == true).first() else {
-            throw AppError.invalid(field: "assigneeLogin", reason: "no active user \(login)")
-        }
-        return user.id
     }
 }
 

@@ -30,9 +30,10 @@ struct WorkflowController: RouteCollection {
     /// moments are recomputed and the workers look at their alerts again.
     func replaceTimers(req: Request) async throws -> WorkflowView {
         let input = try req.content.decode(TimersInput.self)
+        let current = try await req.store.references.stageControl(db: req.db)  // its answer alerts stay unless given
         let control: StageControl
         do throws(ValidationError) {
-            control = try TaskPlanner.shipped.replacing(with: input, in: AppealTransitions.workflow)
+            control = try current.replacing(with: input, in: AppealTransitions.workflow)
         } catch { throw error.appError }
         let stored = String(decoding: try JSONEncoder().encode(control.timersInput), as: UTF8.self)
         let actor = try req.actor

@@ -104,11 +104,7 @@ struct CreateDeadlineControl: AsyncMigration {
     private func backfillTasks(db: any Database) async throws {
         let workflow = AppealTransitions.workflow
         let settings = (try? Settings.fromEnvironment()) ?? Settings(dataDirectory: URL(fileURLWithPath: "var"))
-        var calendar = BusinessCalendar()
-        for row in try await CalendarDayRecord.query(on: db).filter(\.$calendar == settings.calendarKey).all() {
-            guard let date = CivilDate(iso: row.date), let kind = BusinessCalendar.DayKind(rawValue: row.kind) else { continue }
-            calendar.add(.init(date: date, kind: kind, holiday: row.holiday))
-        }
+        let calendar = try await ReferenceCache().calendar(settings.calendarKey, db: db)
         let zone = settings.timeZone
         var offset = 0
         while true {
