@@ -442,3 +442,26 @@ extension OmbudServerSuite.DeadlineControlTests {
         }
     }
 }
+
+extension OmbudServerSuite.DeadlineControlTests {
+    /// Appeals open before migration 006 get the task of their state, with no alert from the past sent.
+    @Test func theMigrationGivesEveryOpenAppealTheTaskOfItsState() async throws {
+        try await withOmbud(now: Self.at("2026-11-23", 10)) { ctx, clock in
+            let received = try await appeal(ctx, register: false)
+            let registered = try await appeal(ctx)
+            _ = try await ctx.transition(registered.id, ["to": "withdrawn", "reason": "Отозвано заявителем"])
+            let open = try await appeal(ctx)
+            _ = try await ctx.transition(open.id, ["to": "assigned", "unitCode": "roads"])
+            try await TaskRecord.query(on: ctx.app.db).delete()  // as it was before the migration
+            #expect(try await TaskStore.appealsWithoutOpenTask(db: ctx.app.db).count == 2)
+            try await CreateDeadlineControl().backfillTasks(db: ctx.app.db)
+            #expect(try await TaskStore.appealsWithoutOpenTask(db: ctx.app.db).isEmpty)
+            #expect(try await ctx.openTasks(received.id).map(\.key) == ["register"])
+            #expect(try await ctx.openTasks(open.id).map(\.key) == ["take-into-work"])
+            #expect(try await ctx.openTasks(registered.id).isEmpty)
+            // Alerts are counted from the migration on: nothing that fell due before it is sent.
+            #expect(try await TaskRecord.query(on: ctx.app.db).all().allSatisfy { $0.alertsCheckedUntil != nil })
+            _ = clock
+        }
+    }
+}

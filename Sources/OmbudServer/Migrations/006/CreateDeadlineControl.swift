@@ -101,7 +101,7 @@ struct CreateDeadlineControl: AsyncMigration {
     }
 
     /// The task of its current state for every open appeal, assigned and timed as if it had just entered it.
-    private func backfillTasks(db: any Database) async throws {
+    func backfillTasks(db: any Database) async throws {
         let workflow = AppealTransitions.workflow
         let settings = (try? Settings.fromEnvironment()) ?? Settings(dataDirectory: URL(fileURLWithPath: "var"))
         let calendar = try await ReferenceCache().calendar(settings.calendarKey, db: db)
