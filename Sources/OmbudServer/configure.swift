@@ -38,6 +38,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(CreateCalendars())
     app.migrations.add(CreateJobs())
     app.migrations.add(CreateDeadlineControl())
+    app.migrations.add(CreateFormSubmissions())
     app.jobHandlers.register(Housekeeping.kind, Housekeeping.run)
     app.jobHandlers.register(MailJob.kind, MailJob.run)
     app.pages = try await Pages.load()
@@ -64,6 +65,8 @@ func routes(_ app: Application, settings: Settings) throws {
     }
     let pages = app.grouped(PageErrorMiddleware(), SessionAuthenticator())
     try pages.register(collection: SessionPages())
+    try pages.register(collection: AppealPages())
+    try pages.register(collection: TaskPages())
 
     let api = app.grouped("api", "v1").grouped(BearerAuthenticator(), SessionAuthenticator(), SignedIn())
     try api.register(collection: AppealsController())

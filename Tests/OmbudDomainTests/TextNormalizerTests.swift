@@ -81,3 +81,7 @@ struct TextNormalizerTests {
         #expect(TextNormalizer.emailKey(email) == nil)
     }
 }
+
+@Test func persianAndArabicDigitsBecomeLatin() {
+    #expect(TextNormalizer.latinDigits("۲۰۲۶-۰۰۰۱۲۳ / ٠٩٢١") == "2026-000123 / 0921")
+}

@@ -152,6 +152,12 @@ public enum TextNormalizer {
         }
     }
 
+    /// The text with Persian and Arabic-Indic digits written as Latin ones (what people type on a Persian keyboard into
+    /// a phone number, a code or a date).
+    public static func latinDigits(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { asciiDigit($0) ?? $0 }))
+    }
+
     /// An ASCII, Persian or Arabic-Indic digit as ASCII; nil for anything else.
     static func asciiDigit(_ s: Unicode.Scalar) -> Unicode.Scalar? {
         switch s.value {

@@ -51,6 +51,11 @@ struct Pages: Sendable {
     }
 }
 
+extension Dictionary where Key == String, Value == Any? {
+    /// For templates: a missing value is left out — Mustache would take an `Optional.none` inside `Any` as present.
+    var present: [String: Any] { compactMapValues { $0 } }
+}
+
 extension Application {
     private struct PagesKey: StorageKey { typealias Value = Pages }
     var pages: Pages {

@@ -76,8 +76,8 @@ struct Worker: Sendable {
 }
 
 /// A real job that every installation needs: once a day, forget what no longer serves anyone — sessions ended more
-/// than 30 days ago, failed-login counters older than a day, finished jobs older than 30 days. The audit log and the
-/// history are never touched.
+/// than 30 days ago, failed-login counters older than a day, finished jobs older than 30 days, form tokens older than
+/// a day. The audit log and the history are never touched.
 enum Housekeeping {
     static let kind = "housekeeping"
 
@@ -103,6 +103,7 @@ enum Housekeeping {
                 or.filter(\.$lockedUntil < now)
             }.delete()
             try await JobRecord.query(on: db).filter(\.$status == JobQueue.Status.done.rawValue).filter(\.$finishedAt < month).delete()
+            try await FormSubmission.query(on: db).filter(\.$createdAt < now.addingTimeInterval(-86_400)).delete()
         }
     }
 }

@@ -52,7 +52,11 @@ struct TasksController: RouteCollection {
     }
 
     func list(req: Request) async throws -> TaskPage {
-        let f = try req.query.decode(Filters.self)
+        try await Self.page(try req.query.decode(Filters.self), req: req)
+    }
+
+    /// One page of tasks by these filters, within the caller's scope (the API and the worklist page).
+    static func page(_ f: Filters, req: Request) async throws -> TaskPage {
         let actor = try req.actor
         var query = TaskRecord.query(on: req.db).join(Appeal.self, on: \TaskRecord.$appeal.$id == \Appeal.$id)
         let status = f.status ?? TaskStatus.open.rawValue

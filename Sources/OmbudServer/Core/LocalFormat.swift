@@ -1,0 +1,32 @@
+import Foundation
+import OmbudDomain
+import Vapor
+
+/// Dates and numbers as each interface language writes them: Russian `28.01.2026`, English ISO `2026-01-28`, Persian the
+/// Solar Hijri date in Persian digits (`۱۴۰۴/۱۱/۰۸`). Codes, phones and numbers stay in Latin digits except in Persian.
+struct LocalFormat {
+    let language: UILanguage
+    let zone: TimeZone
+
+    func date(_ day: CivilDate) -> String {
+        switch language {
+        case .ru: String(format: "%02d.%02d.%04d", day.day, day.month, day.year)
+        case .en: day.iso
+        case .fa: SolarHijriDate.persianDigits(SolarHijriDate(day).iso.replacingOccurrences(of: "-", with: "/"))
+        }
+    }
+
+    func date(_ instant: Date) -> String { date(CivilDate.of(instant, in: zone)) }
+
+    func dateTime(_ instant: Date) -> String {
+        let seconds = Int(instant.timeIntervalSince(CivilDate.of(instant, in: zone).start(in: zone)))
+        let time = String(format: "%02d:%02d", seconds / 3600, seconds % 3600 / 60)
+        return date(instant) + " " + number(time)
+    }
+
+    func number(_ text: String) -> String { language == .fa ? SolarHijriDate.persianDigits(text) : text }
+}
+
+extension Request {
+    var format: LocalFormat { LocalFormat(language: language, zone: settings.timeZone) }
+}
