@@ -24,6 +24,12 @@ struct LocalFormat {
         return date(instant) + " " + number(time)
     }
 
+    /// A due moment: at midnight it ends the day before, which is the day shown; otherwise (hour limits) date and time.
+    func due(_ instant: Date) -> String {
+        let midnight = CivilDate.of(instant, in: zone).start(in: zone) == instant
+        return midnight ? date(instant.addingTimeInterval(-1)) : dateTime(instant)
+    }
+
     func number(_ text: String) -> String { language == .fa ? SolarHijriDate.persianDigits(text) : text }
 }
 

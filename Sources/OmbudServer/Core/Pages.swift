@@ -100,4 +100,9 @@ extension Request {
     func text(_ section: String, _ key: String, _ values: [String: Int] = [:]) -> String {
         application.pages.text(section, key, language: language, values: values)
     }
+
+    /// The catalogue's word for a key when it has one, else the key itself (a field added later, a custom value).
+    func catalogued(_ section: String, _ key: String) -> String {
+        application.pages.catalogues[language]?[section]?[key] ?? key
+    }
 }

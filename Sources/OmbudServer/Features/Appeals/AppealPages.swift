@@ -206,7 +206,7 @@ struct AppealPages: RouteCollection {
             "actions": actions, "hasActions": !actions.isEmpty, "canEdit": actor.can(.appealsEdit) && workflow.isOpen(appeal.status),
             "tasks": tasks.map { t in
                 ["title": t.title, "state": t.state.map(stateOf), "status": t.status, "open": t.status == TaskStatus.open.rawValue,
-                 "due": t.dueAt.map { f.dateTime($0) }, "overdue": t.overdue, "assignee": t.assigneeName ?? t.assigneeUnitCode,
+                 "due": t.dueAt.map { f.due($0) }, "overdue": t.overdue, "assignee": t.assigneeName ?? t.assigneeUnitCode,
                  "checklist": t.checklist.map { ["text": $0.text, "done": $0.done] },
                 ].present
             },
@@ -215,7 +215,8 @@ struct AppealPages: RouteCollection {
                  "responsible": p.responsibleName].present
             },
             "history": history.map { h in
-                ["at": f.dateTime(h.at), "actor": h.actor, "action": h.action, "actionText": req.text("history", h.action), "field": h.field,
+                ["at": f.dateTime(h.at), "actor": h.actor, "action": h.action, "actionText": req.text("history", h.action),
+                 "field": h.field == "status" ? nil : h.field.map { req.catalogued("fields", $0) },
                  "from": h.field == "status" ? h.fromValue.map(stateOf) : h.fromValue,
                  "to": h.field == "status" ? h.toValue.map(stateOf) : h.toValue, "comment": h.comment].present
             },

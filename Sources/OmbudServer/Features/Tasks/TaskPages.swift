@@ -27,7 +27,7 @@ struct TaskPages: RouteCollection {
             "count": req.text("worklist", "count", ["n": page.total]),
             "rows": page.items.map { t in [
                 "code": t.trackingCode, "title": t.title, "state": t.state.map { req.text("states", $0) } ?? "",
-                "due": t.dueAt.map(f.dateTime) ?? "", "overdue": t.overdue, "assignee": t.assigneeName ?? t.assigneeUnitCode ?? "",
+                "due": t.dueAt.map(f.due) ?? "", "overdue": t.overdue, "assignee": t.assigneeName ?? t.assigneeUnitCode ?? "",
             ] },
         ])
     }

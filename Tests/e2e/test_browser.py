@@ -1,0 +1,169 @@
+"""The staff interface in a real browser (Playwright driving Debian's Chromium) against a real `ombud serve` on a fresh
+database: sign in, register an appeal by keyboard only, find it in the worklist, move it through registration →
+assignment → answer → feedback and read the history; the same in Persian (right to left, Solar Hijri dates); the
+intake on a 375×812 phone screen. Every test leaves screenshots under Tests/e2e/artifacts/."""
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED, Ombud
+
+# On CI a missing browser or Playwright is a failure, not a skip.
+if os.environ.get("CI"):
+    import playwright.sync_api as sync_api
+else:
+    sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = os.environ.get("OMBUD_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("OMBUD_ARTIFACTS", Path(__file__).parent / "artifacts"))
+PERSIAN_DATE = re.compile(r"[۰-۹]{4}/[۰-۹]{2}/[۰-۹]{2}")
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("no Chromium at " + CHROMIUM)
+        pytest.skip("no Chromium at " + CHROMIUM)
+    data = tempfile.mkdtemp(prefix="ombud-browser-")
+    env = {**os.environ, "OMBUD_DATA_DIR": data}
+    env.pop("OMBUD_DATABASE_URL", None)
+    ombud = Ombud(env)
+    ombud.cli("migrate")
+    ombud.cli("topics", "import", str(SHARED / "ru-appeals-classifier"))
+    ombud.cli("users", "add", "admin", "--role", "administrator", stdin="admin-password\n")
+    ombud.token = ombud.cli("tokens", "create", "admin").split()[-1]
+    ombud.start()
+    for code, name, kind, parent in [("city", "Администрация", "body", None), ("roads", "Дорожный отдел", "department", "city")]:
+        status, body = ombud.request("POST", "/api/v1/org-units", {"code": code, "name": name, "kind": kind, "parentCode": parent})
+        assert status == 201, body
+    ombud.cli("users", "add", "operator", "--role", "reception,executor,approver,responder", "--unit", "city", "--name", "Анна Операторова",
+              stdin="operator-password\n")
+    yield ombud
+    ombud.kill()
+    shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def page(server, request):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        viewport = getattr(request, "param", {"width": 1280, "height": 900})
+        context = browser.new_context(viewport=viewport, locale="ru-RU", base_url=f"http://127.0.0.1:{server.port}")
+        page = context.new_page()
+        page.shots = []
+        yield page
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"), full_page=True)
+        browser.close()
+
+
+def shot(page, name):
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, lang=None):
+    page.goto("/login" + (f"?lang={lang}" if lang else ""))
+    page.focus("#login")
+    page.keyboard.type("operator")
+    page.keyboard.press("Tab")
+    page.keyboard.type("operator-password")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/$"))
+
+
+def register_by_keyboard(page, surname, text):
+    page.goto("/appeals/new")
+    assert page.evaluate("document.activeElement.id") == "channel"  # the form starts where the operator types
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "surname"
+    page.keyboard.type(surname)
+    page.keyboard.press("Tab")
+    page.keyboard.type("Пётр")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.type("+7 921 555-00-11")
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "text"
+    page.keyboard.type(text)
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "topicCode"
+    page.keyboard.type("0003.0009.0097.0689")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/appeals/\d{4}-\d{6}"))
+    return re.search(r"/appeals/(\d{4}-\d{6})", page.url).group(1)
+
+
+def act(page, to, **fields):
+    form = page.locator(f'form[data-to="{to}"]')
+    for name, value in fields.items():
+        form.locator(f'[name="{name}"]').fill(value)
+    form.locator("button").click()
+    page.wait_for_load_state()
+    assert page.locator("#status").get_attribute("data-state") == to, page.locator("#error").all_inner_texts()
+
+
+def walk_to_feedback(page, code, prefix):
+    act(page, "assigned", unitCode="roads")
+    act(page, "in-progress")
+    act(page, "answer-drafted")
+    page.locator("select[name=result]").select_option("explained")
+    page.locator("textarea[name=answerText]").fill("Яму заделают до 1 июня")
+    page.locator("#questions button").click()
+    page.wait_for_load_state()
+    act(page, "on-approval")
+    act(page, "answered")
+    act(page, "feedback")
+    shot(page, f"{prefix}-card-feedback")
+    history = page.locator("ol.timeline").inner_text()
+    return history
+
+
+def test_register_find_and_answer_in_russian(page):
+    sign_in(page)
+    code = register_by_keyboard(page, "Иванов", "Яма на дороге у дома 5")
+    shot(page, "ru-card-new")
+    assert page.locator("#status").get_attribute("data-state") == "registered"
+    assert page.locator("html").get_attribute("dir") == "ltr"
+    page.goto("/tasks?view=unit")
+    shot(page, "ru-worklist")
+    page.locator(f'a[href="/appeals/{code}"]').first.click()
+    page.wait_for_url(f"**/appeals/{code}")
+    history = walk_to_feedback(page, code, "ru")
+    for state in ["Зарегистрировано", "Назначено", "В работе", "Подготовлен ответ", "На согласовании", "Дан ответ", "Обратная связь"]:
+        assert state in history, state
+    assert "Яму заделают до 1 июня" in page.content()
+
+
+def test_the_same_in_persian(page):
+    sign_in(page, lang="fa")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("html").get_attribute("lang") == "fa"
+    code = register_by_keyboard(page, "Рзаев", "چراغ خیابان خاموش است")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    received = page.locator("#received").inner_text()
+    assert PERSIAN_DATE.search(received), received  # a Solar Hijri date in Persian digits
+    assert page.locator(".code").first.inner_text() == code  # the code stays in Latin digits, isolated left to right
+    shot(page, "fa-card-new")
+    history = walk_to_feedback(page, code, "fa")
+    for state in ["ثبت‌شده", "ارجاع‌شده", "در حال رسیدگی", "پاسخ داده شد", "بازخورد"]:
+        assert state in history, state
+
+
+@pytest.mark.parametrize("page", [{"width": 375, "height": 812}], indirect=True)
+def test_intake_on_a_phone(page):
+    sign_in(page)
+    page.goto("/appeals/new")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the form is {width}px wide on a 375px screen"
+    shot(page, "phone-intake")
+    code = register_by_keyboard(page, "Сидоров", "Не вывозят мусор")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(page, "phone-card")
+    assert code in page.content()
