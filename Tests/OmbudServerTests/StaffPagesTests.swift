@@ -119,6 +119,19 @@ extension OmbudServerSuite {
             }
         }
 
+        @Test func theLanguageChosenIsTheUsersInEveryBrowser() async throws {
+            try await withOmbud { ctx, _ in
+                let first = try await signedIn(ctx)
+                try await first.send(.GET, "/tasks?lang=fa")
+                #expect(first.html.contains(#"dir="rtl""#))
+                let second = Browser(ctx.app)
+                #expect(try await second.signIn("operator", "password-operator").status == .seeOther)
+                try await second.send(.GET, "/tasks")
+                #expect(second.html.contains(#"<html lang="fa" dir="rtl">"#))
+                #expect(try await User.query(on: ctx.app.db).filter(\.$login == "operator").first()?.language == "fa")
+            }
+        }
+
         @Test func everyStaffPageRendersForEveryRoleOrRefusesCleanly() async throws {
             try await withOmbud { ctx, _ in
                 let operatorBrowser = try await signedIn(ctx)

@@ -67,9 +67,11 @@ extension Application {
 extension Request {
     static let languageCookie = "ombud_lang"
 
-    /// `?lang=` (remembered in a cookie), else the cookie, else the browser's preference, else Russian.
+    /// `?lang=` (remembered for the signed-in user, and in a cookie), else the signed-in user's choice, else the cookie,
+    /// else the browser's preference, else Russian.
     var language: UILanguage {
         if let code = query[String.self, at: "lang"], let language = UILanguage(rawValue: code) { return language }
+        if let code = session?.user.language, let language = UILanguage(rawValue: code) { return language }
         if let code = cookies[Self.languageCookie]?.string, let language = UILanguage(rawValue: code) { return language }
         let preferred = headers.first(name: .acceptLanguage)?.split(separator: ",").compactMap {
             UILanguage(rawValue: String($0.split(separator: ";")[0].split(separator: "-")[0]).trimmed().lowercased())

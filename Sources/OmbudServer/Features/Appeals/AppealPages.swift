@@ -8,7 +8,7 @@ import Vapor
 /// question. Every page works without JavaScript: forms post, errors re-display the form with the input kept.
 struct AppealPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        let pages = routes.grouped(PageGuard()).grouped("appeals")
+        let pages = routes.grouped(PageGuard(), RememberLanguage()).grouped("appeals")
         pages.grouped(Require(.appealsCreate)).get("new", use: intakeForm)
         pages.grouped(Require(.appealsCreate)).post("new", use: register)
         pages.grouped(Require(.appealsRead)).get(":code", use: card)

@@ -11,7 +11,7 @@ struct SessionPages: RouteCollection {
         routes.get("login", use: loginForm)
         routes.post("login", use: login)
         routes.post("logout", use: logout)
-        let signedIn = routes.grouped(PageGuard())
+        let signedIn = routes.grouped(PageGuard(), RememberLanguage())
         signedIn.get(use: home)
         signedIn.get("account", "password", use: passwordForm)
         signedIn.post("account", "password", use: changePassword)
@@ -52,6 +52,13 @@ struct SessionPages: RouteCollection {
             return response
         } catch AppError.directoryUnavailable {
             return loginPage(req, status: .serviceUnavailable, notice: ("bad", "directory"), login: form.login ?? "")
+        }
+        // A language chosen on the login page (its cookie) is the user's from now on.
+        if let code = req.cookies[Request.languageCookie]?.string, UILanguage(rawValue: code) != nil,
+           let login = try? Accounts.validLogin(form.login ?? "") {
+            try await req.store.write { db in
+                try await User.query(on: db).filter(\.$login == login).filter(\.$language != code).set(\.$language, to: code).update()
+            }
         }
         let response = req.redirect(to: Self.safeNext(form.next), redirectType: .normal)
         response.cookies[Sessions.cookieName] = Sessions.cookie(token, secure: req.isSecure)
@@ -195,5 +202,18 @@ struct PageErrorMiddleware: AsyncMiddleware {
             }
             return req.page("error", ["heading": req.text("error", key), "text": req.text("error", key + "Text")], status: api.status)
         }
+    }
+}
+
+/// A language chosen with `?lang=` on a page is the signed-in user's from then on, in every browser (and their
+/// notifications' language).
+struct RememberLanguage: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if let code = req.query[String.self, at: "lang"], let language = UILanguage(rawValue: code), let user = req.session?.user,
+           user.language != language.rawValue {
+            user.language = language.rawValue
+            try await req.store.write { db in try await user.save(on: db) }
+        }
+        return try await next.respond(to: req)
     }
 }

@@ -6,7 +6,7 @@ import Vapor
 /// The worklist page: my tasks, my unit's, the overdue ones — the same queries as `GET /api/v1/tasks`.
 struct TaskPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.grouped(PageGuard()).grouped(Require(.appealsRead)).get("tasks", use: worklist)
+        routes.grouped(PageGuard(), RememberLanguage()).grouped(Require(.appealsRead)).get("tasks", use: worklist)
     }
 
     func worklist(req: Request) async throws -> Response {
