@@ -15,7 +15,8 @@ public func configure(_ app: Application, settings: Settings) async throws {
         let intake = IntakeQueue { [unowned app] batch in
             try await app.db.transaction { db in try await IntakeWriter.write(batch, db: db) }
         }
-        app.ombud = OmbudContext(settings: settings, gate: nil, writer: nil, intake: intake, references: references)
+        let store = Store(db: app.db, gate: nil, references: references)
+        app.ombud = OmbudContext(settings: settings, gate: nil, writer: nil, intake: intake, audit: Audit.queue(store), references: references)
     } else {
         app.databases.use(.sqlite(.file(settings.sqliteFile.path), maxConnectionsPerEventLoop: 2), as: .sqlite)
         let gate = WriteGate()
@@ -28,7 +29,8 @@ public func configure(_ app: Application, settings: Settings) async throws {
         let intake = IntakeQueue { batch in
             try await gate.locked { try await writer.transaction { try IntakeWriter.write(batch, connection: $0) } }
         }
-        app.ombud = OmbudContext(settings: settings, gate: gate, writer: writer, intake: intake, references: references)
+        let store = Store(db: app.db, gate: gate, references: references)
+        app.ombud = OmbudContext(settings: settings, gate: gate, writer: writer, intake: intake, audit: Audit.queue(store), references: references)
     }
 
     app.migrations.add(CreateSchema())

@@ -11,6 +11,8 @@ final class Bench {
     let warmUp = 50
     let listRequests = 500 // per variant
     let searchRequests = 800 // over all words
+    let pageRequests = 500 // per page
+    let password = "bench-password-\(UUID().uuidString.prefix(8))"
 
     init(options: Options) { self.options = options }
 
@@ -44,7 +46,7 @@ final class Bench {
         say(try server.cli(["topics", "import", data.appendingPathComponent("ru-appeals-classifier").path]).trimmed)
         say(try server.cli(["calendar", "import", data.appendingPathComponent("ru-production-calendar").path]).trimmed)
         say(try server.cli(["users", "add", "bench", "--role", "administrator", "--name", "Benchmark"],
-                             input: "bench-password-\(UUID().uuidString.prefix(8))\n").trimmed)
+                             input: password + "\n").trimmed)
         guard let token = try server.cli(["tokens", "create", "bench"]).split(whereSeparator: \.isWhitespace).last else {
             throw BenchError("ombud tokens create printed no token")
         }
@@ -52,6 +54,7 @@ final class Bench {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: options.clients)
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+        configuration.redirectConfiguration = .disallow // a page's 303 is an answer to measure, not to follow
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
 
         var report = Report(cores: Machine.cores, cpu: Machine.cpu, database: database, appeals: options.appeals, clients: options.clients)
@@ -153,6 +156,46 @@ final class Bench {
         try check(warm)
         let searched = await driver.run("GET /appeals?q=<word>&limit=50", count: searchRequests, request: search)
         report.rows.append(.init(result: searched, unit: "req/s", target: "p95 ≤ 50 ms", met: searched.p95 <= 50))
+
+        // The staff pages as a browser gets them: signed in with the login form, a session cookie.
+        let cookie = try await signIn(base: base, client: client)
+        var browser = HTTPHeaders()
+        browser.add(name: "Cookie", value: cookie)
+        browser.add(name: "Accept-Language", value: "ru-RU,ru;q=0.9")
+        let signedIn = browser
+        let appeals = options.appeals
+        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+        let pages: [(String, @Sendable (Int) -> String)] = [
+            ("GET /appeals/new (intake form page)", { _ in "/appeals/new" }),
+            ("GET /tasks?view=all (worklist, 50 rows)", { _ in "/tasks?view=all" }),
+            ("GET /appeals/{code} (appeal card)", { i in String(format: "/appeals/%d-%06d", year, (i * 7919) % appeals + 1) }),
+        ]
+        say("Pages: \(pages.count) × (\(warmUp) warm-up + \(pageRequests)) requests…")
+        for (name, path) in pages {
+            let get: @Sendable (Int) throws -> HTTPClient.Request = { i in try HTTPClient.Request(url: base + path(i), headers: signedIn) }
+            try check(await driver.run("warm-up", count: warmUp, request: get))
+            let result = await driver.run(name, count: pageRequests, request: get)
+            report.rows.append(.init(result: result, unit: "req/s", target: "p95 ≤ 30 ms", met: result.p95 <= 30))
+        }
+    }
+
+    /// Signs in through `/login` (its double-submit CSRF cookie and field) and returns the session cookie.
+    private func signIn(base: String, client: HTTPClient) async throws -> String {
+        let form = try await client.execute(request: HTTPClient.Request(url: base + "/login")).get()
+        let html = String(buffer: form.body ?? ByteBuffer())
+        guard let csrf = html.firstMatch(of: /name="_csrf" value="([^"]+)"/)?.1,
+              let loginCookie = form.headers["set-cookie"].compactMap({ $0.split(separator: ";").first }).first(where: { $0.hasPrefix("ombud_login_csrf=") })
+        else { throw BenchError("the login page has no CSRF token") }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        headers.add(name: "Cookie", value: String(loginCookie))
+        let body = "_csrf=\(csrf)&login=bench&password=\(password)"
+        let response = try await client.execute(request: HTTPClient.Request(url: base + "/login", method: .POST, headers: headers,
+                                                                            body: .string(body))).get()
+        guard response.status == .seeOther,
+              let session = response.headers["set-cookie"].compactMap({ $0.split(separator: ";").first }).first(where: { $0.hasPrefix("ombud_session=") })
+        else { throw BenchError("signing in answered \(response.status)") }
+        return String(session)
     }
 
     private func check(_ warmUp: LoadResult) throws {

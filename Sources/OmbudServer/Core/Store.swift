@@ -32,6 +32,8 @@ struct OmbudContext: Sendable {
     /// SQLite only: the dedicated connection intake batches are written through.
     let writer: SQLiteWriter?
     let intake: IntakeQueue
+    /// Audit records of requests, written in shared transactions (a burst of card views costs one commit).
+    let audit: GroupCommit<AuditRecord, Void>
     let references: ReferenceCache
 }
 

@@ -9,6 +9,12 @@ import Vapor
 enum Audit {
     static func record(_ action: String, actorID: UUID?, actor: String, entity: String? = nil, entityID: String? = nil,
                        address: String? = nil, details: String? = nil, at: Date, db: any Database) async throws {
+        try await make(action, actorID: actorID, actor: actor, entity: entity, entityID: entityID, address: address, details: details,
+                       at: at).create(on: db)
+    }
+
+    static func make(_ action: String, actorID: UUID?, actor: String, entity: String?, entityID: String?, address: String?,
+                     details: String?, at: Date) -> AuditRecord {
         let record = AuditRecord()
         record.id = UUID.timeOrdered(at: at)
         record.at = at
@@ -19,7 +25,15 @@ enum Audit {
         record.entityID = entityID
         record.address = address
         record.details = details
-        try await record.create(on: db)
+        return record
+    }
+
+    /// The group commit requests' audit records go through.
+    static func queue(_ store: Store) -> GroupCommit<AuditRecord, Void> {
+        GroupCommit { records in
+            try await store.write { db in try await records.create(on: db) }
+            return records.map { _ in () }
+        }
     }
 
     /// One record listing `changes` ("field: old → new"), or none when nothing changed.
@@ -32,15 +46,13 @@ enum Audit {
 }
 
 extension Request {
-    /// Records an event of the current actor, in its own write.
+    /// Records an event of the current actor; committed before this returns, in a transaction shared with the other
+    /// requests' records that arrived meanwhile.
     func audit(_ action: String, entity: String? = nil, entityID: String? = nil, details: String? = nil) async throws {
         let actor = auth.get(Actor.self)
-        let address = clientAddress
-        let now = self.now
-        try await store.write { db in
-            try await Audit.record(action, actorID: actor?.userID, actor: actor?.login ?? "anonymous", entity: entity,
-                                   entityID: entityID, address: address, details: details, at: now, db: db)
-        }
+        try await application.ombud.audit.submit(Audit.make(action, actorID: actor?.userID, actor: actor?.login ?? "anonymous",
+                                                            entity: entity, entityID: entityID, address: clientAddress,
+                                                            details: details, at: now))
     }
 }
 

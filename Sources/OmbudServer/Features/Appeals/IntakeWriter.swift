@@ -138,46 +138,5 @@ enum IntakeWriter {
     }
 }
 
-/// Group commit: appeals that arrive while a batch is being written wait and go together in the next one.
-/// Under load many appeals share one transaction; alone, an appeal is written at once.
-actor IntakeQueue {
-    typealias Writer = @Sendable ([PreparedAppeal]) async throws -> [String]
-    private let writer: Writer
-    private let maxBatch: Int
-    private var pending: [(PreparedAppeal, CheckedContinuation<String, any Error>)] = []
-    private var draining = false
-
-    init(maxBatch: Int = 64, writer: @escaping Writer) {
-        self.maxBatch = maxBatch
-        self.writer = writer
-    }
-
-    func submit(_ appeal: PreparedAppeal) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            pending.append((appeal, continuation))
-            if !draining {
-                draining = true
-                Task { await drain() }
-            }
-        }
-    }
-
-    private func drain() async {
-        while !pending.isEmpty {
-            let batch = Array(pending.prefix(maxBatch))
-            pending.removeFirst(batch.count)
-            do {
-                let codes = try await writer(batch.map(\.0))
-                for ((_, continuation), code) in zip(batch, codes) { continuation.resume(returning: code) }
-            } catch where batch.count > 1 {
-                // One bad appeal must not fail the others: write them one by one.
-                for (appeal, continuation) in batch {
-                    do { continuation.resume(returning: try await writer([appeal])[0]) } catch { continuation.resume(throwing: error) }
-                }
-            } catch {
-                batch[0].1.resume(throwing: error)
-            }
-        }
-        draining = false
-    }
-}
+/// Appeals that arrive while a batch is being written wait and go together in the next one.
+typealias IntakeQueue = GroupCommit<PreparedAppeal, String>

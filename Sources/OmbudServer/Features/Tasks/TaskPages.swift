@@ -17,13 +17,14 @@ struct TaskPages: RouteCollection {
         case "overdue":
             filters.assignee = "unit"
             filters.overdue = true
+        case "all": filters.assignee = "all"
         default: filters.assignee = "mine"
         }
-        filters.limit = 100
+        filters.limit = 50
         let page = try await TasksController.page(filters, req: req)
         let f = req.format
         return req.page("tasks", [
-            "tabs": ["mine", "unit", "overdue"].map { ["key": $0, "label": req.text("worklist", $0), "current": $0 == view] },
+            "tabs": ["mine", "unit", "overdue", "all"].map { ["key": $0, "label": req.text("worklist", $0), "current": $0 == view] },
             "count": req.text("worklist", "count", ["n": page.total]),
             "rows": page.items.map { t in [
                 "code": t.trackingCode, "title": t.title, "state": t.state.map { req.text("states", $0) } ?? "",

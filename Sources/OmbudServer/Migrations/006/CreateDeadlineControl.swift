@@ -31,6 +31,8 @@ struct CreateDeadlineControl: AsyncMigration {
         try await sql.create(index: "idx_tasks_alerts").on("tasks").column("status").column("next_alert_at").run()
         try await sql.create(index: "idx_tasks_user").on("tasks").column("assignee_user_id").column("status").run()
         try await sql.create(index: "idx_tasks_unit").on("tasks").column("assignee_unit_id").column("status").run()
+        // The worklists' order: soonest due first, then the undated ones by entry.
+        try await sql.create(index: "idx_tasks_due").on("tasks").column("status").column("due_at").column("entered_at").run()
 
         try await db.schema("promises").id()
             .field("appeal_id", .uuid, .required, .references("appeals", "id"))
