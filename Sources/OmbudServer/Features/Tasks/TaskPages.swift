@@ -21,11 +21,11 @@ struct TaskPages: RouteCollection {
         default: filters.assignee = "mine"
         }
         filters.limit = 50
-        let (page, atLeast) = try await TasksController.page(filters, req: req, countUpTo: 1000)
+        let page = try await TasksController.page(filters, req: req)
         let f = req.format
         return req.page("tasks", [
             "tabs": ["mine", "unit", "overdue", "all"].map { ["key": $0, "label": req.text("worklist", $0), "current": $0 == view] },
-            "count": req.text("worklist", atLeast ? "countAtLeast" : "count", ["n": page.total]),
+            "count": req.text("worklist", "count", ["n": page.total]),
             "rows": page.items.map { t in [
                 "code": t.trackingCode, "title": t.title, "state": t.state.map { req.text("states", $0) } ?? "",
                 "due": t.dueAt.map(f.due) ?? "", "overdue": t.overdue, "assignee": t.assigneeName ?? t.assigneeUnitCode ?? "",

@@ -52,13 +52,11 @@ struct TasksController: RouteCollection {
     }
 
     func list(req: Request) async throws -> TaskPage {
-        try await Self.page(try req.query.decode(Filters.self), req: req).page
+        try await Self.page(try req.query.decode(Filters.self), req: req)
     }
 
-    /// One page of tasks by these filters, within the caller's scope (the API and the worklist page). With `countUpTo`,
-    /// the total is counted only that far (`atLeast` tells it was reached): a page does not read every task to say
-    /// "1,000+".
-    static func page(_ f: Filters, req: Request, countUpTo cap: Int? = nil) async throws -> (page: TaskPage, atLeast: Bool) {
+    /// One page of tasks by these filters, within the caller's scope (the API and the worklist page).
+    static func page(_ f: Filters, req: Request) async throws -> TaskPage {
         let actor = try req.actor
         var query = TaskRecord.query(on: req.db)
         let scope = AccessSQL.condition(try await req.accessScope(), user: actor.userID)
@@ -78,7 +76,7 @@ struct TasksController: RouteCollection {
             }
         case "unit":
             let units = try await req.unitsBelow()
-            guard !units.isEmpty else { return (TaskPage(items: [], total: 0), false) }
+            guard !units.isEmpty else { return TaskPage(items: [], total: 0) }
             query = query.filter(\.$assigneeUnitID ~~ units)
         case "all": break
         default: throw AppError.invalid(field: "assignee", reason: "one of mine, unit, all")
@@ -94,13 +92,8 @@ struct TasksController: RouteCollection {
         // sort over both would read every row (and SQLite and PostgreSQL place NULLs differently).
         let dated = query.copy().filter(\.$dueAt != nil)
         let undated = query.copy().filter(\.$dueAt == nil)
-        let bound = cap.flatMap { paging.range.upperBound <= $0 ? $0 : nil }
-        func count(_ query: QueryBuilder<TaskRecord>) async throws -> Int {
-            guard let bound else { return try await query.copy().count() }
-            return try await query.copy().limit(bound).all(\.$id).count
-        }
-        let datedCount = try await count(dated)
-        let total = datedCount + (bound.map { datedCount >= $0 } == true ? 0 : try await count(undated))
+        let datedCount = try await dated.copy().count()
+        let total = datedCount + (try await undated.copy().count())
         var records: [TaskRecord] = []
         if paging.offset < datedCount {
             records = try await dated.sort(\.$dueAt).sort(\.$enteredAt).range(paging.range).all()
@@ -109,8 +102,7 @@ struct TasksController: RouteCollection {
             let start = max(0, paging.offset - datedCount)
             records += try await undated.sort(\.$enteredAt).range(start..<(start + paging.limit - records.count)).all()
         }
-        return (TaskPage(items: try await TaskViews(req: req).tasks(records, now: req.now), total: min(total, bound ?? total)),
-                bound.map { total >= $0 } ?? false)
+        return TaskPage(items: try await TaskViews(req: req).tasks(records, now: req.now), total: total)
     }
 
     func ofAppeal(req: Request) async throws -> [TaskView] {
