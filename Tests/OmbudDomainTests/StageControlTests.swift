@@ -78,6 +78,21 @@ import Testing
         #expect(fired.count == 5)
     }
 
+    @Test func tasksGoToTheirRoleAndEndByTheMoveTaken() {
+        let office = UUID(), unit = UUID(), head = UUID()
+        let before = AppealPeople(officeID: office)
+        #expect(before.assignee(.executor) == (office, nil) as (UUID?, UUID?))
+        let assigned = AppealPeople(officeID: office, executorUnitID: unit, headUserID: head)
+        #expect(assigned.assignee(.executor) == (unit, nil) as (UUID?, UUID?))
+        #expect(assigned.assignee(.approver) == (unit, head) as (UUID?, UUID?))
+        #expect(assigned.assignee(.office) == (office, nil) as (UUID?, UUID?))
+        #expect(TaskStatus.closing(taskState: "in-progress", leaving: "in-progress", interrupted: false) == .done)
+        #expect(TaskStatus.closing(taskState: "in-progress", leaving: "in-progress", interrupted: true) == .cancelled)
+        #expect(TaskStatus.closing(taskState: nil, leaving: "in-progress", interrupted: false) == .cancelled)
+        #expect(EscalationLevel.executor.andAbove == [.executor, .unitHead, .supervisor])
+        #expect(EscalationLevel.supervisor.andAbove == [.supervisor])
+    }
+
     @Test func anExtensionMovesTheAnswerAlertsToNewKeys() {
         let a = control.alerts(state: "in-progress", entered: at("2026-03-03"), controlDate: day("2026-04-02"), underControl: true, calendar: calendar, zone: moscow)
         let b = control.alerts(state: "in-progress", entered: at("2026-03-03"), controlDate: day("2026-05-04"), underControl: true, calendar: calendar, zone: moscow)

@@ -37,9 +37,10 @@ public enum NotificationKind: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// Languages of notification texts (the same as the interface's).
-public enum NotificationLanguage: String, Sendable, Codable, CaseIterable {
+/// The languages of the interface and of notifications. Persian is written right to left.
+public enum UILanguage: String, Sendable, Codable, CaseIterable {
     case ru, en, fa
+    public var direction: String { self == .fa ? "rtl" : "ltr" }
 }
 
 /// Whether a notification's e-mail went out.
@@ -90,16 +91,14 @@ public struct MailMessage: Sendable, Equatable {
     public var text: String
     public var messageID: String
     public var date: Date
-    public var inReplyTo: String?
 
-    public init(from: MailAddress, to: MailAddress, subject: String, text: String, messageID: String, date: Date, inReplyTo: String? = nil) {
+    public init(from: MailAddress, to: MailAddress, subject: String, text: String, messageID: String, date: Date) {
         self.from = from
         self.to = to
         self.subject = subject
         self.text = text
         self.messageID = messageID
         self.date = date
-        self.inReplyTo = inReplyTo
     }
 
     public func rendered() -> String {
@@ -110,7 +109,6 @@ public struct MailMessage: Sendable, Equatable {
             "Subject: \(Self.encodedWord(subject.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")))",
             "Message-ID: <\(messageID)>",
         ]
-        if let inReplyTo { headers += ["In-Reply-To: <\(inReplyTo)>", "References: <\(inReplyTo)>"] }
         headers += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: base64",
                     "Auto-Submitted: auto-generated"]
         let body = Data(text.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])

@@ -10,6 +10,32 @@ public enum AssigneeRule: String, Sendable, Codable, CaseIterable {
     case approver
 }
 
+/// The people of one appeal a task can go to, by role in it.
+public struct AppealPeople: Sendable, Equatable {
+    public var officeID: UUID?
+    public var executorUnitID: UUID?
+    public var executorUserID: UUID?
+    /// The user who heads the executor's unit (the approver), when known.
+    public var headUserID: UUID?
+
+    public init(officeID: UUID?, executorUnitID: UUID? = nil, executorUserID: UUID? = nil, headUserID: UUID? = nil) {
+        self.officeID = officeID
+        self.executorUnitID = executorUnitID
+        self.executorUserID = executorUserID
+        self.headUserID = headUserID
+    }
+
+    /// The unit and person a rule gives a task to: the executor's, or the office's while there is no executor; the
+    /// approver is the head of the executor's unit.
+    public func assignee(_ rule: AssigneeRule) -> (unit: UUID?, user: UUID?) {
+        switch rule {
+        case .office: (officeID, nil)
+        case .executor: executorUnitID == nil && executorUserID == nil ? (officeID, nil) : (executorUnitID, executorUserID)
+        case .approver: (executorUnitID ?? officeID, headUserID)
+        }
+    }
+}
+
 /// When a task falls due.
 public enum TaskDue: String, Sendable, Codable, CaseIterable {
     /// When the state's time limit runs out (no due date when the state has none).
@@ -43,6 +69,13 @@ public enum TaskStatus: String, Sendable, Codable, CaseIterable {
     case done
     /// Closed because the appeal left the state without the task's work (withdrawn, merged…).
     case cancelled
+
+    /// How an open task ends when the appeal moves from `from`: the state's own task is done, unless the move
+    /// interrupts it (a transition open from any state, a withdrawal); a task added by hand still open when the appeal
+    /// ends is cancelled.
+    public static func closing(taskState: String?, leaving from: String, interrupted: Bool) -> TaskStatus {
+        taskState == from && !interrupted ? .done : .cancelled
+    }
 }
 
 /// A task as the engine plans it; storage adds the people.

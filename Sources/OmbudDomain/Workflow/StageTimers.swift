@@ -75,6 +75,9 @@ public enum EscalationLevel: String, Sendable, Codable, CaseIterable {
     case executor
     case unitHead = "unit-head"
     case supervisor
+
+    /// This level and those above it: who is told when this level has nobody in it.
+    public var andAbove: [EscalationLevel] { Array(Self.allCases.drop { $0 != self }) }
 }
 
 /// Time control of one workflow state: how long an appeal may stay in it, when to warn that it is stuck, whom to

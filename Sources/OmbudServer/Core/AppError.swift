@@ -77,6 +77,12 @@ extension AppError: AbortError {
         }
     }
 
+    /// The reason without the field's path in front: what a form shows next to the field itself.
+    public var detail: String {
+        if case let .invalid(_, reason) = self { return reason }
+        return reason
+    }
+
     public var field: String? {
         switch self {
         case let .invalid(field, _), let .missing(field), let .unknownTopic(_, field), let .tooLarge(field, _): field

@@ -3,12 +3,6 @@ import Mustache
 import OmbudDomain
 import Vapor
 
-/// Languages of the interface. Persian is written right to left.
-enum UILanguage: String, CaseIterable, Sendable {
-    case ru, en, fa
-    var direction: String { self == .fa ? "rtl" : "ltr" }
-}
-
 /// Server-rendered pages: Mustache templates from `Resources/Templates` with the text of `Resources/i18n/<lang>.json`
 /// (two levels: section → key → text). Templates hold no words of their own, only `{{t.section.key}}`.
 struct Pages: Sendable {

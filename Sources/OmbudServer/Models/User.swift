@@ -35,7 +35,7 @@ final class User: Model, @unchecked Sendable {
         self.isActive = true
         self.authSource = "local"
         self.createdAt = createdAt
-        self.language = NotificationLanguage.ru.rawValue
+        self.language = UILanguage.ru.rawValue
         self.mailOff = []
     }
 }

@@ -200,9 +200,9 @@ struct AccessAdminController: RouteCollection {
         if let raw = input.email {
             do throws(ValidationError) { email = raw.trimmed().isEmpty ? .some(nil) : .some(try MailAddress(raw).address) } catch { throw error.appError }
         }
-        var language: NotificationLanguage?
+        var language: UILanguage?
         if let raw = input.language {
-            do throws(ValidationError) { language = try Validate.choice(raw, field: "language") as NotificationLanguage } catch { throw error.appError }
+            do throws(ValidationError) { language = try Validate.choice(raw, field: "language") as UILanguage } catch { throw error.appError }
         }
         let user = try await req.store.write { [email, language] db in
             guard let user = try await User.query(on: db).filter(\.$login == login).first() else {

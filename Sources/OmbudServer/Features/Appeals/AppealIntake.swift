@@ -119,7 +119,8 @@ enum AppealIntake {
         let receivedDay = CivilDate.of(v.receivedAt, in: settings.timeZone)
         var status = AppealTransitions.workflow.initial
         var deadlines = DeadlineRules.onReceipt(received: receivedDay, policy: settings.deadlinePolicy)
-        let calendar = try await references.calendar(settings.calendarKey, db: db)
+        let snapshot = try await references.current(db: db)  // one look for the calendar and the timers
+        let calendar = snapshot.calendars[settings.calendarKey] ?? BusinessCalendar()
         if v.input.register == true {
             let registered = CivilDate.of(now, in: settings.timeZone)
             deadlines = DeadlineRules.onRegistration(received: receivedDay, registered: registered, policy: settings.deadlinePolicy, calendar: calendar)
@@ -133,7 +134,7 @@ enum AppealIntake {
         let executor = questions.first { $0.executorUnitID != nil }?.executorUnitID
         prepared.tasks = TaskPlanner.plan(state: status, entered: status == AppealTransitions.workflow.initial ? min(v.receivedAt, now) : now,
                                           people: .init(officeID: officeID, executorUnitID: executor), controlDate: deadlines.controlDate,
-                                          control: try await references.stageControl(db: db), calendar: calendar, zone: settings.timeZone)
+                                          control: snapshot.stageControl, calendar: calendar, zone: settings.timeZone)
         prepared.repeatOfCode = repeatOfCode
         prepared.searchBody = TextNormalizer.searchDocument([v.text, applicant?.fullName, prepared.addressText, v.address?.district])
         return prepared

@@ -99,9 +99,7 @@ struct AppealPages: RouteCollection {
         } catch let error as AppError {
             try await FormOnce.release(token, store: req.store)
             guard let field = error.field else { throw error }
-            // Next to its field the message need not repeat the field's path.
-            let message = error.reason.hasPrefix(field + ": ") ? String(error.reason.dropFirst(field.count + 2)) : error.reason
-            return Self.intakePage(req, form: form, errors: [Self.formField(field): message], status: .unprocessableEntity)
+            return Self.intakePage(req, form: form, errors: [Self.formField(field): error.detail], status: .unprocessableEntity)
         }
     }
 
@@ -211,7 +209,7 @@ struct AppealPages: RouteCollection {
                 ].present
             },
             "promises": promises.map { p in
-                ["text": p.text, "due": CivilDate(iso: p.dueDate).map { f.date($0) } ?? p.dueDate, "status": p.status, "overdue": p.overdue,
+                ["text": p.text, "due": CivilDate(iso: p.dueDate).map { f.date($0) } ?? p.dueDate, "status": req.text("promiseStatus", p.status), "overdue": p.overdue,
                  "responsible": p.responsibleName].present
             },
             "history": history.map { h in

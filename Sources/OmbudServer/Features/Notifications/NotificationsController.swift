@@ -157,9 +157,9 @@ struct NotificationsController: RouteCollection {
                 do { email = .some(try MailAddress(raw, field: "email").address) } catch { throw error.appError }
             }
         }
-        var language: NotificationLanguage?
+        var language: UILanguage?
         if let raw = input.language {
-            do { language = try Validate.choice(raw, field: "language") as NotificationLanguage } catch { throw error.appError }
+            do { language = try Validate.choice(raw, field: "language") as UILanguage } catch { throw error.appError }
         }
         var mailOff: [String]?
         if let kinds = input.mailOff {
@@ -185,7 +185,7 @@ struct NotificationsController: RouteCollection {
     func templates(req: Request) async throws -> [TemplateView] {
         let custom = try await NotificationTemplateRecord.query(on: req.db).all()
         return NotificationKind.allCases.flatMap { kind in
-            NotificationLanguage.allCases.map { language in
+            UILanguage.allCases.map { language in
                 if let record = custom.first(where: { $0.kind == kind.rawValue && $0.language == language.rawValue }) {
                     return TemplateView(kind: kind.rawValue, language: language.rawValue, subject: record.subject, body: record.body, custom: true)
                 }
@@ -236,11 +236,11 @@ struct NotificationsController: RouteCollection {
         return TemplateView(kind: kind.rawValue, language: language.rawValue, subject: text?.subject ?? "", body: text?.body ?? "", custom: false)
     }
 
-    private static func key(_ req: Request) throws -> (NotificationKind, NotificationLanguage) {
+    private static func key(_ req: Request) throws -> (NotificationKind, UILanguage) {
         guard let kind = req.parameters.get("kind").flatMap(NotificationKind.init(rawValue:)) else {
             throw AppError.notFound(entity: "notification kind", id: req.parameters.get("kind") ?? "")
         }
-        guard let language = req.parameters.get("language").flatMap(NotificationLanguage.init(rawValue:)) else {
+        guard let language = req.parameters.get("language").flatMap(UILanguage.init(rawValue:)) else {
             throw AppError.notFound(entity: "language", id: req.parameters.get("language") ?? "")
         }
         return (kind, language)

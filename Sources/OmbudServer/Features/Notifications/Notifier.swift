@@ -37,9 +37,9 @@ struct NotificationTexts: Sendable {
         var body: String
     }
 
-    static let shipped: [NotificationLanguage: [String: Text]] = {
-        var all: [NotificationLanguage: [String: Text]] = [:]
-        for language in NotificationLanguage.allCases {
+    static let shipped: [UILanguage: [String: Text]] = {
+        var all: [UILanguage: [String: Text]] = [:]
+        for language in UILanguage.allCases {
             guard let url = Pages.resourcesURL?.appendingPathComponent("Notifications/\(language.rawValue).json"),
                   let data = try? Data(contentsOf: url), let texts = try? JSONDecoder().decode([String: Text].self, from: data)
             else { continue }
@@ -72,7 +72,7 @@ enum Notifier {
         var added = 0
         for draft in drafts {
             guard let user = users[draft.userID] else { continue }
-            let language = NotificationLanguage(rawValue: user.language) ?? .ru
+            let language = UILanguage(rawValue: user.language) ?? .ru
             let key = "\(draft.kind.rawValue)/\(language.rawValue)"
             if compiled[key] == nil {
                 let text = overrides[key] ?? NotificationTexts.shipped[language]?[draft.kind.rawValue] ?? NotificationTexts.shipped[.ru]![draft.kind.rawValue]!
@@ -104,31 +104,22 @@ enum Notifier {
 
     /// The template's variables, in the user's language: dates as that language writes them (Solar Hijri with Persian
     /// digits in Persian), the task and state by their catalogue names.
-    static func context(_ draft: NotificationDraft, user: User, language: NotificationLanguage, pages: Pages, zone: TimeZone,
+    static func context(_ draft: NotificationDraft, user: User, language: UILanguage, pages: Pages, zone: TimeZone,
                         now: Date) -> [String: Any] {
-        let ui = UILanguage(rawValue: language.rawValue) ?? .ru
         let f = draft.facts
+        let format = LocalFormat(language: language, zone: zone)
         var context: [String: Any] = ["name": user.fullName, "appeal": f.trackingCode, "kind": draft.kind.rawValue]
-        if let title = f.taskTitle { context["task"] = title } else if let key = f.taskKey { context["task"] = pages.text("tasks", key, language: ui) }
-        if let state = f.state { context["state"] = pages.text("states", state, language: ui) }
-        if let level = f.level { context["level"] = pages.text("levels", level.rawValue, language: ui) }
-        if let due = f.dueDay ?? f.due.map({ CivilDate.of($0.addingTimeInterval(-1), in: zone) }) { context["due"] = format(due, language) }
+        if let title = f.taskTitle { context["task"] = title } else if let key = f.taskKey { context["task"] = pages.text("tasks", key, language: language) }
+        if let state = f.state { context["state"] = pages.text("states", state, language: language) }
+        if let level = f.level { context["level"] = pages.text("levels", level.rawValue, language: language) }
+        if let due = f.dueDay { context["due"] = format.date(due) } else if let due = f.due { context["due"] = format.due(due) }
         if let control = f.controlDate {
-            context["controlDate"] = format(control, language)
-            let left = CivilDate.of(now, in: zone).days(until: control) + 1
-            context["daysLeft"] = language == .fa ? SolarHijriDate.persianDigits(String(left)) : String(left)
+            context["controlDate"] = format.date(control)
+            context["daysLeft"] = format.number(String(CivilDate.of(now, in: zone).days(until: control) + 1))
         }
-        if let entered = f.entered { context["entered"] = format(CivilDate.of(entered, in: zone), language) }
+        if let entered = f.entered { context["entered"] = format.date(entered) }
         if let promise = f.promise { context["promise"] = promise }
         if let assignee = f.assignee { context["assignee"] = assignee }
         return context
-    }
-
-    static func format(_ date: CivilDate, _ language: NotificationLanguage) -> String {
-        switch language {
-        case .ru: String(format: "%02d.%02d.%04d", date.day, date.month, date.year)
-        case .en: date.iso
-        case .fa: SolarHijriDate.persianDigits(SolarHijriDate(date).iso.replacingOccurrences(of: "-", with: "/"))
-        }
     }
 }

@@ -75,8 +75,7 @@ struct Recipients {
 
     /// The people to tell, starting at `level` and going up while a level is empty.
     func forAlert(_ level: EscalationLevel, unitID: UUID?, userID: UUID?, state: String?) -> [User] {
-        let levels = EscalationLevel.allCases
-        for next in levels[levels.firstIndex(of: level)!...] {
+        for next in level.andAbove {
             let people = self.level(next, unitID: unitID, userID: userID, state: state)
             if !people.isEmpty { return people }
         }

@@ -23,34 +23,7 @@ enum TaskPlanner {
     /// (`ReferenceCache.stageControl`).
     static let shipped = StageControl.federalLaw59
 
-    struct People: Sendable {
-        var officeID: UUID?
-        var executorUnitID: UUID?
-        var executorUserID: UUID?
-        /// The user who heads the executor's unit (the approver), when known.
-        var headUserID: UUID?
-
-        init(officeID: UUID?, executorUnitID: UUID? = nil, executorUserID: UUID? = nil, headUserID: UUID? = nil) {
-            self.officeID = officeID
-            self.executorUnitID = executorUnitID
-            self.executorUserID = executorUserID
-            self.headUserID = headUserID
-        }
-
-        /// The executor is that of the first question that has one.
-        init(officeID: UUID?, questions: [Question], headUserID: UUID? = nil) {
-            let first = questions.sorted { $0.position < $1.position }.first { $0.executorUnitID != nil || $0.executorUserID != nil }
-            self.init(officeID: officeID, executorUnitID: first?.executorUnitID, executorUserID: first?.executorUserID, headUserID: headUserID)
-        }
-
-        func assignee(_ rule: AssigneeRule) -> (unit: UUID?, user: UUID?) {
-            switch rule {
-            case .office: (officeID, nil)
-            case .executor: executorUnitID == nil && executorUserID == nil ? (officeID, nil) : (executorUnitID, executorUserID)
-            case .approver: (executorUnitID ?? officeID, headUserID)
-            }
-        }
-    }
+    typealias People = AppealPeople
 
     /// `alertsFrom` is set for tasks of appeals that come from elsewhere (an import, the first migration): alerts that
     /// fell due before it are not sent, only those after.
@@ -97,5 +70,13 @@ extension TaskRecord {
         alertsCheckedUntil = p.alertsCheckedUntil
         self.createdBy = createdBy
         updatedAt = p.enteredAt
+    }
+}
+
+extension AppealPeople {
+    /// The executor is that of the first question that has one.
+    init(officeID: UUID?, questions: [Question], headUserID: UUID? = nil) {
+        let first = questions.sorted { $0.position < $1.position }.first { $0.executorUnitID != nil || $0.executorUserID != nil }
+        self.init(officeID: officeID, executorUnitID: first?.executorUnitID, executorUserID: first?.executorUserID, headUserID: headUserID)
     }
 }

@@ -14,10 +14,8 @@ enum TaskStore {
         let appealID = appeal.id!
         let terminal = workflow.state(appeal.status)?.terminal ?? true
         let open = try await TaskRecord.query(on: db).filter(\.$appeal.$id == appealID).filter(\.$status == TaskStatus.open.rawValue).all()
-        // Leaving a state completes its task, unless the move interrupts it; tasks added by hand still open when the
-        // appeal ends are cancelled.
         for task in open where task.state == from || terminal {
-            task.status = (task.state == from && !interrupted ? TaskStatus.done : .cancelled).rawValue
+            task.status = TaskStatus.closing(taskState: task.state, leaving: from, interrupted: interrupted).rawValue
             task.closedAt = now
             task.closedBy = actor.userID
             task.nextAlertAt = nil
