@@ -41,6 +41,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(CreateJobs())
     app.migrations.add(CreateDeadlineControl())
     app.migrations.add(CreateFormSubmissions())
+    app.migrations.add(AddApplicantMerge())
     app.jobHandlers.register(Housekeeping.kind, Housekeeping.run)
     app.jobHandlers.register(MailJob.kind, MailJob.run)
     app.pages = try await Pages.load()
@@ -69,6 +70,8 @@ func routes(_ app: Application, settings: Settings) throws {
     try pages.register(collection: SessionPages())
     try pages.register(collection: AppealPages())
     try pages.register(collection: TaskPages())
+    try pages.register(collection: SearchPages())
+    try pages.register(collection: ApplicantPages())
 
     let api = app.grouped("api", "v1").grouped(BearerAuthenticator(), SessionAuthenticator(), SignedIn())
     try api.register(collection: AppealsController())

@@ -135,11 +135,14 @@ extension OmbudServerSuite {
         @Test func everyStaffPageRendersForEveryRoleOrRefusesCleanly() async throws {
             try await withOmbud { ctx, _ in
                 let operatorBrowser = try await signedIn(ctx)
-                _ = try await intake(operatorBrowser, ["text": "Текст", "topicCode": "0003.0009.0097.0689"])
-                let code = try #require(try await Appeal.query(on: ctx.app.db).first()).trackingCode
+                _ = try await intake(operatorBrowser, ["text": "Текст", "topicCode": "0003.0009.0097.0689", "surname": "Иванов", "name": "Иван"])
+                let first = try #require(try await Appeal.query(on: ctx.app.db).first())
+                let code = first.trackingCode
+                let applicantID = try #require(first.$applicant.id)
                 for role in RoleDefinition.shipped {
                     let browser = try await signedIn(ctx, login: "r-\(role.key)", roles: [role.key])
-                    for (path, permission) in [("/tasks", Permission.appealsRead), ("/appeals/new", .appealsCreate), ("/appeals/\(code)", .appealsRead)] {
+                    for (path, permission) in [("/tasks", Permission.appealsRead), ("/appeals/new", .appealsCreate), ("/appeals/\(code)", .appealsRead),
+                                               ("/search?q=" + Browser.encode("Текст"), .appealsRead), ("/applicants/\(applicantID)", .applicantsRead)] {
                         let res = try await browser.send(.GET, path)
                         let allowed = role.permissions.contains(permission)
                         #expect(res.status == (allowed ? .ok : .forbidden), "\(role.key) \(path)")

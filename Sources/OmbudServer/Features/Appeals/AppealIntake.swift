@@ -70,6 +70,9 @@ enum AppealIntake {
         var applicant: ApplicantSummary?
         if let id = v.input.applicant?.id {
             guard let existing = try await Applicant.find(id, on: db) else { throw AppError.invalid(field: "applicant.id", reason: "unknown applicant") }
+            if let into = existing.mergedIntoID {
+                throw AppError.invalid(field: "applicant.id", reason: "this card was merged into applicant \(into.uuidString)")
+            }
             applicantID = id
             applicant = ApplicantStore.summary(existing)
         } else if let card = v.applicant {
@@ -84,6 +87,9 @@ enum AppealIntake {
             guard let id = ref.id else { continue }
             guard let existing = try await Applicant.find(id, on: db) else {
                 throw AppError.invalid(field: "coApplicants[\(i)].id", reason: "unknown applicant")
+            }
+            if let into = existing.mergedIntoID {
+                throw AppError.invalid(field: "coApplicants[\(i)].id", reason: "this card was merged into applicant \(into.uuidString)")
             }
             coIDs.append(id)
             co.append(ApplicantStore.summary(existing))

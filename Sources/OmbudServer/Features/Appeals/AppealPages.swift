@@ -185,7 +185,7 @@ struct AppealPages: RouteCollection {
         }
         let stateOf: (String) -> String = { req.text("states", $0) }
         let applicant: [String: Any]? = view.applicant.map { a in
-            ["name": a.fullName, "phones": a.phones.joined(separator: ", "), "emails": a.emails.joined(separator: ", "),
+            ["applicantId": a.id.uuidString, "name": a.fullName, "phones": a.phones.joined(separator: ", "), "emails": a.emails.joined(separator: ", "),
              "postal": a.postalAddress, "masked": a.masked].present
         }
         let context: [String: Any?] = [
@@ -194,7 +194,7 @@ struct AppealPages: RouteCollection {
             "received": f.dateTime(view.receivedAt), "registered": view.registeredAt.map { f.dateTime($0) },
             "controlDate": view.deadlines.controlDate.flatMap(CivilDate.init(iso:)).map { f.date($0) }, "deadline": deadline.isEmpty ? nil : deadline,
             "overdue": view.overdue, "text": view.text, "address": view.address?.text, "district": view.address?.district,
-            "applicant": applicant,
+            "applicant": applicant, "repeatOf": view.repeatOf, "duplicateOfCode": view.duplicateOf,
             "questions": view.questions.map { q in
                 ["id": q.id.uuidString, "position": f.number(String(q.position)), "topic": q.topicCode, "executor": q.executorUnitCode,
                  "result": q.result.map { req.text("results", $0) }, "answer": q.answerText ?? "",

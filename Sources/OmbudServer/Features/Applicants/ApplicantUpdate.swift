@@ -6,7 +6,7 @@ import OmbudDomain
 enum ApplicantUpdate {
     static func apply(id: UUID, input: ApplicantInput, actor: Actor, store: Store, now: Date) async throws -> Applicant {
         try await store.write { db in
-            guard let applicant = try await Applicant.find(id, on: db) else { throw AppError.notFound(entity: "applicant", id: id.uuidString) }
+            let applicant = try await ApplicantMerging.current(id, db: db)
             // Validate the card as it will be after the change, so a patch cannot leave it invalid.
             let merged = ApplicantInput(
                 kind: input.kind ?? applicant.kind, surname: input.surname ?? applicant.surname, name: input.name ?? applicant.name,
@@ -19,26 +19,34 @@ enum ApplicantUpdate {
                 publicityConsent: input.publicityConsent ?? applicant.publicityConsent)
             let v: ApplicantStore.Validated
             do throws(ValidationError) { v = try ApplicantStore.validate(merged, field: "applicant") } catch { throw error.appError }
-            let changes: [(String, String?, String?)] = [
-                ("kind", applicant.kind, v.kind.rawValue), ("surname", applicant.surname, v.surname), ("name", applicant.name, v.name),
-                ("patronymic", applicant.patronymic, v.patronymic), ("organisationName", applicant.organisationName, v.organisationName),
-                ("phones", applicant.phones.joined(separator: ", "), v.phones.joined(separator: ", ")),
-                ("emails", applicant.emails.joined(separator: ", "), v.emails.joined(separator: ", ")),
-                ("postalAddress", applicant.postalAddress, v.postalAddress), ("socialStatus", applicant.socialStatus, v.socialStatus),
-                ("territory", applicant.territory, v.territory), ("audience", applicant.audience, v.audience),
-                ("socialLinks", applicant.socialLinks.joined(separator: ", "), v.socialLinks.joined(separator: ", ")),
-                ("contactSource", applicant.contactSource, v.contactSource),
-                ("publicityConsent", String(applicant.publicityConsent), String(v.publicityConsent)),
-            ]
-            let oldName = applicant.fullName
-            ApplicantStore.fill(applicant, from: v)
-            applicant.updatedAt = now
-            try await applicant.save(on: db)
-            try await ApplicantContact.query(on: db).filter(\.$applicant.$id == id).delete()
-            try await ApplicantStore.storeContacts(of: applicant, db: db)
-            if applicant.fullName != oldName { try await AppealSearch.refresh(appealsOf: applicant, db: db) }
-            try await HistoryRecorder(db: db, actor: actor, at: now).changes(entity: "applicant", id: id, appealID: nil, changes)
+            try await save(applicant, as: v, db: db, history: HistoryRecorder(db: db, actor: actor, at: now))
             return applicant
         }
+    }
+
+    /// Writes `v` over the card: every changed field to the history, contacts re-keyed, the appeals' search text
+    /// refreshed when the name changed.
+    static func save(_ applicant: Applicant, as v: ApplicantStore.Validated, db: any Database, history: HistoryRecorder,
+                      comment: String? = nil) async throws {
+        let id = try applicant.requireID()
+        let changes: [(String, String?, String?)] = [
+            ("kind", applicant.kind, v.kind.rawValue), ("surname", applicant.surname, v.surname), ("name", applicant.name, v.name),
+            ("patronymic", applicant.patronymic, v.patronymic), ("organisationName", applicant.organisationName, v.organisationName),
+            ("phones", applicant.phones.joined(separator: ", "), v.phones.joined(separator: ", ")),
+            ("emails", applicant.emails.joined(separator: ", "), v.emails.joined(separator: ", ")),
+            ("postalAddress", applicant.postalAddress, v.postalAddress), ("socialStatus", applicant.socialStatus, v.socialStatus),
+            ("territory", applicant.territory, v.territory), ("audience", applicant.audience, v.audience),
+            ("socialLinks", applicant.socialLinks.joined(separator: ", "), v.socialLinks.joined(separator: ", ")),
+            ("contactSource", applicant.contactSource, v.contactSource),
+            ("publicityConsent", String(applicant.publicityConsent), String(v.publicityConsent)),
+        ]
+        let oldName = applicant.fullName
+        ApplicantStore.fill(applicant, from: v)
+        applicant.updatedAt = history.at
+        try await applicant.save(on: db)
+        try await ApplicantContact.query(on: db).filter(\.$applicant.$id == id).delete()
+        try await ApplicantStore.storeContacts(of: applicant, db: db)
+        if applicant.fullName != oldName { try await AppealSearch.refresh(appealsOf: applicant, db: db) }
+        try await history.changes(entity: "applicant", id: id, appealID: nil, changes, comment: comment)
     }
 }

@@ -13,6 +13,12 @@ struct ApplicantCard: Content {
     var appeals: [AppealListItem]
     /// Promises given on those appeals.
     var promises: [PromiseView]
+    /// Set when this card was merged into another: that card holds the appeals now.
+    var mergedInto: UUID?
+}
+
+struct MergeInput: Content {
+    var duplicateId: UUID?
 }
 
 struct DuplicateCandidate: Content {
@@ -26,6 +32,7 @@ struct ApplicantsController: RouteCollection {
         let edit = applicants.grouped(Require(.applicantsEdit))
         edit.post(use: create)
         edit.patch(":id", use: update)
+        edit.grouped(Require(.personalData)).post(":id", "merge", use: merge)
         let read = applicants.grouped(Require(.applicantsRead))
         read.get(use: search)
         read.get("duplicates", use: duplicates)
@@ -34,12 +41,20 @@ struct ApplicantsController: RouteCollection {
         read.grouped(Require(.personalData)).get(":id", "history", use: history)
     }
 
+    /// `POST /applicants/{id}/merge` with `{"duplicateId"}`: the duplicate's appeals and data go to this card.
+    func merge(req: Request) async throws -> ApplicantCard {
+        guard let id = req.parameters.get("id", as: UUID.self) else { throw AppError.notFound(entity: "applicant", id: req.parameters.get("id") ?? "") }
+        guard let duplicate = try req.content.decode(MergeInput.self).duplicateId else { throw AppError.missing(field: "duplicateId") }
+        let kept = try await ApplicantMerging.merge(keep: id, absorb: duplicate, actor: try req.actor, store: req.store, now: req.now)
+        return try await Self.card(kept, req: req)
+    }
+
     func update(req: Request) async throws -> ApplicantCard {
         let actor = try req.actor
         guard let id = req.parameters.get("id", as: UUID.self) else { throw AppError.notFound(entity: "applicant", id: req.parameters.get("id") ?? "") }
         let applicant = try await ApplicantUpdate.apply(id: id, input: try req.content.decode(ApplicantInput.self), actor: actor,
                                                         store: req.store, now: req.now)
-        return try await card(applicant, req: req)
+        return try await Self.card(applicant, req: req)
     }
 
     func history(req: Request) async throws -> [HistoryView] {
@@ -59,14 +74,14 @@ struct ApplicantsController: RouteCollection {
         let applicant = try await req.store.write { db in
             try await ApplicantStore.create(validated, db: db, history: HistoryRecorder(db: db, actor: actor, at: now))
         }
-        return try await card(applicant, req: req).encodeResponse(status: .created, for: req)
+        return try await Self.card(applicant, req: req).encodeResponse(status: .created, for: req)
     }
 
     func show(req: Request) async throws -> ApplicantCard {
         guard let id = req.parameters.get("id", as: UUID.self), let applicant = try await Applicant.find(id, on: req.db) else {
             throw AppError.notFound(entity: "applicant", id: req.parameters.get("id") ?? "")
         }
-        let card = try await card(applicant, req: req)
+        let card = try await Self.card(applicant, req: req)
         if !card.applicant.masked {
             try await req.audit("personal-data.view", entity: "applicant", entityID: id.uuidString, details: card.applicant.fullName)
         }
@@ -88,7 +103,7 @@ struct ApplicantsController: RouteCollection {
         }
     }
 
-    private func card(_ a: Applicant, req: Request) async throws -> ApplicantCard {
+    static func card(_ a: Applicant, req: Request) async throws -> ApplicantCard {
         let id = a.id!
         let coAppeals = try await CoApplicant.query(on: req.db).filter(\.$applicant.$id == id).all().map(\.$appeal.id)
         var query = Appeal.query(on: req.db).group(.or) { group in
@@ -108,7 +123,7 @@ struct ApplicantsController: RouteCollection {
             applicant: summary, socialStatus: a.socialStatus, territory: a.territory, audience: a.audience,
             socialLinks: summary.masked ? [] : a.socialLinks, contactSource: a.contactSource,
             appeals: visible.map { AppealListItem($0, today: today) },
-            promises: try await TaskViews(req: req).promises(promises, today: today))
+            promises: try await TaskViews(req: req).promises(promises, today: today), mergedInto: a.mergedIntoID)
     }
 }
 
@@ -121,7 +136,7 @@ enum ApplicantSearch {
         }
         let words = TextNormalizer.words(q).prefix(5)
         guard !words.isEmpty else { return [] }
-        var query = Applicant.query(on: db)
+        var query = Applicant.query(on: db).filter(\.$mergedIntoID == nil)
         for word in words { query = query.filter(\.$searchText, .custom("LIKE"), "% \(word)%") }
         return try await query.limit(limit).all()
     }
@@ -137,7 +152,7 @@ enum ApplicantSearch {
         let emails = ((input.email.map { [$0] } ?? []) + (input.emails ?? [])).compactMap(TextNormalizer.emailKey)
         var candidates = try await byContact(phones + emails, db: db)
         if let address = input.postalAddress.map(ApplicantMatching.addressKey), !address.isEmpty {
-            candidates += try await Applicant.query(on: db).filter(\.$addressKey == address).limit(200).all()
+            candidates += try await Applicant.query(on: db).filter(\.$addressKey == address).filter(\.$mergedIntoID == nil).limit(200).all()
         }
         let probe = ApplicantMatching.Card(
             fullName: [input.surname, input.name, input.patronymic, input.organisationName].compactMap { $0 }.joined(separator: " "),

@@ -106,7 +106,7 @@ struct NotificationsController: RouteCollection {
             guard let status = DeliveryStatus(rawValue: raw) else { throw AppError.invalid(field: "email", reason: "one of none, pending, sent, failed") }
             query = query.filter(\.$emailStatus == status.rawValue)
         }
-        let unread = try await query.copy().filter(\.$readAt == nil).count()
+        let unread = try await query.copy().filter(\.$readAt == nil).countRows()
         if f.unread == true { query = query.filter(\.$readAt == nil) }
         let limit = f.limit ?? 50
         guard (1...500).contains(limit) else { throw AppError.invalid(field: "limit", reason: "must be between 1 and 500") }

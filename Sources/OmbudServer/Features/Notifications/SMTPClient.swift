@@ -91,46 +91,34 @@ enum SMTPClient {
         } catch {
             throw Failure.unreachable("\(settings.host):\(settings.port): \(error)")
         }
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await channel.executeThenClose { inbound, outbound in
-                    var session = Session(inbound: inbound.makeAsyncIterator(), outbound: outbound)
-                    try await session.expect(220, step: "the connection")
-                    let helo = "ombud.localhost"
-                    var ehlo = try await session.command("EHLO \(helo)", expect: 250, step: "EHLO")
-                    if settings.security == .starttls {
-                        guard ehlo.extensions.contains("STARTTLS") else { throw Failure.refused(step: "STARTTLS", reply: "not offered") }
-                        let raw = channel.channel
-                        try await raw.eventLoop.submit { gate.armed = true }.get()
-                        try await session.command("STARTTLS", expect: 220, step: "STARTTLS")
-                        try await raw.eventLoop.submit {
-                            try raw.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls!, serverHostname: settings.serverName),
-                                                                       position: .first)
-                            gate.closed = false
-                        }.get()
-                        ehlo = try await session.command("EHLO \(helo)", expect: 250, step: "EHLO after STARTTLS")
-                    }
-                    if let user = settings.username, let password = settings.password {
-                        let token = Data(([0] + Array(user.utf8) + [0] + Array(password.utf8))).base64EncodedString()
-                        try await session.command("AUTH PLAIN \(token)", expect: 235, step: "the login")
-                    }
-                    try await session.command("MAIL FROM:<\(settings.from.address)>", expect: 250, step: "the sender")
-                    try await session.command("RCPT TO:<\(message.to.address)>", expect: 250, step: "the recipient \(message.to.address)", alsoAccept: [251])
-                    try await session.command("DATA", expect: 354, step: "DATA")
-                    try await session.write(message.rendered() + ".\r\n")
-                    try await session.expect(250, step: "the message")
-                    _ = try? await session.command("QUIT", expect: 221, step: "QUIT")
+        try await withTimeout(settings.timeout, closing: channel, timedOut: Failure.timedOut) {
+            try await channel.executeThenClose { inbound, outbound in
+                var session = Session(inbound: inbound.makeAsyncIterator(), outbound: outbound)
+                try await session.expect(220, step: "the connection")
+                let helo = "ombud.localhost"
+                var ehlo = try await session.command("EHLO \(helo)", expect: 250, step: "EHLO")
+                if settings.security == .starttls {
+                    guard ehlo.extensions.contains("STARTTLS") else { throw Failure.refused(step: "STARTTLS", reply: "not offered") }
+                    let raw = channel.channel
+                    try await raw.eventLoop.submit { gate.armed = true }.get()
+                    try await session.command("STARTTLS", expect: 220, step: "STARTTLS")
+                    try await raw.eventLoop.submit {
+                        try raw.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls!, serverHostname: settings.serverName),
+                                                                   position: .first)
+                        gate.closed = false
+                    }.get()
+                    ehlo = try await session.command("EHLO \(helo)", expect: 250, step: "EHLO after STARTTLS")
                 }
-                return true
-            }
-            group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(settings.timeout.nanoseconds))
-                return false
-            }
-            defer { group.cancelAll() }
-            guard try await group.next() == true else {
-                channel.channel.close(promise: nil)
-                throw Failure.timedOut
+                if let user = settings.username, let password = settings.password {
+                    let token = Data(([0] + Array(user.utf8) + [0] + Array(password.utf8))).base64EncodedString()
+                    try await session.command("AUTH PLAIN \(token)", expect: 235, step: "the login")
+                }
+                try await session.command("MAIL FROM:<\(settings.from.address)>", expect: 250, step: "the sender")
+                try await session.command("RCPT TO:<\(message.to.address)>", expect: 250, step: "the recipient \(message.to.address)", alsoAccept: [251])
+                try await session.command("DATA", expect: 354, step: "DATA")
+                try await session.write(message.rendered() + ".\r\n")
+                try await session.expect(250, step: "the message")
+                _ = try? await session.command("QUIT", expect: 221, step: "QUIT")
             }
         }
     }

@@ -77,7 +77,7 @@ struct PromisesController: RouteCollection {
             query = query.filter(\.$appeal.$id == (try await req.visibleAppeal(id).requireID()))
         }
         let paging = try Paging(limit: f.limit, offset: f.offset)
-        let total = try await query.copy().count()
+        let total = try await query.copy().countRows()
         let records = try await query.sort(\.$dueDate).sort(\.$createdAt).range(paging.range).all()
         return PromisePage(items: try await TaskViews(req: req).promises(records, today: today), total: total)
     }

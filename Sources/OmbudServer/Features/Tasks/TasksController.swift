@@ -90,17 +90,15 @@ struct TasksController: RouteCollection {
         // Soonest due first, then the tasks without a due moment, longest waiting first. Two segments, each read in the order of
         // an index ((status, due_at) and (status, entered_at)), so a page costs the same at 100 rows or 100,000; one
         // sort over both would read every row (and SQLite and PostgreSQL place NULLs differently).
+        let total = try await query.copy().countRows()
         let dated = query.copy().filter(\.$dueAt != nil)
-        let undated = query.copy().filter(\.$dueAt == nil)
-        let datedCount = try await dated.copy().count()
-        let total = datedCount + (try await undated.copy().count())
-        var records: [TaskRecord] = []
-        if paging.offset < datedCount {
-            records = try await dated.sort(\.$dueAt).sort(\.$enteredAt).range(paging.range).all()
-        }
-        if records.count < paging.limit, total > datedCount {
+        var records = try await dated.sort(\.$dueAt).sort(\.$enteredAt).range(paging.range).all()
+        if records.count < paging.limit, total > paging.offset + records.count {
+            // The dated segment ended on this page (its size is where it stopped) or before it (then it is counted).
+            let datedCount = records.isEmpty ? try await dated.copy().countRows() : paging.offset + records.count
             let start = max(0, paging.offset - datedCount)
-            records += try await undated.sort(\.$enteredAt).range(start..<(start + paging.limit - records.count)).all()
+            records += try await query.copy().filter(\.$dueAt == nil).sort(\.$enteredAt)
+                .range(start..<(start + paging.limit - records.count)).all()
         }
         return TaskPage(items: try await TaskViews(req: req).tasks(records, now: req.now), total: total)
     }

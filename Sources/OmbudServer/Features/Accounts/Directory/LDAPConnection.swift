@@ -70,25 +70,13 @@ struct LDAPConnection {
         } catch {
             throw Failure.unreachable("\(endpoint.host):\(endpoint.port): \(error)")
         }
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await channel.executeThenClose { inbound, outbound in
-                    var connection = LDAPConnection(inbound: inbound.makeAsyncIterator(), outbound: outbound)
-                    let result = try await body(&connection)
-                    try? await connection.send(LDAPMessages.unbind(id: connection.takeID()))
-                    return result
-                }
+        return try await withTimeout(timeout, closing: channel, timedOut: Failure.timedOut) {
+            try await channel.executeThenClose { inbound, outbound in
+                var connection = LDAPConnection(inbound: inbound.makeAsyncIterator(), outbound: outbound)
+                let result = try await body(&connection)
+                try? await connection.send(LDAPMessages.unbind(id: connection.takeID()))
+                return result
             }
-            group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(timeout.nanoseconds))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let result = first else {
-                channel.channel.close(promise: nil)
-                throw Failure.timedOut
-            }
-            return result
         }
     }
 
