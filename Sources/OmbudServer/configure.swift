@@ -66,9 +66,11 @@ func routes(_ app: Application, settings: Settings) throws {
         response.headers.contentType = HTTPMediaType(type: "application", subType: "yaml")
         return response
     }
+    try app.register(collection: try Assets.load())
     let pages = app.grouped(PageErrorMiddleware(), SessionAuthenticator())
     try pages.register(collection: SessionPages())
-    try pages.register(collection: AppealPages())
+    try pages.register(collection: AppealPages(bodyLimit: settings.formBodyLimit))
+    try pages.register(collection: IntakePages(bodyLimit: settings.formBodyLimit))
     try pages.register(collection: TaskPages())
     try pages.register(collection: SearchPages())
     try pages.register(collection: ApplicantPages())

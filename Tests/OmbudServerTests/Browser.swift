@@ -17,13 +17,34 @@ final class Browser: @unchecked Sendable {
     @discardableResult
     func send(_ method: HTTPMethod, _ path: String, form: [String: String]? = nil, json: String? = nil,
               extraHeaders: HTTPHeaders = [:]) async throws -> TestingHTTPResponse {
+        try await send(method, path, pairs: form.map { $0.map { ($0.key, $0.value) } }, json: json, extraHeaders: extraHeaders)
+    }
+
+    /// A form with repeated fields (`topics[]`) in order; with `files`, sent as multipart/form-data like a form with a file field.
+    @discardableResult
+    func send(_ method: HTTPMethod, _ path: String, pairs: [(String, String)]?, files: [(field: String, name: String, data: Data)] = [],
+              json: String? = nil, extraHeaders: HTTPHeaders = [:]) async throws -> TestingHTTPResponse {
         var headers = self.headers
         for (name, value) in extraHeaders { headers.replaceOrAdd(name: name, value: value) }
         if !cookies.isEmpty { headers.replaceOrAdd(name: .cookie, value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")) }
         var body: ByteBuffer?
-        if let form {
+        if let pairs, !files.isEmpty {
+            let boundary = "----ombud-test-\(UUID().uuidString)"
+            headers.replaceOrAdd(name: .contentType, value: "multipart/form-data; boundary=\(boundary)")
+            var data = Data()
+            for (name, value) in pairs {
+                data.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+            }
+            for file in files {
+                data.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(file.name)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8))
+                data.append(file.data)
+                data.append(Data("\r\n".utf8))
+            }
+            data.append(Data("--\(boundary)--\r\n".utf8))
+            body = ByteBuffer(data: data)
+        } else if let pairs {
             headers.replaceOrAdd(name: .contentType, value: "application/x-www-form-urlencoded")
-            body = ByteBuffer(string: form.map { "\(Self.encode($0.key))=\(Self.encode($0.value))" }.joined(separator: "&"))
+            body = ByteBuffer(string: pairs.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&"))
         } else if let json {
             headers.replaceOrAdd(name: .contentType, value: "application/json")
             body = ByteBuffer(string: json)

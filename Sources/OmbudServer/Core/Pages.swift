@@ -112,3 +112,15 @@ extension Request {
         application.pages.catalogues[language]?[section]?[key] ?? key
     }
 }
+
+extension Request {
+    /// A piece of a page (a list the page's script puts in place), in the request's language, not cached.
+    func fragment(_ template: String, _ context: [String: Any]) -> Response {
+        var context = context
+        if let session { context["csrf"] = session.csrfToken }
+        let response = Response(status: .ok, body: .init(string: application.pages.render(template, context, language: language)))
+        response.headers.contentType = .html
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+}

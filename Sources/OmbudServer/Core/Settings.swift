@@ -35,6 +35,9 @@ public struct Settings: Sendable {
         self.calendarKey = calendarKey
     }
 
+    /// The largest form a page may post: its files together up to the attachment limit, and the fields.
+    var formBodyLimit: Int { attachmentLimit + 1024 * 1024 }
+
     public enum ConfigurationError: Error, CustomStringConvertible {
         case invalid(variable: String, value: String)
         case rejected(variable: String, reason: String)

@@ -4,136 +4,19 @@ import OmbudDomain
 import SQLKit
 import Vapor
 
-/// Staff pages for appeals: the intake form, the appeal card with the actions open to the user, the answer to a
-/// question. Every page works without JavaScript: forms post, errors re-display the form with the input kept.
+/// Staff pages for appeals: the appeal card with the actions open to the user, the answer to a question, attachments.
+/// Every page works without JavaScript: forms post, errors re-display the form with the input kept.
 struct AppealPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let pages = routes.grouped(PageGuard(), RememberLanguage()).grouped("appeals")
-        pages.grouped(Require(.appealsCreate)).get("new", use: intakeForm)
-        pages.grouped(Require(.appealsCreate)).post("new", use: register)
         pages.grouped(Require(.appealsRead)).get(":code", use: card)
         pages.grouped(Require(.appealsTransition)).post(":code", "transition", use: transition)
         pages.grouped(Require(.appealsEdit)).post(":code", "questions", ":question", use: answer)
+        pages.grouped(Require(.appealsEdit)).on(.POST, ":code", "attachments", body: .collect(maxSize: ByteCount(value: bodyLimit)), use: attach)
+        pages.grouped(Require(.appealsRead)).get(":code", "slip", use: slip)
     }
 
-    // MARK: intake
-
-    /// What the intake form posts; every field optional so a half-filled form comes back with its errors.
-    struct IntakeForm: Content {
-        var _csrf: String?
-        var _once: String?
-        var channel: String?
-        var kind: String?
-        var urgency: String?
-        var surname: String?
-        var name: String?
-        var patronymic: String?
-        var phone: String?
-        var email: String?
-        var postalAddress: String?
-        var address: String?
-        var district: String?
-        var text: String?
-        var topicCode: String?
-        var officeCode: String?
-        var register: String?
-
-        /// Persian and Arabic digits typed into codes and phones become Latin ones.
-        func latin(_ value: String?) -> String? { value.map(TextNormalizer.latinDigits) }
-
-        var input: AppealInput {
-            func some(_ s: String?) -> String? { s.map { $0.trimmed() }.flatMap { $0.isEmpty ? nil : $0 } }
-            var applicant: ApplicantInput?
-            if [surname, name, patronymic, phone, email, postalAddress].contains(where: { some($0) != nil }) {
-                applicant = ApplicantInput(surname: some(surname), name: some(name), patronymic: some(patronymic), phone: some(latin(phone)),
-                                           email: some(email), postalAddress: some(postalAddress))
-            }
-            let question = some(latin(topicCode)).map { [QuestionInput(topicCode: $0)] }
-            let place = some(address) != nil || some(district) != nil ? AddressInput(text: some(address), district: some(district)) : nil
-            return AppealInput(channel: channel ?? "", text: text ?? "", kind: some(kind), urgency: some(urgency), applicant: applicant,
-                               questions: question, address: place, officeCode: some(latin(officeCode)), register: register != nil)
-        }
-    }
-
-    func intakeForm(req: Request) async throws -> Response {
-        let user = try await req.currentUser()
-        let office = try await OrgUnit.query(on: req.db).filter(\.$id ~~ user.unitIDs).first()?.code
-        var form = IntakeForm(channel: AppealChannel.phone.rawValue, kind: AppealKind.statement.rawValue, urgency: Urgency.followUp.rawValue,
-                              officeCode: office, register: "on")
-        form._once = UUID().uuidString
-        return Self.intakePage(req, form: form, errors: [:], status: .ok)
-    }
-
-    /// Registers the appeal once per form (its `_once` token: a second submission of the same form goes to the appeal
-    /// the first created), then shows its card. Bad input comes back with each field's error next to it.
-    func register(req: Request) async throws -> Response {
-        var form = try req.content.decode(IntakeForm.self)
-        let token = form._once.flatMap(UUID.init(uuidString:)) ?? UUID()
-        form._once = token.uuidString
-        let actor = try req.actor
-        let now = req.now
-        switch try await FormOnce.claim(token, userID: actor.userID, store: req.store, now: now) {
-        case let .done(appealID):
-            let code = try await AppealQueries.trackingCodes([appealID], db: req.db)[appealID] ?? ""
-            return req.redirect(to: "/appeals/\(code)", redirectType: .normal)
-        case .inFlight:
-            // The same form is being registered by a request that came a moment earlier: wait for it.
-            for _ in 0..<50 {
-                try await Task.sleep(nanoseconds: 100_000_000)
-                if case let .done(appealID) = try await FormOnce.claim(token, userID: actor.userID, store: req.store, now: now, peek: true) {
-                    let code = try await AppealQueries.trackingCodes([appealID], db: req.db)[appealID] ?? ""
-                    return req.redirect(to: "/appeals/\(code)", redirectType: .normal)
-                }
-            }
-            throw AppError.conflict(code: "in-flight", reason: "this form is still being registered", field: nil)
-        case .claimed:
-            break
-        }
-        do {
-            let validated: AppealIntake.Validated
-            do { validated = try AppealIntake.validate(form.input, now: now) } catch { throw error.appError }
-            let view = try await AppealIntake.create(validated, actor: actor, settings: req.settings, store: req.store, queue: req.intake,
-                                                     now: now, translate: TaskViews.translator(req))
-            try await FormOnce.complete(token, appealID: view.id, store: req.store)
-            return req.redirect(to: "/appeals/\(view.trackingCode)?created=1", redirectType: .normal)
-        } catch let error as AppError {
-            try await FormOnce.release(token, store: req.store)
-            guard let field = error.field else { throw error }
-            return Self.intakePage(req, form: form, errors: [Self.formField(field): error.detail], status: .unprocessableEntity)
-        }
-    }
-
-    /// `applicant.phone` → `phone`, `questions[0].topicCode` → `topicCode`, `address.text` → `address`.
-    static func formField(_ apiField: String) -> String {
-        let last = String(apiField.split(separator: ".").last ?? "")
-        let plain = last.split(separator: "[").first.map(String.init) ?? last
-        switch apiField {
-        case "address.text": return "address"
-        case "address.district": return "district"
-        case "questions": return "topicCode"
-        default: return plain
-        }
-    }
-
-    static func intakePage(_ req: Request, form: IntakeForm, errors: [String: String], status: HTTPResponseStatus) -> Response {
-        func options<E: RawRepresentable & CaseIterable>(_ type: E.Type, _ section: String, selected: String?) -> [[String: Any]]
-        where E.RawValue == String {
-            E.allCases.map { ["value": $0.rawValue, "label": req.text(section, $0.rawValue), "selected": $0.rawValue == selected] }
-        }
-        var fields: [String: Any] = [:]
-        for (key, value) in [("surname", form.surname), ("name", form.name), ("patronymic", form.patronymic), ("phone", form.phone),
-                             ("email", form.email), ("postalAddress", form.postalAddress), ("address", form.address),
-                             ("district", form.district), ("text", form.text), ("topicCode", form.topicCode), ("officeCode", form.officeCode)] {
-            fields[key] = ["value": value ?? "", "error": errors[key]].present
-        }
-        return req.page("intake", [
-            "form": fields, "once": form._once ?? "", "register": form.register != nil, "failed": !errors.isEmpty,
-            "otherError": errors.keys.contains { fields[$0] == nil } ? errors.values.joined(separator: "; ") : "",
-            "channels": options(AppealChannel.self, "channels", selected: form.channel),
-            "kinds": options(AppealKind.self, "kinds", selected: form.kind),
-            "urgencies": options(Urgency.self, "urgency", selected: form.urgency),
-        ], status: status)
-    }
+    let bodyLimit: Int
 
     // MARK: the card
 
@@ -166,6 +49,7 @@ struct AppealPages: RouteCollection {
         let tasks = try await views.tasks(TaskRecord.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$enteredAt).all(), now: req.now)
         let promises = try await views.promises(PromiseRecord.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$createdAt).all(),
                                                 today: today)
+        let attachments = try await Attachment.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$createdAt).all()
         let history = try await HistoryEntry.query(on: req.db).group(.or) { $0.filter(\.$appealID == appeal.id!).filter(\.$entityID == appeal.id!) }
             .sort(\.$at).all()
         var deadline: [String: Any] = [:]
@@ -218,6 +102,11 @@ struct AppealPages: RouteCollection {
                  "from": h.field == "status" ? h.fromValue.map(stateOf) : h.fromValue,
                  "to": h.field == "status" ? h.toValue.map(stateOf) : h.toValue, "comment": h.comment].present
             },
+            "attachments": attachments.map { a in
+                ["id": a.id!.uuidString, "name": a.fileName, "size": f.number(String(max(1, a.size / 1024))),
+                 "image": a.contentType.hasPrefix("image/"), "pdf": a.contentType == "application/pdf", "audio": a.contentType.hasPrefix("audio/")]
+            },
+            "canAttach": actor.can(.appealsEdit), "created": notice != nil,
             "notice": notice, "error": error, "errorField": errorField,
         ]
         return req.page("appeal", context.present, status: status)
@@ -249,6 +138,38 @@ struct AppealPages: RouteCollection {
             return try await Self.cardPage(req, appeal: fresh, error: error.reason, errorField: error.field, status: error.status)
         }
         return req.redirect(to: "/appeals/\(appeal.trackingCode)#actions", redirectType: .normal)
+    }
+
+    struct AttachForm: Content {
+        var _csrf: String?
+        var file: File?
+    }
+
+    /// A file added on the card (a scan, a photo, a call recording): stored like any attachment, the card shown again.
+    func attach(req: Request) async throws -> Response {
+        let appeal = try await Self.visibleAppeal(req)
+        let form = try? req.content.decode(AttachForm.self)
+        do {
+            guard let file = form?.file, !file.filename.isEmpty || file.data.readableBytes > 0 else { throw AppError.missing(field: "file") }
+            _ = try await AttachmentStore.save(appealID: appeal.id!, fileName: file.filename, data: file.data, actor: try req.actor,
+                                               settings: req.settings, store: req.store, now: req.now)
+        } catch let error as AppError {
+            return try await Self.cardPage(req, appeal: appeal, error: error.reason, errorField: error.field,
+                                           status: error.status == .payloadTooLarge ? .unprocessableEntity : error.status)
+        }
+        return req.redirect(to: "/appeals/\(appeal.trackingCode)#attachments", redirectType: .normal)
+    }
+
+    /// A slip to print and hand to a visitor: the tracking code, the dates, where to ask.
+    func slip(req: Request) async throws -> Response {
+        let appeal = try await Self.visibleAppeal(req)
+        let f = req.format
+        let office = try await OrgUnit.find(appeal.$office.id, on: req.db)
+        let context: [String: Any?] = [
+            "code": appeal.trackingCode, "received": f.dateTime(appeal.receivedAt), "registered": appeal.registeredAt.map { f.dateTime($0) },
+            "controlDate": appeal.deadlines.controlDate.map { f.date($0) }, "office": office?.name,
+        ]
+        return req.page("slip", context.present)
     }
 
     struct AnswerForm: Content {

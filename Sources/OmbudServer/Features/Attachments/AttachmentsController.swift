@@ -69,7 +69,9 @@ struct AttachmentsController: RouteCollection {
         let inline = attachment.contentType.hasPrefix("image/") || attachment.contentType == "application/pdf"
         let encoded = attachment.fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"
         response.headers.replaceOrAdd(name: .contentDisposition, value: "\(inline ? "inline" : "attachment"); filename*=UTF-8''\(encoded)")
-        response.headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'none'; sandbox")
+        // Nothing in a file may run. A sandboxed PDF is not shown by browsers' viewers, so a PDF is only denied everything else.
+        response.headers.replaceOrAdd(name: "Content-Security-Policy",
+                                      value: attachment.contentType == "application/pdf" ? "default-src 'none'; object-src 'self'" : "default-src 'none'; sandbox")
         return response
     }
 }

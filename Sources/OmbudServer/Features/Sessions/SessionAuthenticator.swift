@@ -46,7 +46,7 @@ struct SessionAuthenticator: AsyncMiddleware {
         if let header = req.headers.first(name: "X-CSRF-Token") { return header }
         guard let type = req.headers.contentType, type == .urlEncodedForm || type == .formData else { return nil }
         if req.body.data == nil {
-            let limit = type == .formData ? req.settings.attachmentLimit + 64 * 1024 : 1024 * 1024
+            let limit = type == .formData ? req.settings.formBodyLimit : 1024 * 1024
             _ = try await req.body.collect(max: limit).get()
         }
         return try? req.content.get(String.self, at: "_csrf")

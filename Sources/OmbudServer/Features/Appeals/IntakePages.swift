@@ -1,0 +1,340 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import SQLKit
+import Vapor
+
+/// The intake form, built for a phone call: the caller's card found as the operator types (or with "Find" without
+/// JavaScript) with the cards that look like the same person and their open appeals; topics found by words or code;
+/// several questions; files; "register and take the next appeal of the same caller". Every button works without
+/// JavaScript by posting the form, which comes back with the input kept; the script only saves the round trips.
+struct IntakePages: RouteCollection {
+    let bodyLimit: Int
+
+    func boot(routes: any RoutesBuilder) throws {
+        let pages = routes.grouped(PageGuard(), RememberLanguage(), Require(.appealsCreate)).grouped("appeals", "new")
+        pages.get(use: blank)
+        pages.on(.POST, body: .collect(maxSize: ByteCount(value: bodyLimit)), use: submit)
+        pages.get("applicants", use: applicantMatches)
+        pages.get("topics", use: topicMatches)
+        pages.get("district", use: district)
+    }
+
+    /// Most files one form may carry; more are added on the card.
+    static let maxFiles = 5
+
+    /// What the form posts; every field optional so a half-filled form comes back with its errors.
+    struct Form: Content {
+        var _csrf: String?
+        var _once: String?
+        var channel: String?
+        var kind: String?
+        var urgency: String?
+        var applicantId: String?
+        var surname: String?
+        var name: String?
+        var patronymic: String?
+        var phone: String?
+        var email: String?
+        var postalAddress: String?
+        var address: String?
+        var district: String?
+        var text: String?
+        var topics: [String]?
+        var questionTexts: [String]?
+        var topicQuery: String?
+        var pickTopic: String?
+        var officeCode: String?
+        var register: String?
+        var action: String?
+        var files: [File]?
+
+        static func some(_ s: String?) -> String? { s.map { $0.trimmed() }.flatMap { $0.isEmpty ? nil : $0 } }
+        /// Persian and Arabic digits typed into codes and phones become Latin ones.
+        static func latin(_ value: String?) -> String? { some(value.map(TextNormalizer.latinDigits)) }
+
+        var chosenApplicant: UUID? { Self.some(applicantId).flatMap(UUID.init(uuidString:)) }
+
+        /// The question rows as typed (at least one), with a topic picked from the finder put in the first empty row.
+        mutating func settleQuestions() {
+            var codes = topics ?? [], texts = questionTexts ?? []
+            if codes.isEmpty { codes = [""] }
+            while texts.count < codes.count { texts.append("") }
+            if let picked = Self.latin(pickTopic) {
+                if let empty = codes.firstIndex(where: { Self.some($0) == nil }) { codes[empty] = picked } else { codes.append(picked); texts.append("") }
+                pickTopic = nil
+            }
+            topics = codes
+            questionTexts = Array(texts.prefix(codes.count))
+        }
+
+        var applicantInput: ApplicantInput? {
+            if let id = chosenApplicant { return ApplicantInput(id: id) }
+            guard [surname, name, patronymic, phone, email, postalAddress].contains(where: { Self.some($0) != nil }) else { return nil }
+            return ApplicantInput(surname: Self.some(surname), name: Self.some(name), patronymic: Self.some(patronymic),
+                                  phone: Self.latin(phone), email: Self.some(email), postalAddress: Self.some(postalAddress))
+        }
+
+        var input: AppealInput {
+            let questions = zip(topics ?? [], questionTexts ?? []).compactMap { code, text in
+                Self.latin(code).map { QuestionInput(topicCode: $0, text: Self.some(text)) }
+            }
+            let place = Self.some(address) != nil || Self.some(district) != nil ? AddressInput(text: Self.some(address), district: Self.some(district)) : nil
+            return AppealInput(channel: channel ?? "", text: text ?? "", kind: Self.some(kind), urgency: Self.some(urgency),
+                               applicant: applicantInput, questions: questions.isEmpty ? nil : questions, address: place,
+                               officeCode: Self.latin(officeCode), register: register != nil)
+        }
+
+        var realFiles: [File] { (files ?? []).filter { $0.data.readableBytes > 0 || !$0.filename.isEmpty } }
+    }
+
+    // MARK: the form
+
+    func blank(req: Request) async throws -> Response {
+        let user = try await req.currentUser()
+        let office = try await OrgUnit.query(on: req.db).filter(\.$id ~~ user.unitIDs).first()?.code
+        var form = Form(_once: UUID().uuidString, channel: req.query[String.self, at: "channel"] ?? AppealChannel.phone.rawValue,
+                        kind: AppealKind.statement.rawValue, urgency: Urgency.followUp.rawValue,
+                        applicantId: req.query[String.self, at: "applicant"], officeCode: office, register: "on")
+        form.settleQuestions()
+        let done = (req.query[String.self, at: "done"] ?? "").split(separator: ",").compactMap { TrackingCode(String($0))?.description }
+        return try await Self.page(req, form: form, notice: done.isEmpty ? nil : done)
+    }
+
+    func submit(req: Request) async throws -> Response {
+        var form = try req.content.decode(Form.self)
+        form.settleQuestions()
+        switch form.action {
+        case "lookup": return try await Self.page(req, form: form, lookup: true)
+        case "findTopic": return try await Self.page(req, form: form, topicResults: true)
+        case "addQuestion":
+            form.topics?.append("")
+            form.questionTexts?.append("")
+            return try await Self.page(req, form: form, focus: "topicCode-\((form.topics?.count ?? 1) - 1)")
+        default: return try await register(req, form: form)
+        }
+    }
+
+    /// Registers the appeal once per form (its `_once` token: a second submission of the same form goes to the appeal
+    /// the first created), stores its files, then shows its card, or the form again for the caller's next appeal.
+    func register(_ req: Request, form: Form) async throws -> Response {
+        var form = form
+        let token = form._once.flatMap(UUID.init(uuidString:)) ?? UUID()
+        form._once = token.uuidString
+        let actor = try req.actor
+        let now = req.now
+        switch try await FormOnce.claim(token, userID: actor.userID, store: req.store, now: now) {
+        case let .done(appealID):
+            return try await registered(req, form: form, appealID: appealID, fresh: false)
+        case .inFlight:
+            // The same form is being registered by a request that came a moment earlier: wait for it.
+            for _ in 0..<50 {
+                try await Task.sleep(nanoseconds: 100_000_000)
+                if case let .done(appealID) = try await FormOnce.claim(token, userID: actor.userID, store: req.store, now: now, peek: true) {
+                    return try await registered(req, form: form, appealID: appealID, fresh: false)
+                }
+            }
+            throw AppError.conflict(code: "in-flight", reason: "this form is still being registered", field: nil)
+        case .claimed:
+            break
+        }
+        do {
+            let files = form.realFiles
+            if let refused = Self.refusal(of: files, limit: req.settings.attachmentLimit) { throw refused }
+            let validated: AppealIntake.Validated
+            do { validated = try AppealIntake.validate(form.input, now: now) } catch { throw error.appError }
+            let view = try await AppealIntake.create(validated, actor: actor, settings: req.settings, store: req.store, queue: req.intake,
+                                                     now: now, translate: TaskViews.translator(req))
+            for file in files {
+                _ = try await AttachmentStore.save(appealID: view.id, fileName: file.filename, data: file.data, actor: actor,
+                                                   settings: req.settings, store: req.store, now: now)
+            }
+            try await FormOnce.complete(token, appealID: view.id, store: req.store)
+            return try await registered(req, form: form, appealID: view.id, fresh: true)
+        } catch let error as AppError {
+            try await FormOnce.release(token, store: req.store)
+            guard let field = error.field else { throw error }
+            return try await Self.page(req, form: form, errors: [Self.formField(field): error.detail], status: .unprocessableEntity)
+        }
+    }
+
+    /// Why the form's files cannot be stored (checked before the appeal is created, so a bad file creates nothing).
+    static func refusal(of files: [File], limit: Int) -> AppError? {
+        guard files.count <= maxFiles else { return .invalid(field: "files", reason: "at most \(maxFiles) files") }
+        for file in files {
+            do throws(AttachmentError) {
+                _ = try AttachmentRules.sanitizedName(file.filename)
+                try AttachmentRules.checkSize(file.data.readableBytes, limit: limit)
+            } catch {
+                return .invalid(field: "files", reason: "\(file.filename): \(AppError(error).reason)")
+            }
+        }
+        return nil
+    }
+
+    /// Where a registered form goes: the card (with the "registered" notice the first time), or the caller's next appeal.
+    private func registered(_ req: Request, form: Form, appealID: UUID, fresh: Bool) async throws -> Response {
+        guard let appeal = try await Appeal.find(appealID, on: req.db) else { throw AppError.notFound(entity: "appeal", id: appealID.uuidString) }
+        guard form.action == "another", let applicant = appeal.$applicant.id else {
+            return req.redirect(to: "/appeals/\(appeal.trackingCode)" + (fresh ? "?created=1" : ""), redirectType: .normal)
+        }
+        // The caller's next appeal: a fresh form with the same caller and channel, and the codes registered so far.
+        let done = ((req.query[String.self, at: "done"]).map { [$0] } ?? []) + [appeal.trackingCode]
+        return req.redirect(to: "/appeals/new?applicant=\(applicant.uuidString)&channel=\(appeal.channel)&done=\(done.joined(separator: ","))",
+                            redirectType: .normal)
+    }
+
+    /// `applicant.phone` → `phone`, `questions[1].topicCode` → `topicCode-1`, `address.text` → `address`.
+    static func formField(_ apiField: String) -> String {
+        if let match = apiField.firstMatch(of: /^questions\[(\d+)\]/) { return Int(match.1) == 0 ? "topicCode" : "topicCode-\(match.1)" }
+        switch apiField {
+        case "address.text": return "address"
+        case "address.district": return "district"
+        case "questions": return "topicCode"
+        case "applicant.id": return "applicantId"
+        default:
+            let last = String(apiField.split(separator: ".").last ?? "")
+            return last.split(separator: "[").first.map(String.init) ?? last
+        }
+    }
+
+    static func page(_ req: Request, form: Form, errors: [String: String] = [:], notice: [String]? = nil, lookup: Bool = false,
+                     topicResults: Bool = false, focus: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        func options<E: RawRepresentable & CaseIterable>(_ type: E.Type, _ section: String, selected: String?) -> [[String: Any]]
+        where E.RawValue == String {
+            E.allCases.map { ["value": $0.rawValue, "label": req.text(section, $0.rawValue), "selected": $0.rawValue == selected] }
+        }
+        var fields: [String: Any] = [:]
+        for (key, value) in [("surname", form.surname), ("name", form.name), ("patronymic", form.patronymic), ("phone", form.phone),
+                             ("email", form.email), ("postalAddress", form.postalAddress), ("address", form.address),
+                             ("district", form.district), ("text", form.text), ("officeCode", form.officeCode),
+                             ("topicQuery", form.topicQuery), ("files", nil), ("applicantId", nil)] {
+            fields[key] = ["value": value ?? "", "error": errors[key]].present
+        }
+        let codes = form.topics ?? [""]
+        let names = try await topicNames(codes.compactMap(Form.latin), db: req.db)
+        let questions: [[String: Any]] = codes.enumerated().map { i, code in
+            let id = i == 0 ? "topicCode" : "topicCode-\(i)"
+            return ["id": id, "number": req.format.number(String(i + 1)), "code": code, "text": form.questionTexts?[i] ?? "",
+                    "topicName": Form.latin(code).flatMap { names[$0] }, "error": errors[id], "many": codes.count > 1].present
+        }
+        var matches: [[String: Any]] = []
+        if lookup || form.chosenApplicant != nil {
+            matches = try await applicantCandidates(req, form: form)
+        }
+        var topics: [[String: Any]] = []
+        if topicResults, let q = Form.some(form.topicQuery) {
+            topics = try await TopicStore.search(TextNormalizer.latinDigits(q), assignableOnly: true, limit: 30, db: req.db)
+                .map { ["code": $0.id ?? "", "name": $0.name] }
+        }
+        let known = errors.keys.filter { fields[$0] != nil || $0.hasPrefix("topicCode") }
+        return req.page("intake", [
+            "form": fields, "once": form._once ?? "", "register": form.register != nil, "failed": !errors.isEmpty,
+            "otherError": known.count < errors.count ? errors.filter { !known.contains($0.key) }.values.joined(separator: "; ") : "",
+            "channels": options(AppealChannel.self, "channels", selected: form.channel),
+            "kinds": options(AppealKind.self, "kinds", selected: form.kind),
+            "urgencies": options(Urgency.self, "urgency", selected: form.urgency),
+            "questions": questions, "matches": matches, "hasMatches": !matches.isEmpty, "looked": lookup && matches.isEmpty,
+            "topics": topics, "hasTopics": !topics.isEmpty, "noTopics": topicResults && topics.isEmpty,
+            "done": notice ?? [], "hasDone": !(notice ?? []).isEmpty, "focus": focus ?? "",
+            "maxFiles": req.format.number(String(maxFiles)),
+            "fileLimit": req.format.number(String(req.settings.attachmentLimit / (1024 * 1024))),
+            "districts": try await knownDistricts(req),
+        ], status: status)
+    }
+
+    // MARK: lookups (fragments for the script, and the same lists inside the form without it)
+
+    /// Cards that may be the caller: the same phone or e-mail, a similar name at the same address, or the name typed;
+    /// each with its open appeals. Masked for readers without the personal-data permission.
+    static func applicantCandidates(_ req: Request, form: Form) async throws -> [[String: Any]] {
+        let actor = try req.actor
+        guard actor.can(.applicantsRead) else { return [] }
+        var found: [(Applicant, [String])] = []
+        if let id = form.chosenApplicant, let chosen = try await Applicant.find(id, on: req.db), chosen.mergedIntoID == nil {
+            found.append((chosen, []))
+        }
+        let probe = ApplicantInput(surname: Form.some(form.surname), name: Form.some(form.name), patronymic: Form.some(form.patronymic),
+                                   phone: Form.latin(form.phone), email: Form.some(form.email), postalAddress: Form.some(form.postalAddress))
+        if form.chosenApplicant == nil {
+            for candidate in try await ApplicantSearch.duplicates(of: probe, excluding: nil, db: req.db).prefix(8) {
+                if let record = try await Applicant.find(candidate.applicant.id, on: req.db) { found.append((record, candidate.reasons)) }
+            }
+            let words = [probe.surname, probe.name, probe.patronymic].compactMap { $0 }.joined(separator: " ")
+            if !words.isEmpty {
+                for record in try await ApplicantSearch.find(words, limit: 8, db: req.db) where !found.contains(where: { $0.0.id == record.id }) {
+                    found.append((record, []))
+                }
+            }
+        }
+        let cards = Array(found.prefix(8))
+        guard !cards.isEmpty else { return [] }
+        let open = try await openAppeals(of: cards.map { $0.0.id! }, req: req)
+        return cards.map { record, reasons in
+            let summary = try? req.visible(ApplicantStore.summary(record))
+            let id = record.id!
+            return [
+                "id": id.uuidString, "name": summary?.fullName ?? "", "selected": id == form.chosenApplicant,
+                "contacts": ((summary?.phones ?? []) + (summary?.emails ?? [])).joined(separator: ", "),
+                "address": summary?.postalAddress, "reasons": reasons.map { req.text("duplicateReasons", $0) }.joined(separator: ", "),
+                "open": open[id] ?? [], "hasOpen": !(open[id] ?? []).isEmpty,
+            ].present
+        }
+    }
+
+    /// Open appeals per applicant, within the reader's scope: their codes and states, newest first.
+    static func openAppeals(of applicants: [UUID], req: Request) async throws -> [UUID: [[String: Any]]] {
+        var query = Appeal.query(on: req.db).filter(\.$applicant.$id ~~ applicants)
+            .filter(\.$status ~~ AppealTransitions.workflow.openStates)
+        if let condition = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID) { query = query.filter(.sql(condition)) }
+        var result: [UUID: [[String: Any]]] = [:]
+        for appeal in try await query.sort(\.$receivedAt, .descending).limit(50).all() {
+            guard let owner = appeal.$applicant.id else { continue }
+            result[owner, default: []].append(["code": appeal.trackingCode, "status": req.text("states", appeal.status)])
+        }
+        return result
+    }
+
+    static func topicNames(_ codes: [String], db: any Database) async throws -> [String: String] {
+        guard !codes.isEmpty else { return [:] }
+        return Dictionary(try await TopicRecord.query(on: db).filter(\.$id ~~ codes).all().map { ($0.id ?? "", $0.name) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The districts appeals were filed under, for the district field's suggestions.
+    static func knownDistricts(_ req: Request) async throws -> [String] {
+        try await (req.db as! any SQLDatabase).select().distinct().column("district").from(Appeal.schema)
+            .where("district", .isNot, SQLLiteral.null).orderBy("district").limit(200).all()
+            .map { try $0.decode(column: "district", as: String.self) }
+    }
+
+    func applicantMatches(req: Request) async throws -> Response {
+        let form = try req.query.decode(Form.self)
+        let matches = try await Self.applicantCandidates(req, form: form)
+        return req.fragment("intake-applicants", ["matches": matches, "hasMatches": !matches.isEmpty])
+    }
+
+    func topicMatches(req: Request) async throws -> Response {
+        let q = TextNormalizer.latinDigits((req.query[String.self, at: "q"] ?? "").trimmed())
+        guard !q.isEmpty, q.count <= 200 else { return req.fragment("intake-topics", [:]) }
+        let topics = try await TopicStore.search(q, assignableOnly: true, limit: 30, db: req.db).map { ["code": $0.id ?? "", "name": $0.name] }
+        return req.fragment("intake-topics", ["topics": topics, "noTopics": topics.isEmpty])
+    }
+
+    /// The district appeals at this street were filed under (plain text, empty when unknown).
+    func district(req: Request) async throws -> String {
+        let address = (req.query[String.self, at: "address"] ?? "").trimmed()
+        guard let street = Self.street(address) else { return "" }
+        // The newest appeals that mention the street (by the full-text index), in the reader's scope; their most common district.
+        let scope = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID)
+        let page = try await AppealList.page(AppealList.Filters(q: street, limit: 50), scope: scope, settings: req.settings, db: req.db, now: req.now)
+        let counts = Dictionary(page.items.compactMap(\.district).map { ($0, 1) }, uniquingKeysWith: +)
+        return counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? ""
+    }
+
+    /// The street part of an address ("ул. Мира, д. 5" → "мира"): the longest word of the part before the house number.
+    static func street(_ address: String) -> String? {
+        let head = address.split(separator: ",").first.map(String.init) ?? address
+        let words = TextNormalizer.words(head).filter { $0.count >= 3 && !$0.allSatisfy(\.isNumber) }
+        return words.max { $0.count < $1.count }
+    }
+}
