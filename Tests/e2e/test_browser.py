@@ -75,25 +75,27 @@ def sign_in(page, lang=None):
     page.wait_for_url(re.compile(r"/$"))
 
 
+def tab_to(page, element_id, most=12):
+    """Presses Tab until the focus is on `element_id` (the form's own order, nothing clicked)."""
+    for _ in range(most):
+        if page.evaluate("document.activeElement.id") == element_id:
+            return
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == element_id, f"Tab never reached #{element_id}"
+
+
 def register_by_keyboard(page, surname, text):
     page.goto("/appeals/new")
     assert page.evaluate("document.activeElement.id") == "channel"  # the form starts where the operator types
-    for _ in range(3):
-        page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "surname"
+    tab_to(page, "surname", most=3)
     page.keyboard.type(surname)
     page.keyboard.press("Tab")
     page.keyboard.type("Пётр")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
+    tab_to(page, "phone", most=2)
     page.keyboard.type("+7 921 555-00-11")
-    for _ in range(3):
-        page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "text"
+    tab_to(page, "text")
     page.keyboard.type(text)
-    for _ in range(3):
-        page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "topicCode"
+    tab_to(page, "topicCode", most=4)
     page.keyboard.type("0003.0009.0097.0689")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/appeals/\d{4}-\d{6}"))
@@ -167,3 +169,44 @@ def test_intake_on_a_phone(page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     shot(page, "phone-card")
     assert code in page.content()
+
+
+def test_the_callers_card_topics_and_questions_as_the_operator_types(page, server):
+    status, body = server.request("POST", "/api/v1/appeals", {
+        "channel": "phone", "text": "Не горит фонарь во дворе", "officeCode": "city",
+        "applicant": {"surname": "Кузнецова", "name": "Мария", "phone": "+7 911 222-33-44"}})
+    assert status == 201, body
+    known = body["applicant"]["id"]
+    sign_in(page)
+    page.goto("/appeals/new")
+    # The same phone written another way finds the card, with its open appeal.
+    page.locator("#phone").type("8 911 222 33 44")
+    match = page.locator(f'#applicant-matches input[value="{known}"]')
+    match.wait_for()
+    assert body["trackingCode"] in page.locator("#applicant-matches").inner_text()
+    match.check()  # one click: the same person
+    page.locator("#text").fill("Фонарь так и не починили, и яма у подъезда")
+    # A topic by words, picked from the list the script shows; then a second question.
+    page.locator("#topicQuery").type("уличное освещение")
+    page.locator('#topic-results input[value="0003.0009.0097.0690"]').click()  # fills the question, then the list goes
+    assert page.locator("#topicCode").input_value() == "0003.0009.0097.0690"
+    page.locator("#add-question").click()
+    page.locator("#topicCode-1").fill("0003.0009.0097.0689")
+    page.locator("#topicCode-1-text").fill("Яма у подъезда")
+    page.locator("#files").set_input_files([{"name": "фото.png", "mimeType": "image/png",
+                                             "buffer": bytes.fromhex("89504e470d0a1a0a") + bytes(64)}])
+    shot(page, "intake-helpers")
+    page.locator("#submit").click()
+    page.wait_for_url(re.compile(r"/appeals/\d{4}-\d{6}"))
+    content = page.content()
+    assert "Кузнецова Мария" in content and "0003.0009.0097.0690" in content and "0003.0009.0097.0689" in content
+    assert page.locator("#attachments img").count() == 1
+    shot(page, "intake-helpers-card")
+    # The caller's card now holds both appeals.
+    page.locator(f'a[href="/applicants/{known}"]').first.click()
+    page.wait_for_url(f"**/applicants/{known}")
+    assert page.locator("#appeals li").count() == 2
+    # Search finds the new appeal by another form of a word and marks it.
+    page.goto("/search?q=" + "фонари")
+    assert page.locator("mark").first.inner_text().lower().startswith("фонар")
+    shot(page, "search")
