@@ -141,7 +141,8 @@ extension OmbudServerSuite {
                 let applicantID = try #require(first.$applicant.id)
                 for role in RoleDefinition.shipped {
                     let browser = try await signedIn(ctx, login: "r-\(role.key)", roles: [role.key])
-                    for (path, permission) in [("/tasks", Permission.appealsRead), ("/appeals/new", .appealsCreate), ("/appeals/\(code)", .appealsRead),
+                    let worklists = TaskPages.views.map { ("/tasks?view=\($0)", Permission.appealsRead) }
+                    for (path, permission) in worklists + [("/tasks", Permission.appealsRead), ("/appeals/new", .appealsCreate), ("/appeals/\(code)", .appealsRead),
                                                ("/search?q=" + Browser.encode("Текст"), .appealsRead), ("/applicants/\(applicantID)", .applicantsRead),
                                                ("/appeals/\(code)/slip", .appealsRead), ("/appeals/new/topics?q=" + Browser.encode("благоустройство"), .appealsCreate)] {
                         let res = try await browser.send(.GET, path)

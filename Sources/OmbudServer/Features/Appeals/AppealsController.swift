@@ -12,6 +12,7 @@ struct AppealsController: RouteCollection {
         read.get(":id", use: show)
         read.get(":id", "history", use: history)
         appeals.grouped(Require(.appealsTransition)).post(":id", "transitions", use: transition)
+        appeals.grouped(Require(.appealsTransition)).post("bulk-transitions", use: bulkTransition)
         let edit = appeals.grouped(Require(.appealsEdit))
         edit.post(":id", "extension", use: extend)
         edit.post(":id", "questions", use: addQuestion)
@@ -58,6 +59,10 @@ struct AppealsController: RouteCollection {
         let view = try await card(appeal, req: req)
         try await auditView(view, req: req)
         return view
+    }
+
+    func bulkTransition(req: Request) async throws -> BulkTransitionReport {
+        try await BulkTransitions.run(try req.content.decode(BulkTransitionInput.self), req: req)
     }
 
     func transition(req: Request) async throws -> AppealView {

@@ -44,7 +44,11 @@ struct PromisesController: RouteCollection {
 
     /// The register: every promise of the appeals the reader may see, soonest due first.
     func register(req: Request) async throws -> PromisePage {
-        let f = try req.query.decode(Filters.self)
+        try await Self.page(try req.query.decode(Filters.self), req: req)
+    }
+
+    /// One page of the register by these filters (the API and the worklist's "promises due").
+    static func page(_ f: Filters, req: Request) async throws -> PromisePage {
         let actor = try req.actor
         let today = CivilDate.of(req.now, in: req.settings.timeZone)
         var query = PromiseRecord.query(on: req.db).join(Appeal.self, on: \PromiseRecord.$appeal.$id == \Appeal.$id)

@@ -3,33 +3,115 @@ import Foundation
 import OmbudDomain
 import Vapor
 
-/// The worklist page: my tasks, my unit's, the overdue ones — the same queries as `GET /api/v1/tasks`.
+/// The worklists (cartables): my tasks, my unit's, awaiting registration, awaiting approval, call-backs, overdue,
+/// promises due, everything — each with filters, sorting, a count, pages, and one move for several appeals at once.
+/// The same queries as `GET /api/v1/tasks` and `GET /api/v1/promises`; a plain GET form, so a list can be bookmarked.
 struct TaskPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.grouped(PageGuard(), RememberLanguage()).grouped(Require(.appealsRead)).get("tasks", use: worklist)
+        let pages = routes.grouped(PageGuard(), RememberLanguage())
+        pages.grouped(Require(.appealsRead)).get("tasks", use: worklist)
+        pages.grouped(Require(.appealsTransition)).post("tasks", "bulk", use: bulk)
+    }
+
+    static let views = ["mine", "unit", "registration", "approval", "feedback", "overdue", "promises", "all"]
+    static let pageSize = 50
+
+    /// The tab's own filters, under what the user chose in the form.
+    static func filters(view: String, from query: TasksController.Filters) -> TasksController.Filters {
+        var f = query
+        f.limit = pageSize
+        switch view {
+        case "unit": f.assignee = "unit"
+        case "registration": f.assignee = "all"; f.state = "received"
+        case "approval": f.assignee = "all"; f.state = "on-approval"
+        case "feedback": f.assignee = "all"; f.state = "feedback"
+        case "overdue": f.assignee = "unit"; f.overdue = true
+        case "all": f.assignee = "all"
+        default: f.assignee = "mine"
+        }
+        return f
     }
 
     func worklist(req: Request) async throws -> Response {
-        let view = req.query[String.self, at: "view"] ?? "mine"
-        var filters = TasksController.Filters()
-        switch view {
-        case "unit": filters.assignee = "unit"
-        case "overdue":
-            filters.assignee = "unit"
-            filters.overdue = true
-        case "all": filters.assignee = "all"
-        default: filters.assignee = "mine"
+        try await Self.render(req)
+    }
+
+    func bulk(req: Request) async throws -> Response {
+        let input = try req.content.decode(BulkTransitionInput.self)
+        do {
+            let report = try await BulkTransitions.run(input, req: req)
+            let refused = report.results.filter { !$0.ok }.map { "\($0.trackingCode ?? $0.appeal): \($0.reason ?? "")" }
+            return try await Self.render(req, notice: req.text("worklist", "bulkDone", ["n": report.done]), refused: refused)
+        } catch let error as AppError {
+            return try await Self.render(req, errors: [error.field ?? "bulk": error.detail], status: error.status)
         }
-        filters.limit = 50
-        let page = try await TasksController.page(filters, req: req)
+    }
+
+    static func render(_ req: Request, notice: String? = nil, refused: [String] = [], errors: [String: String] = [:],
+                       status: HTTPResponseStatus = .ok) async throws -> Response {
+        let view = views.contains(req.query[String.self, at: "view"] ?? "") ? req.query[String.self, at: "view"]! : "mine"
+        let chosen = (try? req.query.decode(TasksController.Filters.self)) ?? TasksController.Filters()
+        var errors = errors
+        var rows: [[String: Any]] = []
+        var total = 0
         let f = req.format
-        return req.page("tasks", [
-            "tabs": ["mine", "unit", "overdue", "all"].map { ["key": $0, "label": req.text("worklist", $0), "current": $0 == view] },
-            "count": req.text("worklist", "count", ["n": page.total]),
-            "rows": page.items.map { t in [
-                "code": t.trackingCode, "title": t.title, "state": t.state.map { req.text("states", $0) } ?? "",
-                "due": t.dueAt.map(f.due) ?? "", "overdue": t.overdue, "assignee": t.assigneeName ?? t.assigneeUnitCode ?? "",
-            ] },
-        ])
+        let offset = max(0, chosen.offset ?? 0)
+        do {
+            if view == "promises" {
+                let today = CivilDate.of(req.now, in: req.settings.timeZone)
+                let filters = PromisesController.Filters(status: "given,in-work", dueTo: today.adding(days: 2).iso, limit: pageSize, offset: offset)
+                let page = try await PromisesController.page(filters, req: req)
+                total = page.total
+                rows = page.items.map { p in
+                    ["code": p.trackingCode, "title": p.text, "state": req.text("promiseStatus", p.status),
+                     "due": CivilDate(iso: p.dueDate).map { f.date($0) } ?? p.dueDate, "overdue": p.overdue,
+                     "assignee": p.responsibleName ?? p.responsibleUnitCode ?? ""]
+                }
+            } else {
+                var filters = filters(view: view, from: chosen)
+                filters.offset = offset
+                let page = try await TasksController.page(filters, req: req)
+                total = page.total
+                rows = page.items.map { t in
+                    ["code": t.trackingCode, "title": t.title, "state": t.state.map { req.text("states", $0) } ?? "",
+                     "due": t.dueAt.map(f.due) ?? "", "overdue": t.overdue, "assignee": t.assigneeName ?? t.assigneeUnitCode ?? ""]
+                }
+            }
+        } catch let error as AppError where error.field != nil {
+            errors[error.field!] = error.detail
+        }
+        let actor = try req.actor
+        let workflow = AppealTransitions.workflow
+        let targets = Set(workflow.transitions.filter { !$0.roles.isDisjoint(with: actor.roles) }.map(\.to))
+        let query = req.url.query.map { "?" + $0 } ?? ""
+        func link(offset: Int) -> String {
+            var items = URLComponents(string: req.url.string)?.queryItems?.filter { $0.name != "offset" } ?? []
+            items.append(URLQueryItem(name: "offset", value: String(offset)))
+            var components = URLComponents()
+            components.queryItems = items
+            return "/tasks" + (components.string ?? "")
+        }
+        func field(_ key: String, _ value: String?) -> [String: Any] { ["value": value ?? "", "error": errors[key]].present }
+        let context: [String: Any?] = [
+            "tabs": views.map { ["key": $0, "label": req.text("worklist", $0), "current": $0 == view] },
+            "view": view, "isPromises": view == "promises", "query": query,
+            "count": req.text("worklist", "count", ["n": total]),
+            "rows": rows, "hasRows": !rows.isEmpty,
+            "previous": offset > 0 ? link(offset: max(0, offset - pageSize)) : nil,
+            "next": offset + pageSize < total ? link(offset: offset + pageSize) : nil,
+            "filters": [
+                "topic": field("topic", chosen.topic), "office": field("office", chosen.office), "executor": field("executor", chosen.executor),
+                "dueFrom": field("dueFrom", chosen.dueFrom), "dueTo": field("dueTo", chosen.dueTo),
+                "overdue": chosen.overdue == true, "waiting": chosen.sort == "waiting",
+                "channels": AppealChannel.allCases.map { ["value": $0.rawValue, "label": req.text("channels", $0.rawValue), "selected": $0.rawValue == chosen.channel] },
+                "states": workflow.openStates.map { ["value": $0, "label": req.text("states", $0), "selected": $0 == chosen.state] },
+                "stateError": errors["state"], "channelError": errors["channel"], "sortError": errors["sort"],
+            ].present,
+            "canBulk": actor.can(.appealsTransition) && view != "promises" && !rows.isEmpty,
+            "targets": workflow.states.map(\.key).filter(targets.contains).map { ["value": $0, "label": req.text("states", $0)] },
+            "notice": notice, "refused": refused, "hasRefused": !refused.isEmpty,
+            "bulkError": errors["appeals"] ?? errors["to"] ?? errors["unitCode"] ?? errors["bulk"],
+        ]
+        return req.page("tasks", context.present, status: errors.isEmpty ? status : .unprocessableEntity)
     }
 }

@@ -47,6 +47,18 @@ struct TasksController: RouteCollection {
         var status: String?
         var state: String?
         var overdue: Bool?
+        /// A topic code, or the code of a topic group (its topics below it match too).
+        var topic: String?
+        var channel: String?
+        /// The appeal's registering office (unit code).
+        var office: String?
+        /// The login of the person the task is given to.
+        var executor: String?
+        /// The task is due on or after / on or before this day (YYYY-MM-DD).
+        var dueFrom: String?
+        var dueTo: String?
+        /// `due` (default: soonest due first, then the undated ones, longest waiting first) or `waiting` (longest waiting first).
+        var sort: String?
         var limit: Int?
         var offset: Int?
     }
@@ -86,7 +98,47 @@ struct TasksController: RouteCollection {
             query = query.filter(\.$state == state)
         }
         if f.overdue == true { query = query.filter(\.$dueAt <= req.now) }
+        if let channel = f.channel {
+            do throws(ValidationError) { _ = try Validate.choice(channel, field: "channel") as AppealChannel } catch { throw error.appError }
+            if scope == nil { query = query.join(Appeal.self, on: \TaskRecord.$appeal.$id == \Appeal.$id) }
+            query = query.filter(Appeal.self, \.$channel == channel)
+        }
+        if let office = f.office {
+            let unit = try await UnitLookup(db: req.db).id(TextNormalizer.latinDigits(office), field: "office")
+            if scope == nil && f.channel == nil { query = query.join(Appeal.self, on: \TaskRecord.$appeal.$id == \Appeal.$id) }
+            query = query.filter(Appeal.self, \.$office.$id == unit)
+        }
+        if let topic = f.topic.map(TextNormalizer.latinDigits) {
+            guard topic.allSatisfy({ $0.isNumber || $0 == "." }), !topic.isEmpty, topic.count <= 40 else {
+                throw AppError.invalid(field: "topic", reason: "expected a topic code such as 0003.0009.0097.0689")
+            }
+            query = query.filter(.sql(SQLQueryString(
+                "tasks.appeal_id IN (SELECT appeal_id FROM questions WHERE topic_code = \(bind: topic) OR topic_code LIKE \(bind: topic + ".%"))")))
+        }
+        if let login = f.executor {
+            guard let user = try await User.query(on: req.db).filter(\.$login == login).first() else {
+                throw AppError.invalid(field: "executor", reason: "no user \(login)")
+            }
+            query = query.filter(\.$assigneeUserID == user.id)
+        }
+        let zone = req.settings.timeZone
+        if let raw = f.dueFrom {
+            guard let day = CivilDate(iso: raw) else { throw AppError.invalid(field: "dueFrom", reason: "expected YYYY-MM-DD") }
+            query = query.filter(\.$dueAt >= day.start(in: zone))
+        }
+        if let raw = f.dueTo {
+            guard let day = CivilDate(iso: raw) else { throw AppError.invalid(field: "dueTo", reason: "expected YYYY-MM-DD") }
+            query = query.filter(\.$dueAt < day.adding(days: 1).start(in: zone))
+        }
         let paging = try Paging(limit: f.limit, offset: f.offset)
+        switch f.sort ?? "due" {
+        case "due": break
+        case "waiting":
+            let total = try await query.copy().countRows()
+            let records = try await query.sort(\.$enteredAt).sort(\.$id).range(paging.range).all()
+            return TaskPage(items: try await TaskViews(req: req).tasks(records, now: req.now), total: total)
+        default: throw AppError.invalid(field: "sort", reason: "one of due, waiting")
+        }
         // Soonest due first, then the tasks without a due moment, longest waiting first. Two segments, each read in the order of
         // an index ((status, due_at) and (status, entered_at)), so a page costs the same at 100 rows or 100,000; one
         // sort over both would read every row (and SQLite and PostgreSQL place NULLs differently).
