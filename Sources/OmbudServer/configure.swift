@@ -74,6 +74,7 @@ func routes(_ app: Application, settings: Settings) throws {
     try pages.register(collection: TaskPages())
     try pages.register(collection: SearchPages())
     try pages.register(collection: ApplicantPages())
+    try pages.register(collection: AdminPages(bodyLimit: settings.formBodyLimit))
 
     let api = app.grouped("api", "v1").grouped(BearerAuthenticator(), SessionAuthenticator(), SignedIn())
     try api.register(collection: AppealsController())

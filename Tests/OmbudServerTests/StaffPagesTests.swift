@@ -144,7 +144,9 @@ extension OmbudServerSuite {
                     let worklists = TaskPages.views.map { ("/tasks?view=\($0)", Permission.appealsRead) }
                     for (path, permission) in worklists + [("/tasks", Permission.appealsRead), ("/appeals/new", .appealsCreate), ("/appeals/\(code)", .appealsRead),
                                                ("/search?q=" + Browser.encode("Текст"), .appealsRead), ("/applicants/\(applicantID)", .applicantsRead),
-                                               ("/appeals/\(code)/slip", .appealsRead), ("/appeals/new/topics?q=" + Browser.encode("благоустройство"), .appealsCreate)] {
+                                               ("/appeals/\(code)/slip", .appealsRead), ("/admin", .appealsRead), ("/admin/units", .orgUnitsManage),
+                                               ("/admin/units/city", .orgUnitsManage), ("/admin/users", .usersManage), ("/admin/topics", .topicsManage),
+                                               ("/admin/calendars", .calendarsManage), ("/admin/workflow", .appealsRead), ("/appeals/new/topics?q=" + Browser.encode("благоустройство"), .appealsCreate)] {
                         let res = try await browser.send(.GET, path)
                         let allowed = role.permissions.contains(permission)
                         #expect(res.status == (allowed ? .ok : .forbidden), "\(role.key) \(path)")

@@ -188,7 +188,15 @@ struct AccessAdminController: RouteCollection {
 
     func updateUser(req: Request) async throws -> UserView {
         let login = req.parameters.get("login") ?? ""
-        let input = try req.content.decode(UserInput.self)
+        let user = try await Self.update(login: login, input: try req.content.decode(UserInput.self), req: req)
+        let codes = try await req.store.references.current(db: req.db).unitCodes
+        return try view(user, codes: codes)
+    }
+
+    /// A change of a user by an administrator (the API and the users page): each change audited, a deactivated user's
+    /// sessions ended at once.
+    @discardableResult
+    static func update(login: String, input: UserInput, req: Request) async throws -> User {
         let now = req.now
         let actor = try req.actor
         if let password = input.password {
@@ -242,8 +250,7 @@ struct AccessAdminController: RouteCollection {
             return user
         }
         TokenCache.shared.forgetAll()
-        let codes = try await req.store.references.current(db: req.db).unitCodes
-        return try view(user, codes: codes)
+        return user
     }
 
     private func view(_ u: User, codes: [UUID: String]) throws -> UserView {

@@ -128,6 +128,12 @@ struct CalendarsController: RouteCollection {
     func importYear(req: Request) async throws -> CalendarView {
         let record = try await calendar(req)
         guard let body = req.body.string, !body.isEmpty else { throw AppError.missing(field: "body") }
+        try await Self.importYears(body, into: record, req: req)
+        return try await view(record, db: req.db, days: nil)
+    }
+
+    /// Loads the years a file holds into the calendar (the API's body, or a file uploaded on the calendars page).
+    static func importYears(_ body: String, into record: CalendarRecord, req: Request) async throws {
         let years: [Int]
         if record.calendarSystem == .solarHijri {
             let days: [BusinessCalendar.Day]
@@ -142,7 +148,6 @@ struct CalendarsController: RouteCollection {
             years = [year.year]
         }
         try await req.audit("calendar.import", entity: "calendar", entityID: record.key, details: years.map(String.init).joined(separator: " "))
-        return try await view(record, db: req.db, days: nil)
     }
 
     // MARK: helpers

@@ -145,7 +145,7 @@ struct TopicsController: RouteCollection {
     func addLocal(req: Request) async throws -> Response {
         let input = try req.content.decode(LocalTopicInput.self)
         var parent: Topic?
-        if let code = input.parentCode {
+        if let code = input.parentCode?.trimmed(), !code.isEmpty {
             guard let p = try await TopicRecord.find(code, on: req.db) else { throw AppError.invalid(field: "parentCode", reason: "unknown topic \(code)") }
             parent = Topic(code: p.id!, name: p.name, level: p.level, parentCode: p.parentCode, section: p.section, assignable: p.assignable, isLocal: p.isLocal)
         }
