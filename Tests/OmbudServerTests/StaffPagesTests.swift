@@ -36,6 +36,8 @@ extension OmbudServerSuite {
                 #expect(browser.html.contains(#"value="Петрова""#))
                 #expect(browser.html.contains(#"id="text-error""#) || browser.html.contains(#"id="phone-error""#))
                 #expect(browser.html.contains(#"aria-invalid="true""#))
+                // The error is said in the user's language.
+                #expect(browser.html.contains("Опишите суть обращения") || browser.html.contains("Это не похоже на номер телефона"))
                 #expect(try await ctx.appealCount() == 0)
                 let topic = try await intake(browser, ["text": "Нет света", "topics[]": "9999"])
                 #expect(topic.status == .unprocessableEntity && browser.html.contains(#"id="topicCode-error""#))

@@ -45,6 +45,11 @@ struct Pages: Sendable {
     }
 }
 
+extension String {
+    /// For templates: an empty text left out, as Mustache would show the section of an empty string.
+    var nonEmpty: String? { isEmpty ? nil : self }
+}
+
 extension Dictionary where Key == String, Value == Any? {
     /// For templates: a missing value is left out — Mustache would take an `Optional.none` inside `Any` as present.
     var present: [String: Any] { compactMapValues { $0 } }
@@ -122,5 +127,20 @@ extension Request {
         response.headers.contentType = .html
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response
+    }
+}
+
+extension Request {
+    /// An error as the page shows it, in the user's language: the catalogue's sentence for this error on this field,
+    /// else its sentence for the error with the API's reason after it, else the reason.
+    func message(_ error: AppError) -> String {
+        let texts = application.pages.catalogues[language]?["errors"] ?? application.pages.catalogues[.ru]?["errors"] ?? [:]
+        let field = error.field.map { path in
+            let last = path.split(separator: ".").last.map(String.init) ?? path
+            return last.split(separator: "[").first.map(String.init) ?? last
+        }
+        if let field, let text = texts["\(error.code):\(field)"] { return text }
+        if let text = texts[error.code] { return error.code == "missing" ? text : "\(text) (\(error.detail))" }
+        return error.detail
     }
 }

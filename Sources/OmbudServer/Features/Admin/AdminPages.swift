@@ -70,7 +70,7 @@ struct AdminPages: RouteCollection {
         return req.page("admin-units", [
             "units": rows, "input": input, "kinds": OrgUnitKind.allCases.map { ["value": $0.rawValue, "label": req.catalogued("unitKinds", $0.rawValue),
                                                                                 "selected": $0.rawValue == input["kind"]] },
-            "error": error?.detail, "errorField": error?.field, "notice": notice,
+            "error": error.map(req.message), "errorField": error?.field, "notice": notice,
         ].present, status: error?.status ?? .ok)
     }
 
@@ -93,7 +93,7 @@ struct AdminPages: RouteCollection {
             "code": card.unit.code, "name": card.unit.name, "kind": req.catalogued("unitKinds", card.unit.kind), "parent": card.unit.parentCode,
             "officials": card.officials.map { ["name": $0.fullName, "position": $0.position, "email": $0.email, "phone": $0.phone, "head": $0.isHead].present },
             "children": card.children.map { ["code": $0.code, "name": $0.name] },
-            "input": input, "error": error?.detail, "errorField": error?.field,
+            "input": input, "error": error.map(req.message), "errorField": error?.field,
         ].present, status: error?.status ?? .ok)
     }
 
@@ -127,7 +127,7 @@ struct AdminPages: RouteCollection {
             },
             "roles": roles.map { ["key": $0, "label": req.catalogued("roles", $0)] },
             "units": units.map { ["code": $0.code, "name": $0.name] },
-            "input": input, "error": error?.detail, "errorField": error?.field,
+            "input": input, "error": error.map(req.message), "errorField": error?.field,
         ].present, status: error?.status ?? .ok)
     }
 
@@ -184,7 +184,7 @@ struct AdminPages: RouteCollection {
             "q": q, "topics": found.map { ["code": $0.id ?? "", "name": $0.name, "level": req.format.number(String($0.level)),
                                            "assignable": $0.assignable, "local": $0.isLocal] },
             "total": req.text("admin", "topicCount", ["n": total, "local": local]),
-            "input": input, "error": error?.detail, "errorField": error?.field, "notice": notice,
+            "input": input, "error": error.map(req.message), "errorField": error?.field, "notice": notice,
         ].present, status: error?.status ?? .ok)
     }
 
@@ -226,7 +226,7 @@ struct AdminPages: RouteCollection {
                          "years": years.map { req.format.number(String($0)) }.joined(separator: ", "),
                          "current": record.key == req.settings.calendarKey])
         }
-        return req.page("admin-calendars", ["calendars": rows, "error": error?.detail, "notice": notice].present, status: error?.status ?? .ok)
+        return req.page("admin-calendars", ["calendars": rows, "error": error.map(req.message), "notice": notice].present, status: error?.status ?? .ok)
     }
 
     func importCalendar(req: Request) async throws -> Response {

@@ -69,7 +69,8 @@ struct AppealPages: RouteCollection {
         }
         let stateOf: (String) -> String = { req.text("states", $0) }
         let applicant: [String: Any]? = view.applicant.map { a in
-            ["applicantId": a.id.uuidString, "name": a.fullName, "phones": a.phones.joined(separator: ", "), "emails": a.emails.joined(separator: ", "),
+            ["applicantId": a.id.uuidString, "name": a.fullName, "phones": a.phones.isEmpty ? nil : a.phones.joined(separator: ", "),
+             "emails": a.emails.isEmpty ? nil : a.emails.joined(separator: ", "),
              "postal": a.postalAddress, "masked": a.masked].present
         }
         let context: [String: Any?] = [
@@ -135,7 +136,7 @@ struct AppealPages: RouteCollection {
                                                    store: req.store, now: req.now)
         } catch let error as AppError {
             guard let fresh = try await Appeal.find(appeal.id, on: req.db) else { throw error }
-            return try await Self.cardPage(req, appeal: fresh, error: error.reason, errorField: error.field, status: error.status)
+            return try await Self.cardPage(req, appeal: fresh, error: req.message(error), errorField: error.field, status: error.status)
         }
         return req.redirect(to: "/appeals/\(appeal.trackingCode)#actions", redirectType: .normal)
     }
@@ -154,7 +155,7 @@ struct AppealPages: RouteCollection {
             _ = try await AttachmentStore.save(appealID: appeal.id!, fileName: file.filename, data: file.data, actor: try req.actor,
                                                settings: req.settings, store: req.store, now: req.now)
         } catch let error as AppError {
-            return try await Self.cardPage(req, appeal: appeal, error: error.reason, errorField: error.field,
+            return try await Self.cardPage(req, appeal: appeal, error: req.message(error), errorField: error.field,
                                            status: error.status == .payloadTooLarge ? .unprocessableEntity : error.status)
         }
         return req.redirect(to: "/appeals/\(appeal.trackingCode)#attachments", redirectType: .normal)
@@ -189,7 +190,7 @@ struct AppealPages: RouteCollection {
             try await QuestionEditing.update(appealID: appeal.id!, questionID: questionID, input: update, actor: try req.actor,
                                              store: req.store, now: req.now)
         } catch let error as AppError {
-            return try await Self.cardPage(req, appeal: appeal, error: error.reason, errorField: error.field, status: error.status)
+            return try await Self.cardPage(req, appeal: appeal, error: req.message(error), errorField: error.field, status: error.status)
         }
         return req.redirect(to: "/appeals/\(appeal.trackingCode)#questions", redirectType: .normal)
     }

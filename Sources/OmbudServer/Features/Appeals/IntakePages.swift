@@ -154,7 +154,7 @@ struct IntakePages: RouteCollection {
         } catch let error as AppError {
             try await FormOnce.release(token, store: req.store)
             guard let field = error.field else { throw error }
-            return try await Self.page(req, form: form, errors: [Self.formField(field): error.detail], status: .unprocessableEntity)
+            return try await Self.page(req, form: form, errors: [Self.formField(field): req.message(error)], status: .unprocessableEntity)
         }
     }
 
@@ -275,8 +275,8 @@ struct IntakePages: RouteCollection {
             let id = record.id!
             return [
                 "id": id.uuidString, "name": summary?.fullName ?? "", "selected": id == form.chosenApplicant,
-                "contacts": ((summary?.phones ?? []) + (summary?.emails ?? [])).joined(separator: ", "),
-                "address": summary?.postalAddress, "reasons": reasons.map { req.text("duplicateReasons", $0) }.joined(separator: ", "),
+                "contacts": ((summary?.phones ?? []) + (summary?.emails ?? [])).joined(separator: ", ").nonEmpty,
+                "address": summary?.postalAddress, "reasons": reasons.map { req.text("duplicateReasons", $0) }.joined(separator: ", ").nonEmpty,
                 "open": open[id] ?? [], "hasOpen": !(open[id] ?? []).isEmpty,
             ].present
         }

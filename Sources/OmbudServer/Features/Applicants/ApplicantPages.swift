@@ -26,7 +26,7 @@ struct ApplicantPages: RouteCollection {
             guard let duplicate else { throw AppError.missing(field: "duplicateId") }
             _ = try await ApplicantMerging.merge(keep: applicant.id!, absorb: duplicate, actor: try req.actor, store: req.store, now: req.now)
         } catch let error as AppError {
-            return try await Self.page(req, applicant: applicant, error: error.reason, status: error.status)
+            return try await Self.page(req, applicant: applicant, error: req.message(error), status: error.status)
         }
         return req.redirect(to: "/applicants/\(applicant.id!.uuidString)?merged=1", redirectType: .normal)
     }

@@ -49,7 +49,8 @@ struct SearchPages: RouteCollection {
                 let summary = ApplicantStore.summary(applicant)
                 return [
                     "id": summary.id.uuidString, "name": Self.marked(summary.fullName, q, excerpt: nil),
-                    "phones": summary.phones.joined(separator: ", "), "emails": summary.emails.joined(separator: ", "),
+                    "phones": summary.phones.isEmpty ? nil : summary.phones.joined(separator: ", "),
+                    "emails": summary.emails.isEmpty ? nil : summary.emails.joined(separator: ", "),
                     "address": summary.postalAddress.map { ["parts": Self.marked($0, q, excerpt: nil)] },
                 ].present
             }

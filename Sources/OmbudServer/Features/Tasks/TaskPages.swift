@@ -43,7 +43,7 @@ struct TaskPages: RouteCollection {
             let refused = report.results.filter { !$0.ok }.map { "\($0.trackingCode ?? $0.appeal): \($0.reason ?? "")" }
             return try await Self.render(req, notice: req.text("worklist", "bulkDone", ["n": report.done]), refused: refused)
         } catch let error as AppError {
-            return try await Self.render(req, errors: [error.field ?? "bulk": error.detail], status: error.status)
+            return try await Self.render(req, errors: [error.field ?? "bulk": req.message(error)], status: error.status)
         }
     }
 
@@ -78,7 +78,7 @@ struct TaskPages: RouteCollection {
                 }
             }
         } catch let error as AppError where error.field != nil {
-            errors[error.field!] = error.detail
+            errors[error.field!] = req.message(error)
         }
         let actor = try req.actor
         let workflow = AppealTransitions.workflow
