@@ -11,11 +11,7 @@ extension OmbudServerSuite {
     /// local topics and the classifier file, calendar years; the workflow is drawn. Refusals come back on the page.
     @Suite struct AdminPagesTests {
         func admin(_ ctx: TestContext) async throws -> Browser {
-            _ = try await Accounts.addUser(login: "boss", password: "password-boss", roles: ["administrator"], fullName: "Администратор",
-                                           unitCodes: ["hq"], store: ctx.app.store, now: Date())
-            let browser = Browser(ctx.app)
-            #expect(try await browser.signIn("boss", "password-boss").status == .seeOther)
-            return browser
+            try await Browser.signedIn(ctx, login: "boss", roles: ["administrator"])
         }
 
         func post(_ browser: Browser, _ path: String, _ fields: [(String, String)],

@@ -10,11 +10,7 @@ extension OmbudServerSuite {
     /// The search page (appeals and applicants, found words marked) and the applicant card with the merge of duplicates.
     @Suite struct ApplicantAndSearchPagesTests {
         func signedIn(_ ctx: TestContext, login: String, roles: [String]) async throws -> Browser {
-            _ = try await Accounts.addUser(login: login, password: "password-\(login)", roles: roles, fullName: login, unitCodes: ["hq"],
-                                           store: ctx.app.store, now: Date())
-            let browser = Browser(ctx.app)
-            #expect(try await browser.signIn(login, "password-\(login)").status == .seeOther)
-            return browser
+            try await Browser.signedIn(ctx, login: login, roles: roles)
         }
 
         func appeal(_ ctx: TestContext, text: String, applicant: ApplicantInput) async throws -> AppealView {

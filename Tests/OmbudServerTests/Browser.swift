@@ -78,3 +78,14 @@ final class Browser: @unchecked Sendable {
         s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s
     }
 }
+
+extension Browser {
+    /// A new user with these roles and units, signed in through the login form.
+    static func signedIn(_ ctx: TestContext, login: String, roles: [String], units: [String] = ["hq"], fullName: String = "Сотрудник") async throws -> Browser {
+        _ = try await Accounts.addUser(login: login, password: "password-\(login)", roles: roles, fullName: fullName, unitCodes: units,
+                                       store: ctx.app.store, now: Date())
+        let browser = Browser(ctx.app)
+        #expect(try await browser.signIn(login, "password-\(login)").status == .seeOther)
+        return browser
+    }
+}

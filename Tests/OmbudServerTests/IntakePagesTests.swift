@@ -11,11 +11,7 @@ extension OmbudServerSuite {
     /// the caller's card found and chosen, topics found by words, several questions, files, the caller's next appeal.
     @Suite struct IntakePagesTests {
         func operatorBrowser(_ ctx: TestContext) async throws -> Browser {
-            _ = try await Accounts.addUser(login: "operator", password: "password-operator", roles: ["reception"], fullName: "Оператор",
-                                           unitCodes: ["hq"], store: ctx.app.store, now: Date())
-            let browser = Browser(ctx.app)
-            #expect(try await browser.signIn("operator", "password-operator").status == .seeOther)
-            return browser
+            try await Browser.signedIn(ctx, login: "operator", roles: ["reception"])
         }
 
         /// The form as the page has it now, with `fields` changed: ordered pairs, so `topics[]` can repeat.

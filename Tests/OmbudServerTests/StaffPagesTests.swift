@@ -12,11 +12,7 @@ extension OmbudServerSuite {
     @Suite struct StaffPagesTests {
         func signedIn(_ ctx: TestContext, login: String = "operator", roles: [String] = ["reception", "executor", "approver", "responder"],
                       units: [String] = ["city"]) async throws -> Browser {
-            _ = try await Accounts.addUser(login: login, password: "password-\(login)", roles: roles, fullName: "Оператор", unitCodes: units,
-                                           store: ctx.app.store, now: Date())
-            let browser = Browser(ctx.app)
-            #expect(try await browser.signIn(login, "password-\(login)").status == .seeOther)
-            return browser
+            try await Browser.signedIn(ctx, login: login, roles: roles, units: units, fullName: "Оператор")
         }
 
         func intake(_ browser: Browser, _ fields: [String: String]) async throws -> TestingHTTPResponse {

@@ -11,11 +11,7 @@ extension OmbudServerSuite {
     /// appeals (page and API) that reports each one refused.
     @Suite struct WorklistPagesTests {
         func supervisor(_ ctx: TestContext) async throws -> Browser {
-            _ = try await Accounts.addUser(login: "head", password: "password-head", roles: ["supervisor", "reception"], fullName: "Начальник",
-                                           unitCodes: ["hq"], store: ctx.app.store, now: Date())
-            let browser = Browser(ctx.app)
-            #expect(try await browser.signIn("head", "password-head").status == .seeOther)
-            return browser
+            try await Browser.signedIn(ctx, login: "head", roles: ["supervisor", "reception"])
         }
 
         func appeal(_ ctx: TestContext, channel: String, topic: String, register: Bool = true) async throws -> AppealView {
