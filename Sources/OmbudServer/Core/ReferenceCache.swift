@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import OmbudDomain
+import SQLKit
 
 /// Reference data every request consults — assignable topics, the unit tree, the business calendar, roles — kept in memory.
 /// It is small and changes rarely: writes through this process invalidate it at once, changes made by another
@@ -30,6 +31,19 @@ actor ReferenceCache {
     }
 
     func invalidate() { snapshot = nil }
+
+    private var districts: (list: [String], at: Date)?
+
+    /// The districts appeals were filed under, for the intake form's suggestions. Finding them reads every appeal, so
+    /// they are looked up at most every ten minutes; a new district appears in the suggestions that much later.
+    func districts(db: any Database) async throws -> [String] {
+        if let districts, Date().timeIntervalSince(districts.at) < 600 { return districts.list }
+        let list = try await (db as! any SQLDatabase).select().distinct().column("district").from(Appeal.schema)
+            .where("district", .isNot, SQLLiteral.null).orderBy("district").limit(200).all()
+            .map { try $0.decode(column: "district", as: String.self) }
+        districts = (list, Date())
+        return list
+    }
 
     func current(db: any Database, forceIfOlderThan minimum: TimeInterval? = nil) async throws -> Snapshot {
         let now = Date()

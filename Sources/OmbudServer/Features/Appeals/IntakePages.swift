@@ -239,7 +239,7 @@ struct IntakePages: RouteCollection {
             "done": notice ?? [], "hasDone": !(notice ?? []).isEmpty, "focus": focus ?? "",
             "maxFiles": req.format.number(String(maxFiles)),
             "fileLimit": req.format.number(String(req.settings.attachmentLimit / (1024 * 1024))),
-            "districts": try await knownDistricts(req),
+            "districts": try await req.store.references.districts(db: req.db),
         ], status: status)
     }
 
@@ -298,13 +298,6 @@ struct IntakePages: RouteCollection {
     static func topicNames(_ codes: [String], db: any Database) async throws -> [String: String] {
         guard !codes.isEmpty else { return [:] }
         return Dictionary(try await TopicRecord.query(on: db).filter(\.$id ~~ codes).all().map { ($0.id ?? "", $0.name) }, uniquingKeysWith: { a, _ in a })
-    }
-
-    /// The districts appeals were filed under, for the district field's suggestions.
-    static func knownDistricts(_ req: Request) async throws -> [String] {
-        try await (req.db as! any SQLDatabase).select().distinct().column("district").from(Appeal.schema)
-            .where("district", .isNot, SQLLiteral.null).orderBy("district").limit(200).all()
-            .map { try $0.decode(column: "district", as: String.self) }
     }
 
     func applicantMatches(req: Request) async throws -> Response {
