@@ -233,3 +233,34 @@ def test_every_page_fits_a_phone_in_both_directions(page, server):
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 375, f"{lang} {path} is {width}px wide"
             shot(page, f"phone-{lang}-" + (path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"))
+
+
+CONTRAST = """() => {
+  // WCAG 2.1 contrast of every visible text against the background it sits on (the first opaque one up the tree).
+  const parse = c => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null; const p = m[1].split(",").map(Number);
+                       return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+                     return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const background = el => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor);
+                               if (c && c.a > 0.9) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
+  const low = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.getClientRects().length || getComputedStyle(el).visibility === "hidden") continue;
+    const fg = parse(getComputedStyle(el).color), bg = background(el);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    const size = parseFloat(getComputedStyle(el).fontSize), bold = parseInt(getComputedStyle(el).fontWeight) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < needed) low.push(el.tagName + "." + el.className + " '" + el.textContent.trim().slice(0, 30) + "' " + ratio.toFixed(2));
+  }
+  return low;
+}"""
+
+
+def test_text_contrast_meets_wcag_aa(page, server):
+    sign_in(page, login="admin", password="admin-password")
+    for path in ["/", "/appeals/new", "/tasks?view=all", "/search?q=крыша", "/admin/workflow", "/admin/users"]:
+        page.goto(path)
+        low = page.evaluate(CONTRAST)
+        assert not low, f"{path}: {low[:5]}"

@@ -269,6 +269,10 @@ struct IntakePages: RouteCollection {
         }
         let cards = Array(found.prefix(8))
         guard !cards.isEmpty else { return [] }
+        if actor.can(.personalData) {
+            try await req.audit("personal-data.search", entity: "applicant", entityID: nil,
+                                details: "intake: " + cards.map { $0.0.id!.uuidString }.joined(separator: " "))
+        }
         let open = try await openAppeals(of: cards.map { $0.0.id! }, req: req)
         return cards.map { record, reasons in
             let summary = try? req.visible(ApplicantStore.summary(record))
