@@ -14,6 +14,7 @@ extension OmbudServerSuite {
             try await Browser.signedIn(ctx, login: "boss", roles: ["administrator"])
         }
 
+        @discardableResult
         func post(_ browser: Browser, _ path: String, _ fields: [(String, String)],
                   files: [(field: String, name: String, data: Data)] = []) async throws -> TestingHTTPResponse {
             try await browser.send(.POST, path, pairs: [("_csrf", try #require(browser.csrf))] + fields, files: files)

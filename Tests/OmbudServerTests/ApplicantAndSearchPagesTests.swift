@@ -54,6 +54,11 @@ extension OmbudServerSuite {
                                               applicant: ApplicantInput(surname: "Петров", name: "Пётр", patronymic: "Ильич", phone: "8 921 111 22 33",
                                                                         email: "petrov@example.org"))
                 let keep = try #require(first.applicant?.id), absorb = try #require(second.applicant?.id)
+                // An appeal of the duplicate on which the kept card is a co-applicant.
+                var both = basicAppeal
+                both["applicant"] = AnyEncodable(ApplicantInput(id: absorb))
+                both["coApplicants"] = AnyEncodable([ApplicantInput(id: keep)])
+                let shared = try await ctx.createAppeal(both)
                 let browser = try await signedIn(ctx, login: "operator", roles: ["reception"])
                 try await browser.send(.GET, "/applicants/\(keep)")
                 #expect(browser.html.contains(#"id="duplicates""#) && browser.html.contains(#"data-duplicate="\#(absorb)""#))
@@ -62,13 +67,15 @@ extension OmbudServerSuite {
                                                     form: ["_csrf": try #require(browser.csrf), "duplicateId": absorb.uuidString])
                 #expect(merged.status == .seeOther)
                 try await browser.send(.GET, "/applicants/\(keep)?merged=1")
-                #expect(browser.html.contains(first.trackingCode) && browser.html.contains(second.trackingCode))
+                #expect([first, second, shared].allSatisfy { browser.html.contains($0.trackingCode) })
                 #expect(browser.html.contains("Ильич") && browser.html.contains("petrov@example.org"))
                 #expect(!browser.html.contains(#"id="duplicates""#))
                 // The absorbed card stays, pointing at the kept one; its appeals moved; both histories tell it.
                 let old = try #require(try await Applicant.find(absorb, on: ctx.app.db))
                 #expect(old.mergedIntoID == keep)
                 #expect(try await Appeal.find(second.id, on: ctx.app.db)?.$applicant.id == keep)
+                // The kept card is that appeal's applicant now, not also its co-applicant.
+                #expect(try await CoApplicant.query(on: ctx.app.db).filter(\.$appeal.$id == shared.id).count() == 0)
                 #expect(try await browser.send(.GET, "/applicants/\(absorb)").headers.first(name: .location) == "/applicants/\(keep)")
                 let history = try await HistoryEntry.query(on: ctx.app.db).filter(\.$entityID ~~ [keep, absorb, second.id]).all()
                 #expect(history.contains { $0.entityID == keep && $0.action == "merge" })

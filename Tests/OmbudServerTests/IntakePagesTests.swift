@@ -15,6 +15,7 @@ extension OmbudServerSuite {
         }
 
         /// The form as the page has it now, with `fields` changed: ordered pairs, so `topics[]` can repeat.
+        @discardableResult
         func post(_ browser: Browser, _ fields: [(String, String)], files: [(field: String, name: String, data: Data)] = []) async throws -> TestingHTTPResponse {
             let once = String(try #require(browser.html.firstMatch(of: /name="_once" value="([^"]+)"/)).1)
             var pairs = [("_csrf", try #require(browser.csrf)), ("_once", once), ("channel", "phone"), ("kind", "statement"),
@@ -63,6 +64,14 @@ extension OmbudServerSuite {
                 try await post(browser, [("action", "addQuestion"), ("pickTopic", String(picked)), ("topics[]", ""), ("questionTexts[]", ""), ("text", "Темно")])
                 #expect(browser.html.contains(#"id="topicCode-1""#) && browser.html.contains(#"value="\#(picked)""#))
                 #expect(browser.html.contains(#"data-focus="topicCode-1""#))
+                // A question written without a topic is not dropped: the form says so on its row.
+                let orphan = try await post(browser, [("text", "Темно"), ("topics[]", String(picked)), ("questionTexts[]", ""),
+                                                     ("topics[]", ""), ("questionTexts[]", "А ещё яма")])
+                #expect(orphan.status == .unprocessableEntity && browser.html.contains(#"id="topicCode-1-error""#))
+                #expect(browser.html.contains("А ещё яма"))
+                // An empty first row and a bad code in the second: the error is on the second row, where the code was typed.
+                let shifted = try await post(browser, [("text", "Темно"), ("topics[]", ""), ("questionTexts[]", ""), ("topics[]", "9999"), ("questionTexts[]", "")])
+                #expect(shifted.status == .unprocessableEntity && browser.html.contains(#"id="topicCode-1-error""#))
                 // A bad second topic is shown next to the second row; nothing is registered.
                 let bad = try await post(browser, [("text", "Темно и яма"), ("topics[]", String(picked)), ("questionTexts[]", "Свет"),
                                                   ("topics[]", "9999"), ("questionTexts[]", "Яма")])
@@ -114,9 +123,14 @@ extension OmbudServerSuite {
                 try await browser.send(.GET, next)
                 let code = try #require(try await Appeal.query(on: ctx.app.db).first()).trackingCode
                 #expect(browser.html.contains(code) && browser.html.contains(#"value="\#(caller)" checked"#))
-                let second = try await post(browser, [("applicantId", caller.uuidString), ("text", "И яма во дворе")])
+                let second = try await post(browser, [("action", "another"), ("applicantId", caller.uuidString), ("done", code),
+                                                      ("text", "И яма во дворе")])
                 #expect(second.status == .seeOther)
                 #expect(try await Appeal.query(on: ctx.app.db).filter(\.$applicant.$id == caller).count() == 2)
+                // The third form of the call lists both codes registered so far.
+                try await browser.send(.GET, try #require(second.headers.first(name: .location)))
+                let codes = try await Appeal.query(on: ctx.app.db).sort(\.$trackingCode).all().map(\.trackingCode)
+                #expect(codes.count == 2 && codes.allSatisfy { browser.html.contains(#"href="/appeals/\#($0)""#) })
             }
         }
     }

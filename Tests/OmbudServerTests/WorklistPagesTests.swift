@@ -30,6 +30,9 @@ extension OmbudServerSuite {
                 let browser = try await supervisor(ctx)
                 try await browser.send(.GET, "/tasks?view=all")
                 #expect([phone, web, waiting].allSatisfy { browser.html.contains($0.trackingCode) })
+                // The filter form as a browser sends it: every field, the empty ones too.
+                let asSent = try await browser.send(.GET, "/tasks?view=all&state=&channel=&topic=&office=&executor=&dueFrom=&dueTo=")
+                #expect(asSent.status == .ok && [phone, web, waiting].allSatisfy { browser.html.contains($0.trackingCode) })
                 try await browser.send(.GET, "/tasks?view=all&channel=web")
                 #expect(browser.html.contains(web.trackingCode) && !browser.html.contains(phone.trackingCode))
                 // A topic group matches the topics below it.

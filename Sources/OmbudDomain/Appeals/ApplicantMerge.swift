@@ -33,12 +33,8 @@ public enum ApplicantMerge {
     }
 
     public enum Refusal: Error, Equatable, Sendable {
-        /// A card cannot absorb itself.
-        case sameCard
         /// A person and an organisation are never one applicant.
         case differentKinds
-        /// One of the cards was merged away before; the merge goes to the card it became.
-        case alreadyMerged
     }
 
     /// The kept card after absorbing `absorb`. Consent to publicity is the kept card's own: a merge never widens it.

@@ -50,6 +50,18 @@ extension String {
     var nonEmpty: String? { isEmpty ? nil : self }
 }
 
+extension String {
+    /// A form field as typed, trimmed; nil when left empty (a form sends every field, filled or not).
+    var nonBlank: String? {
+        let trimmed = trimmed()
+        return trimmed.isEmpty ? nil : trimmed
+    }
+}
+
+extension Optional where Wrapped == String {
+    var nonBlank: String? { self?.nonBlank }
+}
+
 extension Dictionary where Key == String, Value == Any? {
     /// For templates: a missing value is left out — Mustache would take an `Optional.none` inside `Any` as present.
     var present: [String: Any] { compactMapValues { $0 } }
@@ -98,9 +110,7 @@ extension Request {
         if let session { context["csrf"] = session.csrfToken }
         let response = Response(status: status, body: .init(string: application.pages.render(template, context, language: language)))
         response.headers.contentType = .html
-        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
-        response.headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+        Self.pageHeaders(response)
         if query[String.self, at: "lang"].flatMap(UILanguage.init(rawValue:)) != nil {
             response.cookies[Self.languageCookie] = HTTPCookies.Value(string: language.rawValue, maxAge: 365 * 86_400, path: "/",
                                                                        isSecure: isSecure, isHTTPOnly: true, sameSite: .lax)
@@ -125,8 +135,15 @@ extension Request {
         if let session { context["csrf"] = session.csrfToken }
         let response = Response(status: .ok, body: .init(string: application.pages.render(template, context, language: language)))
         response.headers.contentType = .html
-        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        Self.pageHeaders(response)
         return response
+    }
+
+    /// What every page and piece of a page is sent with: not cached, not framed, nothing from elsewhere.
+    static func pageHeaders(_ response: Response) {
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
+        response.headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
     }
 }
 
@@ -134,13 +151,18 @@ extension Request {
     /// An error as the page shows it, in the user's language: the catalogue's sentence for this error on this field,
     /// else its sentence for the error with the API's reason after it, else the reason.
     func message(_ error: AppError) -> String {
+        message(code: error.code, field: error.field, detail: error.detail)
+    }
+
+    /// The same for an error reported as data (a bulk move's refusals).
+    func message(code: String, field: String?, detail: String) -> String {
         let texts = application.pages.catalogues[language]?["errors"] ?? application.pages.catalogues[.ru]?["errors"] ?? [:]
-        let field = error.field.map { path in
+        let field = field.map { path in
             let last = path.split(separator: ".").last.map(String.init) ?? path
             return last.split(separator: "[").first.map(String.init) ?? last
         }
-        if let field, let text = texts["\(error.code):\(field)"] { return text }
-        if let text = texts[error.code] { return error.code == "missing" ? text : "\(text) (\(error.detail))" }
-        return error.detail
+        if let field, let text = texts["\(code):\(field)"] { return text }
+        if let text = texts[code] { return code == "missing" ? text : "\(text) (\(detail))" }
+        return detail
     }
 }

@@ -175,15 +175,20 @@ struct AccessAdminController: RouteCollection {
     }
 
     func createUser(req: Request) async throws -> Response {
-        let input = try req.content.decode(UserInput.self)
-        guard let login = input.login else { throw AppError.missing(field: "login") }
-        guard let password = input.password else { throw AppError.missing(field: "password") }
-        let user = try await Accounts.addUser(login: login, password: password, roles: input.roles ?? [], fullName: input.fullName,
-                                              unitCodes: input.units ?? [], store: req.store, now: req.now)
-        try await req.audit("user.create", entity: "user", entityID: user.login,
-                            details: "roles: \(user.roles.joined(separator: " "))")
+        let user = try await Self.create(try req.content.decode(UserInput.self), req: req)
         let codes = try await req.store.references.current(db: req.db).unitCodes
         return try await view(user, codes: codes).encodeResponse(status: .created, for: req)
+    }
+
+    /// A new account by an administrator (the API and the users page), audited.
+    @discardableResult
+    static func create(_ input: UserInput, req: Request) async throws -> User {
+        guard let login = input.login.nonBlank else { throw AppError.missing(field: "login") }
+        guard let password = input.password, !password.isEmpty else { throw AppError.missing(field: "password") }
+        let user = try await Accounts.addUser(login: login, password: password, roles: input.roles ?? [], fullName: input.fullName.nonBlank,
+                                              unitCodes: input.units ?? [], store: req.store, now: req.now)
+        try await req.audit("user.create", entity: "user", entityID: user.login, details: "roles: \(user.roles.joined(separator: " "))")
+        return user
     }
 
     func updateUser(req: Request) async throws -> UserView {

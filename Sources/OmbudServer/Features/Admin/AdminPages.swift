@@ -50,8 +50,6 @@ struct AdminPages: RouteCollection {
         (try? req.content.decode([String: String].self)) ?? [:]
     }
 
-    private static func some(_ s: String?) -> String? { s.map { $0.trimmed() }.flatMap { $0.isEmpty ? nil : $0 } }
-
     // MARK: org units
 
     func unitsPage(req: Request) async throws -> Response { try await units(req) }
@@ -78,7 +76,7 @@ struct AdminPages: RouteCollection {
         let input = form(req)
         let error = try await attempt {
             _ = try await OrgUnits.create(OrgUnitInput(code: input["code"] ?? "", name: input["name"] ?? "", kind: input["kind"] ?? "",
-                                                       parentCode: Self.some(input["parentCode"])), store: req.store, now: req.now)
+                                                       parentCode: input["parentCode"].nonBlank), store: req.store, now: req.now)
             try await req.audit("org-unit.create", entity: "org-unit", entityID: input["code"])
         }
         if let error { return try await units(req, error: error, input: input) }
@@ -102,8 +100,8 @@ struct AdminPages: RouteCollection {
         let code = req.parameters.get("code") ?? ""
         let error = try await attempt {
             _ = try await OrgUnits.addOfficial(unitCode: code, input: OfficialInput(
-                fullName: input["fullName"] ?? "", position: Self.some(input["position"]), email: Self.some(input["email"]),
-                phone: Self.some(input["phone"]), isHead: input["isHead"] != nil, userLogin: Self.some(input["userLogin"])), store: req.store)
+                fullName: input["fullName"] ?? "", position: input["position"].nonBlank, email: input["email"].nonBlank,
+                phone: input["phone"].nonBlank, isHead: input["isHead"] != nil, userLogin: input["userLogin"].nonBlank), store: req.store)
             try await req.audit("org-unit.official", entity: "org-unit", entityID: code, details: input["fullName"])
         }
         if let error { return try await unit(req, error: error, input: input) }
@@ -120,7 +118,7 @@ struct AdminPages: RouteCollection {
         let units = try await OrgUnit.query(on: req.db).sort(\.$code).all()
         return req.page("admin-users", [
             "users": all.map { u in
-                ["login": u.login, "name": u.fullName, "roles": u.roles.map { ["key": $0, "label": req.catalogued("roles", $0), "on": true] },
+                ["login": u.login, "name": u.fullName,
                  "allRoles": roles.map { ["key": $0, "label": req.catalogued("roles", $0), "on": u.roles.contains($0)] },
                  "units": u.units.joined(separator: ", "), "active": u.isActive, "source": u.authSource,
                  "seen": u.lastSeenAt.map { req.format.dateTime($0) }].present
@@ -144,11 +142,8 @@ struct AdminPages: RouteCollection {
     func createUser(req: Request) async throws -> Response {
         let input = (try? req.content.decode(UserForm.self)) ?? UserForm()
         let error = try await attempt {
-            guard let login = Self.some(input.login) else { throw AppError.missing(field: "login") }
-            guard let password = input.password, !password.isEmpty else { throw AppError.missing(field: "password") }
-            let user = try await Accounts.addUser(login: login, password: password, roles: input.roles ?? [], fullName: Self.some(input.fullName),
-                                                  unitCodes: input.units ?? [], store: req.store, now: req.now)
-            try await req.audit("user.create", entity: "user", entityID: user.login, details: "roles: \(user.roles.joined(separator: " "))")
+            try await AccessAdminController.create(UserInput(login: input.login, password: input.password, fullName: input.fullName,
+                                                             roles: input.roles, units: input.units), req: req)
         }
         if let error { return try await users(req, error: error, input: ["login": input.login ?? "", "fullName": input.fullName ?? ""]) }
         return req.redirect(to: "/admin/users#user-\(input.login?.trimmed() ?? "")", redirectType: .normal)

@@ -22,8 +22,10 @@ struct AppealPages: RouteCollection {
 
     func card(req: Request) async throws -> Response {
         let appeal = try await Self.visibleAppeal(req)
+        let failed = req.query[Int.self, at: "filesFailed"] ?? 0
         return try await Self.cardPage(req, appeal: appeal, notice: req.query[String.self, at: "created"] != nil
-                                           ? req.text("intake", "created").replacingOccurrences(of: "{code}", with: appeal.trackingCode) : nil)
+                                           ? req.text("intake", "created").replacingOccurrences(of: "{code}", with: appeal.trackingCode) : nil,
+                                       error: failed > 0 ? req.text("intake", "filesFailed", ["n": failed]) : nil)
     }
 
     static func visibleAppeal(_ req: Request) async throws -> Appeal {
@@ -107,7 +109,7 @@ struct AppealPages: RouteCollection {
                 ["id": a.id!.uuidString, "name": a.fileName, "size": f.number(String(max(1, a.size / 1024))),
                  "image": a.contentType.hasPrefix("image/"), "pdf": a.contentType == "application/pdf", "audio": a.contentType.hasPrefix("audio/")]
             },
-            "canAttach": actor.can(.appealsEdit), "created": notice != nil,
+            "canAttach": actor.can(.appealsEdit),
             "notice": notice, "error": error, "errorField": errorField,
         ]
         return req.page("appeal", context.present, status: status)
@@ -127,10 +129,9 @@ struct AppealPages: RouteCollection {
     func transition(req: Request) async throws -> Response {
         let appeal = try await Self.visibleAppeal(req)
         let form = try req.content.decode(TransitionForm.self)
-        func some(_ s: String?) -> String? { s.map { $0.trimmed() }.flatMap { $0.isEmpty ? nil : $0 } }
-        let input = TransitionInput(to: form.to ?? "", comment: nil, reason: some(form.reason), article11Ground: some(form.article11Ground),
-                                    unitCode: some(form.unitCode).map(TextNormalizer.latinDigits),
-                                    duplicateOf: some(form.duplicateOf).map(TextNormalizer.latinDigits))
+        let input = TransitionInput(to: form.to ?? "", comment: nil, reason: form.reason.nonBlank, article11Ground: form.article11Ground.nonBlank,
+                                    unitCode: form.unitCode.nonBlank.map(TextNormalizer.latinDigits),
+                                    duplicateOf: form.duplicateOf.nonBlank.map(TextNormalizer.latinDigits))
         do {
             try await AppealTransitions.transition(appealID: appeal.id!, input: input, actor: try req.actor, settings: req.settings,
                                                    store: req.store, now: req.now)

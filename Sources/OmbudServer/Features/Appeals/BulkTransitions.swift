@@ -39,10 +39,9 @@ enum BulkTransitions {
         guard !refs.isEmpty else { throw AppError.missing(field: "appeals") }
         guard refs.count <= maximum else { throw AppError.invalid(field: "appeals", reason: "at most \(maximum) appeals at once") }
         guard let to = input.to.map({ $0.trimmed() }), !to.isEmpty else { throw AppError.missing(field: "to") }
-        func some(_ s: String?) -> String? { s.map { $0.trimmed() }.flatMap { $0.isEmpty ? nil : $0 } }
-        let transition = TransitionInput(to: to, comment: some(input.comment), reason: some(input.reason),
-                                         article11Ground: some(input.article11Ground),
-                                         unitCode: some(input.unitCode).map(TextNormalizer.latinDigits), duplicateOf: nil)
+        let transition = TransitionInput(to: to, comment: input.comment.nonBlank, reason: input.reason.nonBlank,
+                                         article11Ground: input.article11Ground.nonBlank,
+                                         unitCode: input.unitCode.nonBlank.map(TextNormalizer.latinDigits), duplicateOf: nil)
         let actor = try req.actor
         var results: [BulkTransitionResult] = []
         var seen = Set<String>()

@@ -47,13 +47,14 @@ struct IntakePages: RouteCollection {
         var officeCode: String?
         var register: String?
         var action: String?
+        /// The codes registered earlier in this call ("register and take another"), comma-separated.
+        var done: String?
         var files: [File]?
 
-        static func some(_ s: String?) -> String? { s.map { $0.trimmed() }.flatMap { $0.isEmpty ? nil : $0 } }
         /// Persian and Arabic digits typed into codes and phones become Latin ones.
-        static func latin(_ value: String?) -> String? { some(value.map(TextNormalizer.latinDigits)) }
+        static func latin(_ value: String?) -> String? { value.map(TextNormalizer.latinDigits).nonBlank }
 
-        var chosenApplicant: UUID? { Self.some(applicantId).flatMap(UUID.init(uuidString:)) }
+        var chosenApplicant: UUID? { applicantId.nonBlank.flatMap(UUID.init(uuidString:)) }
 
         /// The question rows as typed (at least one), with a topic picked from the finder put in the first empty row.
         mutating func settleQuestions() {
@@ -61,26 +62,34 @@ struct IntakePages: RouteCollection {
             if codes.isEmpty { codes = [""] }
             while texts.count < codes.count { texts.append("") }
             if let picked = Self.latin(pickTopic) {
-                if let empty = codes.firstIndex(where: { Self.some($0) == nil }) { codes[empty] = picked } else { codes.append(picked); texts.append("") }
+                if let empty = codes.firstIndex(where: { $0.nonBlank == nil }) { codes[empty] = picked } else { codes.append(picked); texts.append("") }
                 pickTopic = nil
             }
             topics = codes
             questionTexts = Array(texts.prefix(codes.count))
         }
 
+        /// The form rows that hold a question (a topic code), in order: `questions[k]` of the API is row `questionRows[k]`.
+        var questionRows: [Int] { (topics ?? []).indices.filter { Self.latin(topics?[$0]) != nil } }
+
+        /// A row with a question's text but no topic: the question would be lost.
+        var rowWithoutTopic: Int? {
+            zip(topics ?? [], questionTexts ?? []).enumerated().first { $0.element.0.nonBlank == nil && $0.element.1.nonBlank != nil }?.offset
+        }
+
         var applicantInput: ApplicantInput? {
             if let id = chosenApplicant { return ApplicantInput(id: id) }
-            guard [surname, name, patronymic, phone, email, postalAddress].contains(where: { Self.some($0) != nil }) else { return nil }
-            return ApplicantInput(surname: Self.some(surname), name: Self.some(name), patronymic: Self.some(patronymic),
-                                  phone: Self.latin(phone), email: Self.some(email), postalAddress: Self.some(postalAddress))
+            guard [surname, name, patronymic, phone, email, postalAddress].contains(where: { $0.nonBlank != nil }) else { return nil }
+            return ApplicantInput(surname: surname.nonBlank, name: name.nonBlank, patronymic: patronymic.nonBlank,
+                                  phone: Self.latin(phone), email: email.nonBlank, postalAddress: postalAddress.nonBlank)
         }
 
         var input: AppealInput {
             let questions = zip(topics ?? [], questionTexts ?? []).compactMap { code, text in
-                Self.latin(code).map { QuestionInput(topicCode: $0, text: Self.some(text)) }
+                Self.latin(code).map { QuestionInput(topicCode: $0, text: text.nonBlank) }
             }
-            let place = Self.some(address) != nil || Self.some(district) != nil ? AddressInput(text: Self.some(address), district: Self.some(district)) : nil
-            return AppealInput(channel: channel ?? "", text: text ?? "", kind: Self.some(kind), urgency: Self.some(urgency),
+            let place = address.nonBlank != nil || district.nonBlank != nil ? AddressInput(text: address.nonBlank, district: district.nonBlank) : nil
+            return AppealInput(channel: channel ?? "", text: text ?? "", kind: kind.nonBlank, urgency: urgency.nonBlank,
                                applicant: applicantInput, questions: questions.isEmpty ? nil : questions, address: place,
                                officeCode: Self.latin(officeCode), register: register != nil)
         }
@@ -97,8 +106,8 @@ struct IntakePages: RouteCollection {
                         kind: AppealKind.statement.rawValue, urgency: Urgency.followUp.rawValue,
                         applicantId: req.query[String.self, at: "applicant"], officeCode: office, register: "on")
         form.settleQuestions()
-        let done = (req.query[String.self, at: "done"] ?? "").split(separator: ",").compactMap { TrackingCode(String($0))?.description }
-        return try await Self.page(req, form: form, notice: done.isEmpty ? nil : done)
+        form.done = req.query[String.self, at: "done"]
+        return try await Self.page(req, form: form)
     }
 
     func submit(req: Request) async throws -> Response {
@@ -119,6 +128,10 @@ struct IntakePages: RouteCollection {
     /// the first created), stores its files, then shows its card, or the form again for the caller's next appeal.
     func register(_ req: Request, form: Form) async throws -> Response {
         var form = form
+        if let row = form.rowWithoutTopic {
+            return try await Self.page(req, form: form, errors: [Self.rowField(row): req.message(.missing(field: "topicCode"))],
+                                       status: .unprocessableEntity)
+        }
         let token = form._once.flatMap(UUID.init(uuidString:)) ?? UUID()
         form._once = token.uuidString
         let actor = try req.actor
@@ -145,16 +158,25 @@ struct IntakePages: RouteCollection {
             do { validated = try AppealIntake.validate(form.input, now: now) } catch { throw error.appError }
             let view = try await AppealIntake.create(validated, actor: actor, settings: req.settings, store: req.store, queue: req.intake,
                                                      now: now, translate: TaskViews.translator(req))
-            for file in files {
-                _ = try await AttachmentStore.save(appealID: view.id, fileName: file.filename, data: file.data, actor: actor,
-                                                   settings: req.settings, store: req.store, now: now)
-            }
+            // The appeal is registered: from here on the form is done, whatever happens to its files.
             try await FormOnce.complete(token, appealID: view.id, store: req.store)
+            var failed = 0
+            for file in files {
+                do {
+                    _ = try await AttachmentStore.save(appealID: view.id, fileName: file.filename, data: file.data, actor: actor,
+                                                       settings: req.settings, store: req.store, now: now)
+                } catch {
+                    failed += 1
+                    req.logger.error("a file of appeal \(view.trackingCode) was not stored: \(error)")
+                }
+            }
+            if failed > 0 { return req.redirect(to: "/appeals/\(view.trackingCode)?created=1&filesFailed=\(failed)#attachments", redirectType: .normal) }
             return try await registered(req, form: form, appealID: view.id, fresh: true)
         } catch let error as AppError {
             try await FormOnce.release(token, store: req.store)
             guard let field = error.field else { throw error }
-            return try await Self.page(req, form: form, errors: [Self.formField(field): req.message(error)], status: .unprocessableEntity)
+            return try await Self.page(req, form: form, errors: [Self.formField(field, rows: form.questionRows): req.message(error)],
+                                       status: .unprocessableEntity)
         }
     }
 
@@ -179,18 +201,29 @@ struct IntakePages: RouteCollection {
             return req.redirect(to: "/appeals/\(appeal.trackingCode)" + (fresh ? "?created=1" : ""), redirectType: .normal)
         }
         // The caller's next appeal: a fresh form with the same caller and channel, and the codes registered so far.
-        let done = ((req.query[String.self, at: "done"]).map { [$0] } ?? []) + [appeal.trackingCode]
+        let done = Self.codes(form.done) + [appeal.trackingCode]
         return req.redirect(to: "/appeals/new?applicant=\(applicant.uuidString)&channel=\(appeal.channel)&done=\(done.joined(separator: ","))",
                             redirectType: .normal)
     }
 
-    /// `applicant.phone` → `phone`, `questions[1].topicCode` → `topicCode-1`, `address.text` → `address`.
-    static func formField(_ apiField: String) -> String {
-        if let match = apiField.firstMatch(of: /^questions\[(\d+)\]/) { return Int(match.1) == 0 ? "topicCode" : "topicCode-\(match.1)" }
+    /// Tracking codes from a comma-separated list, the malformed ones left out.
+    static func codes(_ list: String?) -> [String] {
+        (list ?? "").split(separator: ",").compactMap { TrackingCode(String($0))?.description }
+    }
+
+    /// The id of a question row's topic field.
+    static func rowField(_ row: Int) -> String { row == 0 ? "topicCode" : "topicCode-\(row)" }
+
+    /// `applicant.phone` → `phone`, `questions[1].topicCode` → the topic field of the form row that question came from,
+    /// `address.text` → `address`.
+    static func formField(_ apiField: String, rows: [Int]) -> String {
+        if let match = apiField.firstMatch(of: /^questions\[(\d+)\]/), let k = Int(match.1) {
+            return rowField(k < rows.count ? rows[k] : k)
+        }
         switch apiField {
         case "address.text": return "address"
         case "address.district": return "district"
-        case "questions": return "topicCode"
+        case "questions": return rowField(rows.first ?? 0)
         case "applicant.id": return "applicantId"
         default:
             let last = String(apiField.split(separator: ".").last ?? "")
@@ -198,7 +231,7 @@ struct IntakePages: RouteCollection {
         }
     }
 
-    static func page(_ req: Request, form: Form, errors: [String: String] = [:], notice: [String]? = nil, lookup: Bool = false,
+    static func page(_ req: Request, form: Form, errors: [String: String] = [:], lookup: Bool = false,
                      topicResults: Bool = false, focus: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         func options<E: RawRepresentable & CaseIterable>(_ type: E.Type, _ section: String, selected: String?) -> [[String: Any]]
         where E.RawValue == String {
@@ -214,7 +247,7 @@ struct IntakePages: RouteCollection {
         let codes = form.topics ?? [""]
         let names = try await topicNames(codes.compactMap(Form.latin), db: req.db)
         let questions: [[String: Any]] = codes.enumerated().map { i, code in
-            let id = i == 0 ? "topicCode" : "topicCode-\(i)"
+            let id = rowField(i)
             return ["id": id, "number": req.format.number(String(i + 1)), "code": code, "text": form.questionTexts?[i] ?? "",
                     "topicName": Form.latin(code).flatMap { names[$0] }, "error": errors[id], "many": codes.count > 1].present
         }
@@ -223,10 +256,7 @@ struct IntakePages: RouteCollection {
             matches = try await applicantCandidates(req, form: form)
         }
         var topics: [[String: Any]] = []
-        if topicResults, let q = Form.some(form.topicQuery) {
-            topics = try await TopicStore.search(TextNormalizer.latinDigits(q), assignableOnly: true, limit: 30, db: req.db)
-                .map { ["code": $0.id ?? "", "name": $0.name] }
-        }
+        if topicResults, let q = form.topicQuery.nonBlank { topics = try await topicOptions(q, req: req) }
         let known = errors.keys.filter { fields[$0] != nil || $0.hasPrefix("topicCode") }
         return req.page("intake", [
             "form": fields, "once": form._once ?? "", "register": form.register != nil, "failed": !errors.isEmpty,
@@ -235,10 +265,11 @@ struct IntakePages: RouteCollection {
             "kinds": options(AppealKind.self, "kinds", selected: form.kind),
             "urgencies": options(Urgency.self, "urgency", selected: form.urgency),
             "questions": questions, "matches": matches, "hasMatches": !matches.isEmpty, "looked": lookup && matches.isEmpty,
-            "topics": topics, "hasTopics": !topics.isEmpty, "noTopics": topicResults && topics.isEmpty,
-            "done": notice ?? [], "hasDone": !(notice ?? []).isEmpty, "focus": focus ?? "",
-            "maxFiles": req.format.number(String(maxFiles)),
-            "fileLimit": req.format.number(String(req.settings.attachmentLimit / (1024 * 1024))),
+            "topics": topics, "noTopics": topicResults && topics.isEmpty,
+            "done": Self.codes(form.done), "hasDone": !Self.codes(form.done).isEmpty, "doneList": Self.codes(form.done).joined(separator: ","),
+            "focus": focus ?? "",
+            "filesLimit": req.text("intake", "filesLimit", ["files": maxFiles, "mb": req.settings.attachmentLimit / (1024 * 1024)]),
+            "limitBytes": req.settings.attachmentLimit, "maxFilesRaw": maxFiles,
             "districts": try await req.store.references.districts(db: req.db),
         ], status: status)
     }
@@ -254,11 +285,13 @@ struct IntakePages: RouteCollection {
         if let id = form.chosenApplicant, let chosen = try await Applicant.find(id, on: req.db), chosen.mergedIntoID == nil {
             found.append((chosen, []))
         }
-        let probe = ApplicantInput(surname: Form.some(form.surname), name: Form.some(form.name), patronymic: Form.some(form.patronymic),
-                                   phone: Form.latin(form.phone), email: Form.some(form.email), postalAddress: Form.some(form.postalAddress))
+        let probe = ApplicantInput(surname: form.surname.nonBlank, name: form.name.nonBlank, patronymic: form.patronymic.nonBlank,
+                                   phone: Form.latin(form.phone), email: form.email.nonBlank, postalAddress: form.postalAddress.nonBlank)
         if form.chosenApplicant == nil {
-            for candidate in try await ApplicantSearch.duplicates(of: probe, excluding: nil, db: req.db).prefix(8) {
-                if let record = try await Applicant.find(candidate.applicant.id, on: req.db) { found.append((record, candidate.reasons)) }
+            let duplicates = Array(try await ApplicantSearch.duplicates(of: probe, excluding: nil, db: req.db).prefix(8))
+            let records = try await Applicant.query(on: req.db).filter(\.$id ~~ duplicates.map(\.applicant.id)).all()
+            for candidate in duplicates {
+                if let record = records.first(where: { $0.id == candidate.applicant.id }) { found.append((record, candidate.reasons)) }
             }
             let words = [probe.surname, probe.name, probe.patronymic].compactMap { $0 }.joined(separator: " ")
             if !words.isEmpty {
@@ -299,6 +332,12 @@ struct IntakePages: RouteCollection {
         return result
     }
 
+    /// Assignable topics found by words or code, as the finder lists them.
+    static func topicOptions(_ q: String, req: Request) async throws -> [[String: Any]] {
+        try await TopicStore.search(TextNormalizer.latinDigits(q), assignableOnly: true, limit: 30, db: req.db)
+            .map { ["code": $0.id ?? "", "name": $0.name] }
+    }
+
     static func topicNames(_ codes: [String], db: any Database) async throws -> [String: String] {
         guard !codes.isEmpty else { return [:] }
         return Dictionary(try await TopicRecord.query(on: db).filter(\.$id ~~ codes).all().map { ($0.id ?? "", $0.name) }, uniquingKeysWith: { a, _ in a })
@@ -311,9 +350,8 @@ struct IntakePages: RouteCollection {
     }
 
     func topicMatches(req: Request) async throws -> Response {
-        let q = TextNormalizer.latinDigits((req.query[String.self, at: "q"] ?? "").trimmed())
-        guard !q.isEmpty, q.count <= 200 else { return req.fragment("intake-topics", [:]) }
-        let topics = try await TopicStore.search(q, assignableOnly: true, limit: 30, db: req.db).map { ["code": $0.id ?? "", "name": $0.name] }
+        guard let q = req.query[String.self, at: "q"].nonBlank, q.count <= 200 else { return req.fragment("intake-topics", [:]) }
+        let topics = try await Self.topicOptions(q, req: req)
         return req.fragment("intake-topics", ["topics": topics, "noTopics": topics.isEmpty])
     }
 

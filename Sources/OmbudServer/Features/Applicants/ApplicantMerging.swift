@@ -50,6 +50,10 @@ enum ApplicantMerging {
                 try await history.record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "update", field: "applicant",
                                          from: absorb.fullName, to: keep.fullName, comment: "cards merged")
             }
+            // An appeal of the absorbed card on which the kept card was a co-applicant now has it as its applicant.
+            if !moved.isEmpty {
+                try await CoApplicant.query(on: db).filter(\.$applicant.$id == keepID).filter(\.$appeal.$id ~~ moved.map { $0.id! }).delete()
+            }
             try await ApplicantContact.query(on: db).filter(\.$applicant.$id == absorbID).delete()
             absorb.mergedIntoID = keepID
             absorb.updatedAt = now

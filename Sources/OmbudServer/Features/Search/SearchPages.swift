@@ -33,6 +33,8 @@ struct SearchPages: RouteCollection {
             throw AppError.notFound(entity: "page", id: cursor ?? "")
         }
         let full = try await Self.texts(page.items.map(\.id), db: req.db)
+        // The street address goes with personal data: without the permission the district alone is shown, as in lists.
+        let showsAddress = actor.can(.personalData)
         let f = req.format
         context["appeals"] = page.items.map { item in
             let (text, address) = full[item.id] ?? (item.excerpt, nil)
@@ -40,7 +42,7 @@ struct SearchPages: RouteCollection {
                 "code": item.trackingCode, "status": req.text("states", item.status), "statusKey": item.status,
                 "received": f.date(CivilDate.of(item.receivedAt, in: req.settings.timeZone)), "overdue": item.overdue,
                 "district": item.district, "text": Self.marked(text, q, excerpt: 240),
-                "address": address.map { ["parts": Self.marked($0, q, excerpt: nil)] },
+                "address": showsAddress ? address.map { ["parts": Self.marked($0, q, excerpt: nil)] } : nil,
             ].present
         }
         context["more"] = page.nextCursor.map { "/search?q=\(Self.encoded(q))&after=\(Self.encoded($0))" }

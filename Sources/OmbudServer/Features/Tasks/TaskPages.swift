@@ -40,7 +40,9 @@ struct TaskPages: RouteCollection {
         let input = try req.content.decode(BulkTransitionInput.self)
         do {
             let report = try await BulkTransitions.run(input, req: req)
-            let refused = report.results.filter { !$0.ok }.map { "\($0.trackingCode ?? $0.appeal): \($0.reason ?? "")" }
+            let refused = report.results.filter { !$0.ok }.map { r in
+                "\(r.trackingCode ?? r.appeal): " + req.message(code: r.error ?? "", field: r.field, detail: r.reason ?? "")
+            }
             return try await Self.render(req, notice: req.text("worklist", "bulkDone", ["n": report.done]), refused: refused)
         } catch let error as AppError {
             return try await Self.render(req, errors: [error.field ?? "bulk": req.message(error)], status: error.status)
@@ -105,8 +107,10 @@ struct TaskPages: RouteCollection {
                 "overdue": chosen.overdue == true, "waiting": chosen.sort == "waiting",
                 "channels": AppealChannel.allCases.map { ["value": $0.rawValue, "label": req.text("channels", $0.rawValue), "selected": $0.rawValue == chosen.channel] },
                 "states": workflow.openStates.map { ["value": $0, "label": req.text("states", $0), "selected": $0 == chosen.state] },
-                "stateError": errors["state"], "channelError": errors["channel"], "sortError": errors["sort"],
+                "stateError": errors["state"], "channelError": errors["channel"],
             ].present,
+            "filtersOpen": !errors.isEmpty || [chosen.state, chosen.topic, chosen.channel, chosen.office, chosen.executor, chosen.dueFrom,
+                                                chosen.dueTo].contains { $0.nonBlank != nil } || chosen.overdue == true || chosen.sort == "waiting",
             "canBulk": actor.can(.appealsTransition) && view != "promises" && !rows.isEmpty,
             "targets": workflow.states.map(\.key).filter(targets.contains).map { ["value": $0, "label": req.text("states", $0)] },
             "notice": notice, "refused": refused, "hasRefused": !refused.isEmpty,

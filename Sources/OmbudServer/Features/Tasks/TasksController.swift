@@ -68,7 +68,12 @@ struct TasksController: RouteCollection {
     }
 
     /// One page of tasks by these filters, within the caller's scope (the API and the worklist page).
-    static func page(_ f: Filters, req: Request) async throws -> TaskPage {
+    static func page(_ filters: Filters, req: Request) async throws -> TaskPage {
+        // A filter form sends its empty fields too: an empty one filters nothing.
+        var f = filters
+        for path in [\Filters.assignee, \.status, \.state, \.topic, \.channel, \.office, \.executor, \.dueFrom, \.dueTo, \.sort] {
+            f[keyPath: path] = f[keyPath: path].nonBlank
+        }
         let actor = try req.actor
         var query = TaskRecord.query(on: req.db)
         let scope = AccessSQL.condition(try await req.accessScope(), user: actor.userID)

@@ -102,7 +102,21 @@
     });
     form.addEventListener("drop", function (event) {
       event.preventDefault();
-      if (event.dataTransfer && event.dataTransfer.files.length) files.files = event.dataTransfer.files;
+      if (event.dataTransfer && event.dataTransfer.files.length) { files.files = event.dataTransfer.files; checkFiles(); }
+    });
+    // The server takes the form's files together up to the attachment limit; say so before sending, not after.
+    var tooBig = document.getElementById("files-too-big");
+    var checkFiles = function () {
+      var total = 0;
+      Array.prototype.forEach.call(files.files, function (f) { total += f.size; });
+      var bad = total > Number(files.getAttribute("data-limit")) || files.files.length > Number(files.getAttribute("data-max"));
+      tooBig.hidden = !bad;
+      files.setAttribute("aria-invalid", bad ? "true" : "false");
+      return !bad;
+    };
+    files.addEventListener("change", checkFiles);
+    form.addEventListener("submit", function (event) {
+      if (!checkFiles()) { event.preventDefault(); files.focus(); }
     });
   }
 
