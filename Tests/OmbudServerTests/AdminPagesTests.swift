@@ -46,6 +46,7 @@ extension OmbudServerSuite {
                 try await browser.send(.GET, "/admin/users")
                 let weak = try await post(browser, "/admin/users", [("login", "newbie"), ("fullName", "Новиков"), ("password", "123"), ("roles[]", "reception")])
                 #expect(weak.status == .unprocessableEntity && browser.html.contains(#"id="user-error""#) && browser.html.contains(#"value="newbie""#))
+                #expect(browser.html.contains(#"name="roles[]" value="reception" checked"#))
                 let made = try await post(browser, "/admin/users", [("login", "newbie"), ("fullName", "Новиков"), ("password", "a-long-enough-password-7"),
                                                                     ("roles[]", "reception"), ("roles[]", "executor"), ("units[]", "city")])
                 #expect(made.status == .seeOther)

@@ -112,7 +112,7 @@ struct AdminPages: RouteCollection {
 
     func usersPage(req: Request) async throws -> Response { try await users(req) }
 
-    private func users(_ req: Request, error: AppError? = nil, input: [String: String] = [:]) async throws -> Response {
+    private func users(_ req: Request, error: AppError? = nil, input: UserForm = UserForm()) async throws -> Response {
         let all = try await AccessAdminController().listUsers(req: req)
         let roles = try await RoleRecord.query(on: req.db).filter(\.$isActive == true).sort(\.$key).all().map(\.key)
         let units = try await OrgUnit.query(on: req.db).sort(\.$code).all()
@@ -123,9 +123,10 @@ struct AdminPages: RouteCollection {
                  "units": u.units.joined(separator: ", "), "active": u.isActive, "source": u.authSource,
                  "seen": u.lastSeenAt.map { req.format.dateTime($0) }].present
             },
-            "roles": roles.map { ["key": $0, "label": req.catalogued("roles", $0)] },
-            "units": units.map { ["code": $0.code, "name": $0.name] },
-            "input": input, "error": error.map(req.message), "errorField": error?.field,
+            // The new-user form as it was sent, when it comes back with an error.
+            "roles": roles.map { ["key": $0, "label": req.catalogued("roles", $0), "on": input.roles?.contains($0) ?? false] },
+            "units": units.map { ["code": $0.code, "name": $0.name, "selected": input.units?.contains($0.code) ?? false] },
+            "input": ["login": input.login ?? "", "fullName": input.fullName ?? ""], "error": error.map(req.message), "errorField": error?.field,
         ].present, status: error?.status ?? .ok)
     }
 
@@ -145,7 +146,7 @@ struct AdminPages: RouteCollection {
             try await AccessAdminController.create(UserInput(login: input.login, password: input.password, fullName: input.fullName,
                                                              roles: input.roles, units: input.units), req: req)
         }
-        if let error { return try await users(req, error: error, input: ["login": input.login ?? "", "fullName": input.fullName ?? ""]) }
+        if let error { return try await users(req, error: error, input: input) }
         return req.redirect(to: "/admin/users#user-\(input.login?.trimmed() ?? "")", redirectType: .normal)
     }
 
