@@ -139,7 +139,7 @@ extension OmbudServerSuite {
                 let applicantID = try #require(first.$applicant.id)
                 for role in RoleDefinition.shipped {
                     let browser = try await signedIn(ctx, login: "r-\(role.key)", roles: [role.key])
-                    let worklists = TaskPages.views.map { ("/tasks?view=\($0)", Permission.appealsRead) }
+                    let worklists = Worklist.allCases.map { ("/tasks?view=\($0.rawValue)", Permission.appealsRead) }
                     for (path, permission) in worklists + [("/tasks", Permission.appealsRead), ("/appeals/new", .appealsCreate), ("/appeals/\(code)", .appealsRead),
                                                ("/search?q=" + Browser.encode("Текст"), .appealsRead), ("/applicants/\(applicantID)", .applicantsRead),
                                                ("/appeals/\(code)/slip", .appealsRead), ("/admin", .appealsRead), ("/admin/units", .orgUnitsManage),

@@ -27,6 +27,21 @@ public enum ApplicantMatching {
         return reasons
     }
 
+    /// The street of an address, to find other appeals at it ("ул. Мира, д. 5" → "мира"): the longest word of the
+    /// part before the first comma, leaving out numbers and words under three letters ("ул", "д").
+    public static func street(_ address: String) -> String? {
+        let head = address.split(separator: ",").first.map(String.init) ?? address
+        return TextNormalizer.words(head).filter { $0.count >= 3 && !$0.allSatisfy(\.isNumber) }.max { $0.count < $1.count }
+    }
+
+    /// The district to suggest from the districts of other appeals at the same street: the most frequent (the first
+    /// alphabetically of equals), none when none is known.
+    public static func likelyDistrict(_ districts: [String]) -> String? {
+        var counts: [String: Int] = [:]
+        for district in districts { counts[district, default: 0] += 1 }
+        return counts.max { a, b in a.value < b.value || (a.value == b.value && a.key > b.key) }?.key
+    }
+
     public static func addressKey(_ address: String) -> String {
         TextNormalizer.words(address).joined(separator: " ")
     }

@@ -58,6 +58,11 @@ extension String {
     }
 }
 
+extension String {
+    /// The text as one value of a URL's query (`?q=…`): everything but letters and digits percent-encoded.
+    var queryValue: String { addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "" }
+}
+
 extension Optional where Wrapped == String {
     var nonBlank: String? { self?.nonBlank }
 }

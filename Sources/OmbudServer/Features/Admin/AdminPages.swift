@@ -188,7 +188,7 @@ struct AdminPages: RouteCollection {
         let input = form(req)
         let error = try await attempt { _ = try await TopicsController().addLocal(req: req) }
         if let error { return try await topics(req, error: error, input: input) }
-        return req.redirect(to: "/admin/topics?q=\(input["code"]?.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")",
+        return req.redirect(to: "/admin/topics?q=\((input["code"] ?? "").queryValue)",
                             redirectType: .normal)
     }
 

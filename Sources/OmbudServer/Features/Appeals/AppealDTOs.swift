@@ -167,6 +167,24 @@ struct TransitionInput: Codable, Sendable {
     var duplicateOf: String?
 }
 
+/// A move as a form sends it (and the bulk move's body): every field may be missing or empty.
+struct TransitionForm: Content {
+    var to: String?
+    var comment: String?
+    var reason: String?
+    var unitCode: String?
+    var article11Ground: String?
+    var duplicateOf: String?
+
+    /// The move with empty fields left out and Persian or Arabic digits in codes made Latin; nil without a target.
+    var input: TransitionInput? {
+        guard let to = to.nonBlank else { return nil }
+        return TransitionInput(to: to, comment: comment.nonBlank, reason: reason.nonBlank, article11Ground: article11Ground.nonBlank,
+                               unitCode: unitCode.nonBlank.map(TextNormalizer.latinDigits),
+                               duplicateOf: duplicateOf.nonBlank.map(TextNormalizer.latinDigits))
+    }
+}
+
 struct ExtensionInput: Codable, Sendable {
     var days: Int
     var reason: String

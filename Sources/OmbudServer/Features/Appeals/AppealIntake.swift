@@ -57,6 +57,13 @@ enum AppealIntake {
     }
 
     /// Resolves every reference; reads only.
+    /// An existing card named by id, refused (on `field`) when unknown or merged into another.
+    private static func card(_ id: UUID, field: String, db: any Database) async throws -> Applicant {
+        guard let existing = try await Applicant.find(id, on: db) else { throw AppError.invalid(field: field, reason: "unknown applicant") }
+        if let into = existing.mergedIntoID { throw AppError.invalid(field: field, reason: "this card was merged into applicant \(into.uuidString)") }
+        return existing
+    }
+
     static func prepare(_ v: Validated, actor: Actor?, settings: Settings, store: Store, now: Date) async throws -> PreparedAppeal {
         let db = store.db
         let references = store.references
@@ -69,10 +76,7 @@ enum AppealIntake {
         var applicantID: UUID?
         var applicant: ApplicantSummary?
         if let id = v.input.applicant?.id {
-            guard let existing = try await Applicant.find(id, on: db) else { throw AppError.invalid(field: "applicant.id", reason: "unknown applicant") }
-            if let into = existing.mergedIntoID {
-                throw AppError.invalid(field: "applicant.id", reason: "this card was merged into applicant \(into.uuidString)")
-            }
+            let existing = try await card(id, field: "applicant.id", db: db)
             applicantID = id
             applicant = ApplicantStore.summary(existing)
         } else if let card = v.applicant {
@@ -85,12 +89,7 @@ enum AppealIntake {
         var co: [ApplicantSummary] = []
         for (i, ref) in (v.input.coApplicants ?? []).enumerated() {
             guard let id = ref.id else { continue }
-            guard let existing = try await Applicant.find(id, on: db) else {
-                throw AppError.invalid(field: "coApplicants[\(i)].id", reason: "unknown applicant")
-            }
-            if let into = existing.mergedIntoID {
-                throw AppError.invalid(field: "coApplicants[\(i)].id", reason: "this card was merged into applicant \(into.uuidString)")
-            }
+            let existing = try await card(id, field: "coApplicants[\(i)].id", db: db)
             coIDs.append(id)
             co.append(ApplicantStore.summary(existing))
         }

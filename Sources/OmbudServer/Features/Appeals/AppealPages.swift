@@ -106,7 +106,7 @@ struct AppealPages: RouteCollection {
                  "to": h.field == "status" ? h.toValue.map(stateOf) : h.toValue, "comment": h.comment].present
             },
             "attachments": attachments.map { a in
-                ["id": a.id!.uuidString, "name": a.fileName, "size": f.number(String(max(1, a.size / 1024))),
+                ["id": a.id!.uuidString, "name": a.fileName, "size": req.text("card", "kilobytes", ["n": max(1, a.size / 1024)]),
                  "image": a.contentType.hasPrefix("image/"), "pdf": a.contentType == "application/pdf", "audio": a.contentType.hasPrefix("audio/")]
             },
             "canAttach": actor.can(.appealsEdit),
@@ -117,22 +117,11 @@ struct AppealPages: RouteCollection {
 
     // MARK: actions
 
-    struct TransitionForm: Content {
-        var _csrf: String?
-        var to: String?
-        var reason: String?
-        var unitCode: String?
-        var article11Ground: String?
-        var duplicateOf: String?
-    }
-
     func transition(req: Request) async throws -> Response {
         let appeal = try await Self.visibleAppeal(req)
         let form = try req.content.decode(TransitionForm.self)
-        let input = TransitionInput(to: form.to ?? "", comment: nil, reason: form.reason.nonBlank, article11Ground: form.article11Ground.nonBlank,
-                                    unitCode: form.unitCode.nonBlank.map(TextNormalizer.latinDigits),
-                                    duplicateOf: form.duplicateOf.nonBlank.map(TextNormalizer.latinDigits))
         do {
+            guard let input = form.input else { throw AppError.missing(field: "to") }
             try await AppealTransitions.transition(appealID: appeal.id!, input: input, actor: try req.actor, settings: req.settings,
                                                    store: req.store, now: req.now)
         } catch let error as AppError {

@@ -62,7 +62,7 @@ struct AppealsController: RouteCollection {
     }
 
     func bulkTransition(req: Request) async throws -> BulkTransitionReport {
-        try await BulkTransitions.run(try req.content.decode(BulkTransitionInput.self), req: req)
+        try await BulkTransitions.run(req: req)
     }
 
     func transition(req: Request) async throws -> AppealView {

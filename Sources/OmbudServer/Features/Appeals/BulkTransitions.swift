@@ -3,14 +3,10 @@ import Foundation
 import OmbudDomain
 import Vapor
 
+/// The appeals of a bulk move; the move itself is a `TransitionForm` in the same body.
 struct BulkTransitionInput: Content {
     /// Appeal ids or tracking codes, at most `BulkTransitions.maximum`.
     var appeals: [String]?
-    var to: String?
-    var comment: String?
-    var reason: String?
-    var unitCode: String?
-    var article11Ground: String?
 }
 
 struct BulkTransitionResult: Content {
@@ -34,14 +30,12 @@ struct BulkTransitionReport: Content {
 enum BulkTransitions {
     static let maximum = 200
 
-    static func run(_ input: BulkTransitionInput, req: Request) async throws -> BulkTransitionReport {
-        let refs = (input.appeals ?? []).map { TextNormalizer.latinDigits($0.trimmed()) }.filter { !$0.isEmpty }
+    /// The appeals and the move, both read from the request's body (JSON or a form).
+    static func run(req: Request) async throws -> BulkTransitionReport {
+        let refs = (try req.content.decode(BulkTransitionInput.self).appeals ?? []).map { TextNormalizer.latinDigits($0.trimmed()) }.filter { !$0.isEmpty }
         guard !refs.isEmpty else { throw AppError.missing(field: "appeals") }
         guard refs.count <= maximum else { throw AppError.invalid(field: "appeals", reason: "at most \(maximum) appeals at once") }
-        guard let to = input.to.map({ $0.trimmed() }), !to.isEmpty else { throw AppError.missing(field: "to") }
-        let transition = TransitionInput(to: to, comment: input.comment.nonBlank, reason: input.reason.nonBlank,
-                                         article11Ground: input.article11Ground.nonBlank,
-                                         unitCode: input.unitCode.nonBlank.map(TextNormalizer.latinDigits), duplicateOf: nil)
+        guard let transition = try req.content.decode(TransitionForm.self).input else { throw AppError.missing(field: "to") }
         let actor = try req.actor
         var results: [BulkTransitionResult] = []
         var seen = Set<String>()

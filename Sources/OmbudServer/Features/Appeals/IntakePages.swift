@@ -358,18 +358,10 @@ struct IntakePages: RouteCollection {
     /// The district appeals at this street were filed under (plain text, empty when unknown).
     func district(req: Request) async throws -> String {
         let address = (req.query[String.self, at: "address"] ?? "").trimmed()
-        guard let street = Self.street(address) else { return "" }
+        guard let street = ApplicantMatching.street(address) else { return "" }
         // The newest appeals that mention the street (by the full-text index), in the reader's scope; their most common district.
         let scope = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID)
         let page = try await AppealList.page(AppealList.Filters(q: street, limit: 50), scope: scope, settings: req.settings, db: req.db, now: req.now)
-        let counts = Dictionary(page.items.compactMap(\.district).map { ($0, 1) }, uniquingKeysWith: +)
-        return counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? ""
-    }
-
-    /// The street part of an address ("ул. Мира, д. 5" → "мира"): the longest word of the part before the house number.
-    static func street(_ address: String) -> String? {
-        let head = address.split(separator: ",").first.map(String.init) ?? address
-        let words = TextNormalizer.words(head).filter { $0.count >= 3 && !$0.allSatisfy(\.isNumber) }
-        return words.max { $0.count < $1.count }
+        return ApplicantMatching.likelyDistrict(page.items.compactMap(\.district)) ?? ""
     }
 }

@@ -45,7 +45,7 @@ struct SearchPages: RouteCollection {
                 "address": showsAddress ? address.map { ["parts": Self.marked($0, q, excerpt: nil)] } : nil,
             ].present
         }
-        context["more"] = page.nextCursor.map { "/search?q=\(Self.encoded(q))&after=\(Self.encoded($0))" }
+        context["more"] = page.nextCursor.map { "/search?q=\(q.queryValue)&after=\($0.queryValue)" }
         if cursor == nil, actor.can(.applicantsRead), actor.can(.personalData) {
             context["applicants"] = try await ApplicantSearch.find(q, limit: 20, db: req.db).map { applicant in
                 let summary = ApplicantStore.summary(applicant)
@@ -68,10 +68,6 @@ struct SearchPages: RouteCollection {
     /// Segments for the template: `{{#parts}}{{#hit}}<mark>{{/hit}}…` keeps the escaping to Mustache.
     static func marked(_ text: String, _ q: String, excerpt: Int?) -> [[String: Any]] {
         SearchHighlight.segments(of: text, query: q, excerpt: excerpt).map { ["text": $0.text, "hit": $0.hit] }
-    }
-
-    static func encoded(_ value: String) -> String {
-        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
     }
 
     /// The whole text and address of the found appeals: the match may lie past the list's 200-character excerpt.

@@ -176,7 +176,7 @@ struct PageGuard: AsyncMiddleware {
             var target = "/login"
             var query: [String] = []
             if req.method == .GET, req.url.path != "/" {
-                query.append("next=" + (req.url.string.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"))
+                query.append("next=" + req.url.string.queryValue)
             }
             if req.sessionExpired { query.append("expired=1") }
             if !query.isEmpty { target += "?" + query.joined(separator: "&") }

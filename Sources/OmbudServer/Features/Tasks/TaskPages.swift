@@ -13,22 +13,15 @@ struct TaskPages: RouteCollection {
         pages.grouped(Require(.appealsTransition)).post("tasks", "bulk", use: bulk)
     }
 
-    static let views = ["mine", "unit", "registration", "approval", "feedback", "overdue", "promises", "all"]
     static let pageSize = 50
 
-    /// The tab's own filters, under what the user chose in the form.
-    static func filters(view: String, from query: TasksController.Filters) -> TasksController.Filters {
+    /// The list's own filters, under what the user chose in the form.
+    static func filters(_ list: Worklist, from query: TasksController.Filters) -> TasksController.Filters {
         var f = query
         f.limit = pageSize
-        switch view {
-        case "unit": f.assignee = "unit"
-        case "registration": f.assignee = "all"; f.state = "received"
-        case "approval": f.assignee = "all"; f.state = "on-approval"
-        case "feedback": f.assignee = "all"; f.state = "feedback"
-        case "overdue": f.assignee = "unit"; f.overdue = true
-        case "all": f.assignee = "all"
-        default: f.assignee = "mine"
-        }
+        f.assignee = list.assignee.rawValue
+        if let state = list.state { f.state = state }
+        if list.overdueOnly { f.overdue = true }
         return f
     }
 
@@ -37,9 +30,8 @@ struct TaskPages: RouteCollection {
     }
 
     func bulk(req: Request) async throws -> Response {
-        let input = try req.content.decode(BulkTransitionInput.self)
         do {
-            let report = try await BulkTransitions.run(input, req: req)
+            let report = try await BulkTransitions.run(req: req)
             let refused = report.results.filter { !$0.ok }.map { r in
                 "\(r.trackingCode ?? r.appeal): " + req.message(code: r.error ?? "", field: r.field, detail: r.reason ?? "")
             }
@@ -51,7 +43,7 @@ struct TaskPages: RouteCollection {
 
     static func render(_ req: Request, notice: String? = nil, refused: [String] = [], errors: [String: String] = [:],
                        status: HTTPResponseStatus = .ok) async throws -> Response {
-        let view = views.contains(req.query[String.self, at: "view"] ?? "") ? req.query[String.self, at: "view"]! : "mine"
+        let list = req.query[String.self, at: "view"].flatMap(Worklist.init(rawValue:)) ?? .mine
         let chosen = (try? req.query.decode(TasksController.Filters.self)) ?? TasksController.Filters()
         var errors = errors
         var rows: [[String: Any]] = []
@@ -59,9 +51,10 @@ struct TaskPages: RouteCollection {
         let f = req.format
         let offset = max(0, chosen.offset ?? 0)
         do {
-            if view == "promises" {
+            if list.listsPromises {
                 let today = CivilDate.of(req.now, in: req.settings.timeZone)
-                let filters = PromisesController.Filters(status: "given,in-work", dueTo: today.adding(days: 2).iso, limit: pageSize, offset: offset)
+                let filters = PromisesController.Filters(status: "given,in-work", dueTo: Worklist.promisesDue(today: today).iso,
+                                                         limit: pageSize, offset: offset)
                 let page = try await PromisesController.page(filters, req: req)
                 total = page.total
                 rows = page.items.map { p in
@@ -70,7 +63,7 @@ struct TaskPages: RouteCollection {
                      "assignee": p.responsibleName ?? p.responsibleUnitCode ?? ""]
                 }
             } else {
-                var filters = filters(view: view, from: chosen)
+                var filters = filters(list, from: chosen)
                 filters.offset = offset
                 let page = try await TasksController.page(filters, req: req)
                 total = page.total
@@ -95,8 +88,8 @@ struct TaskPages: RouteCollection {
         }
         func field(_ key: String, _ value: String?) -> [String: Any] { ["value": value ?? "", "error": errors[key]].present }
         let context: [String: Any?] = [
-            "tabs": views.map { ["key": $0, "label": req.text("worklist", $0), "current": $0 == view] },
-            "view": view, "isPromises": view == "promises", "query": query,
+            "tabs": Worklist.allCases.map { ["key": $0.rawValue, "label": req.text("worklist", $0.rawValue), "current": $0 == list] },
+            "view": list.rawValue, "isPromises": list.listsPromises, "query": query,
             "count": req.text("worklist", "count", ["n": total]),
             "rows": rows, "hasRows": !rows.isEmpty,
             "previous": offset > 0 ? link(offset: max(0, offset - pageSize)) : nil,
@@ -111,7 +104,7 @@ struct TaskPages: RouteCollection {
             ].present,
             "filtersOpen": !errors.isEmpty || [chosen.state, chosen.topic, chosen.channel, chosen.office, chosen.executor, chosen.dueFrom,
                                                 chosen.dueTo].contains { $0.nonBlank != nil } || chosen.overdue == true || chosen.sort == "waiting",
-            "canBulk": actor.can(.appealsTransition) && view != "promises" && !rows.isEmpty,
+            "canBulk": actor.can(.appealsTransition) && !list.listsPromises && !rows.isEmpty,
             "targets": workflow.states.map(\.key).filter(targets.contains).map { ["value": $0, "label": req.text("states", $0)] },
             "notice": notice, "refused": refused, "hasRefused": !refused.isEmpty,
             "bulkError": errors["appeals"] ?? errors["to"] ?? errors["unitCode"] ?? errors["bulk"],

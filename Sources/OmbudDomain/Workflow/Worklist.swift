@@ -1,0 +1,35 @@
+/// The worklists (cartables) staff choose from, and which tasks each one holds. The stage lists name states of the
+/// 59-FZ workflow (`WorkflowDefinition.federalLaw59`).
+public enum Worklist: String, CaseIterable, Sendable {
+    case mine, unit, registration, approval, feedback, overdue, promises, all
+
+    /// Whose tasks: given to me (or to my units without a person), my units' and those below, or all the reader may see.
+    public enum Assignee: String, Sendable { case mine, unit, all }
+
+    public var assignee: Assignee {
+        switch self {
+        case .mine: .mine
+        case .unit, .overdue: .unit
+        case .registration, .approval, .feedback, .promises, .all: .all
+        }
+    }
+
+    /// The state whose tasks the list holds: awaiting registration, awaiting approval, call-backs.
+    public var state: String? {
+        switch self {
+        case .registration: "received"
+        case .approval: "on-approval"
+        case .feedback: "feedback"
+        default: nil
+        }
+    }
+
+    public var overdueOnly: Bool { self == .overdue }
+
+    /// "Promises due" lists promises, not tasks: the open ones due by the day their reminder goes out, and the overdue.
+    public var listsPromises: Bool { self == .promises }
+
+    public static func promisesDue(today: CivilDate) -> CivilDate {
+        today.adding(days: PromiseRules.remindBefore.amount)
+    }
+}
