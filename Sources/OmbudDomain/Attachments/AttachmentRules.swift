@@ -66,3 +66,28 @@ public enum AttachmentRules {
         return "\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))/\(hex)"
     }
 }
+
+extension AttachmentRules {
+    /// Extensions of programs and scripts a desktop would run on a double click.
+    static let executableExtensions: Set<String> = [
+        "exe", "com", "bat", "cmd", "scr", "pif", "msi", "msp", "dll", "cpl", "jar", "js", "jse", "vbs", "vbe", "wsf", "wsh",
+        "ps1", "psm1", "sh", "bash", "app", "apk", "deb", "rpm", "dmg", "lnk", "hta", "reg", "html", "htm", "svg", "xhtml",
+    ]
+
+    /// Whether a file is a program: by its first bytes (Windows PE, ELF, Mach-O, a script's `#!`) or by its name.
+    public static func isExecutable<Bytes: Collection<UInt8>>(_ head: Bytes, name: String) -> Bool {
+        let b = Array(head.prefix(4))
+        let magic: [[UInt8]] = [[0x4D, 0x5A], [0x7F, 0x45, 0x4C, 0x46], [0xFE, 0xED, 0xFA, 0xCE], [0xFE, 0xED, 0xFA, 0xCF],
+                                [0xCE, 0xFA, 0xED, 0xFE], [0xCF, 0xFA, 0xED, 0xFE], [0xCA, 0xFE, 0xBA, 0xBE], [0x23, 0x21]]
+        if magic.contains(where: { b.starts(with: $0) }) { return true }
+        return executableExtensions.contains((name as NSString).pathExtension.lowercased())
+    }
+
+    /// What citizens may send through the public portal: what a reader opens safely (pictures, PDF, sound, video,
+    /// office documents, plain text), judged by content; archives and unknown binaries are refused.
+    public static func acceptedFromPublic<Bytes: Collection<UInt8>>(_ head: Bytes, name: String) -> Bool {
+        guard !isExecutable(head, name: name) else { return false }
+        let type = sniffType(head, name: name)
+        return type != "application/octet-stream" && type != "application/zip"
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+
+/// The questions an operator or a 311 app asks about one topic ("how deep is the pothole?"): the 137 centres'
+/// per-subject checklists, and in Open311 the attributes of the topic's service.
+public struct ChecklistQuestion: Sendable, Equatable, Codable {
+    public enum Datatype: String, Sendable, Codable, CaseIterable { case string, number, datetime, text, singlevaluelist, multivaluelist }
+
+    public struct Value: Sendable, Equatable, Codable {
+        public var key: String
+        public var name: String
+        public init(key: String, name: String) { self.key = key; self.name = name }
+    }
+
+    public var code: String
+    public var datatype: Datatype
+    public var required: Bool
+    public var text: String
+    public var values: [Value]
+
+    public init(code: String, datatype: Datatype, required: Bool, text: String, values: [Value] = []) {
+        self.code = code
+        self.datatype = datatype
+        self.required = required
+        self.text = text
+        self.values = values
+    }
+
+    var isList: Bool { datatype == .singlevaluelist || datatype == .multivaluelist }
+}
+
+/// A topic's checklist as administrators write it, one question per line:
+/// `code | datatype | required or optional | question | key=name; key=name` (the values only for lists).
+public enum TopicChecklist {
+    public static let maxQuestions = 30
+
+    public static func parse(_ source: String) throws(ValidationError) -> [ChecklistQuestion] {
+        var questions: [ChecklistQuestion] = []
+        for (n, line) in source.split(whereSeparator: \.isNewline).enumerated() {
+            let raw = line.trimmed()
+            guard !raw.isEmpty, !raw.hasPrefix("#") else { continue }
+            let field = "checklist line \(n + 1)"
+            let parts = raw.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmed() }
+            guard parts.count == 4 || parts.count == 5 else {
+                throw ValidationError(field: field, reason: "needs code | datatype | required or optional | question [| key=name; …]")
+            }
+            let code = parts[0]
+            guard !code.isEmpty, code.count <= 50, code.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_".unicodeScalars.contains($0)) })
+            else { throw ValidationError(field: field, reason: "the code \(code) must be latin letters, digits, - or _") }
+            guard !questions.contains(where: { $0.code == code }) else { throw ValidationError(field: field, reason: "the code \(code) repeats") }
+            guard let datatype = ChecklistQuestion.Datatype(rawValue: parts[1].lowercased()) else {
+                throw ValidationError(field: field, reason: "the datatype must be one of " + ChecklistQuestion.Datatype.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            guard ["required", "optional"].contains(parts[2].lowercased()) else { throw ValidationError(field: field, reason: "say required or optional") }
+            guard !parts[3].isEmpty, parts[3].count <= 300 else { throw ValidationError(field: field, reason: "the question is empty or longer than 300 characters") }
+            var question = ChecklistQuestion(code: code, datatype: datatype, required: parts[2].lowercased() == "required", text: parts[3])
+            if parts.count == 5 {
+                for pair in parts[4].split(separator: ";").map({ $0.trimmed() }) where !pair.isEmpty {
+                    let kv = pair.split(separator: "=", maxSplits: 1).map { $0.trimmed() }
+                    guard kv.count == 2, !kv[0].isEmpty, !kv[1].isEmpty else { throw ValidationError(field: field, reason: "a value must read key=name") }
+                    question.values.append(.init(key: kv[0], name: kv[1]))
+                }
+            }
+            guard question.isList == !question.values.isEmpty else {
+                throw ValidationError(field: field, reason: question.isList ? "a list needs its values" : "only lists have values")
+            }
+            questions.append(question)
+        }
+        guard questions.count <= maxQuestions else { throw ValidationError(field: "checklist", reason: "at most \(maxQuestions) questions") }
+        return questions
+    }
+
+    /// The lines `parse` reads back to the same questions.
+    public static func source(_ questions: [ChecklistQuestion]) -> String {
+        questions.map { q in
+            var line = "\(q.code) | \(q.datatype.rawValue) | \(q.required ? "required" : "optional") | \(q.text)"
+            if !q.values.isEmpty { line += " | " + q.values.map { "\($0.key)=\($0.name)" }.joined(separator: "; ") }
+            return line
+        }.joined(separator: "\n")
+    }
+
+    /// Checks the answers against the questions; returns them as lines "question: answer" for the appeal's text,
+    /// in the questions' order. Unknown codes are refused: a client that sends them has the wrong definition.
+    public static func answer(_ questions: [ChecklistQuestion], with answers: [String: [String]]) throws(GeoReportError) -> [String] {
+        for code in answers.keys.sorted() where !questions.contains(where: { $0.code == code }) {
+            throw .invalid("attribute[\(code)]", "is not an attribute of this service")
+        }
+        var lines: [String] = []
+        for q in questions {
+            let given = answers[q.code] ?? []
+            let field = "attribute[\(q.code)]"
+            guard !given.isEmpty else {
+                if q.required { throw .missing(field) }
+                continue
+            }
+            guard q.datatype == .multivaluelist || given.count == 1 else { throw .invalid(field, "takes one value") }
+            var shown: [String] = []
+            for value in given {
+                guard value.count <= 1000 else { throw .invalid(field, "is longer than 1000 characters") }
+                switch q.datatype {
+                case .number: guard Double(value.replacingOccurrences(of: ",", with: ".")) != nil else { throw .invalid(field, "must be a number") }
+                case .datetime: guard W3CDateTime.parse(value) != nil else { throw .invalid(field, "must be a W3C date-time with a time zone") }
+                case .singlevaluelist, .multivaluelist:
+                    guard let known = q.values.first(where: { $0.key == value }) else {
+                        throw .invalid(field, "must be one of " + q.values.map(\.key).joined(separator: ", "))
+                    }
+                    shown.append(known.name)
+                    continue
+                case .string, .text: break
+                }
+                shown.append(value)
+            }
+            lines.append("\(q.text): \(shown.joined(separator: ", "))")
+        }
+        return lines
+    }
+}
