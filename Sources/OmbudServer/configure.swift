@@ -42,6 +42,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(CreateDeadlineControl())
     app.migrations.add(CreateFormSubmissions())
     app.migrations.add(AddApplicantMerge())
+    app.migrations.add(CreatePortal())
     app.jobHandlers.register(Housekeeping.kind, Housekeeping.run)
     app.jobHandlers.register(MailJob.kind, MailJob.run)
     app.pages = try await Pages.load()
@@ -75,6 +76,8 @@ func routes(_ app: Application, settings: Settings) throws {
     try pages.register(collection: SearchPages())
     try pages.register(collection: ApplicantPages())
     try pages.register(collection: AdminPages(bodyLimit: settings.formBodyLimit))
+
+    try app.register(collection: Open311Controller())
 
     let api = app.grouped("api", "v1").grouped(BearerAuthenticator(), SessionAuthenticator(), SignedIn())
     try api.register(collection: AppealsController())

@@ -12,6 +12,7 @@ func registerCommands(_ app: Application) async {
     app.asyncCommands.use(DemoCommand(), as: "demo")
     app.asyncCommands.use(WorkerCommand(), as: "worker")
     app.asyncCommands.use(CheckCommand(), as: "check")
+    app.asyncCommands.use(Open311Command(), as: "open311")
 }
 
 /// `ombud serve`: migrations run first, so a new installation starts with one command.

@@ -19,6 +19,8 @@ public enum AppError: Error, Sendable {
     /// Wrong login or password: deliberately the same whether the login exists or not.
     case signInFailed
     case tooManyAttempts(retryAfter: Int)
+    /// Public forms: more submissions from one address than the rate limit allows.
+    case tooManyRequests(retryAfter: Int)
     case directoryUnavailable
 }
 
@@ -33,7 +35,7 @@ extension AppError: AbortError {
         case .tooLarge: .payloadTooLarge
         case .sessionExpired, .signInFailed: .unauthorized
         case .csrf: .forbidden
-        case .tooManyAttempts: .tooManyRequests
+        case .tooManyAttempts, .tooManyRequests: .tooManyRequests
         case .directoryUnavailable: .serviceUnavailable
         }
     }
@@ -53,6 +55,7 @@ extension AppError: AbortError {
         case .csrf: "csrf"
         case .signInFailed: "sign-in-failed"
         case .tooManyAttempts: "too-many-attempts"
+        case .tooManyRequests: "too-many-requests"
         case .directoryUnavailable: "directory-unavailable"
         }
     }
@@ -71,6 +74,7 @@ extension AppError: AbortError {
         case .csrf: "the request lacks this session's CSRF token (_csrf field or X-CSRF-Token header); reload the page and try again"
         case .signInFailed: "wrong login or password"
         case let .tooManyAttempts(seconds): "too many failed logins; try again in \(LoginThrottle.minutes(seconds)) min"
+        case let .tooManyRequests(seconds): "too many requests from this address; try again in \(LoginThrottle.minutes(seconds)) min"
         case .directoryUnavailable: "the domain directory (LDAP) cannot be reached; accounts kept in Ombud can still sign in"
         case let .conflict(_, reason, _): reason
         case let .tooLarge(field, limit): "\(field) exceeds the limit of \(limit) bytes"
@@ -89,7 +93,7 @@ extension AppError: AbortError {
         case let .conflict(_, _, field): field
         case .transitionNotAllowed: "to"
         case .csrf: "_csrf"
-        case .notFound, .forbidden, .unauthorized, .sessionExpired, .signInFailed, .tooManyAttempts, .directoryUnavailable: nil
+        case .notFound, .forbidden, .unauthorized, .sessionExpired, .signInFailed, .tooManyAttempts, .tooManyRequests, .directoryUnavailable: nil
         }
     }
 

@@ -23,6 +23,12 @@ public struct Settings: Sendable {
     var directory: LDAPSettings?
     /// Outgoing mail; nil keeps notifications in the app.
     var smtp: SMTPSettings?
+    /// The address citizens and integrators reach Ombud at (`OMBUD_PUBLIC_URL`), for links in mail and Open311 discovery.
+    public var publicURL: String?
+    /// Open311: the jurisdiction this endpoint serves (`OMBUD_OPEN311_JURISDICTION`); a request naming another is refused.
+    public var open311Jurisdiction: String?
+    /// Open311 discovery's contact line (`OMBUD_OPEN311_CONTACT`).
+    public var open311Contact: String?
 
     public init(dataDirectory: URL, databaseURL: String? = nil, attachmentLimit: Int = AttachmentRules.defaultLimit,
                 timeZone: TimeZone = TimeZone(identifier: "Europe/Moscow")!, deadlinePolicy: DeadlinePolicy = .federalLaw59,
@@ -82,7 +88,15 @@ public struct Settings: Sendable {
             guard let n = Int(raw), n > 0, n <= most else { throw ConfigurationError.invalid(variable: variable, value: raw) }
             settings.sessionPolicy[keyPath: keyPath] = TimeInterval(n) * unit
         }
-        if let url = env["OMBUD_PUBLIC_URL"], !url.isEmpty { settings.secureCookies = url.lowercased().hasPrefix("https://") }
+        if let url = env["OMBUD_PUBLIC_URL"], !url.isEmpty {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
+                throw ConfigurationError.invalid(variable: "OMBUD_PUBLIC_URL", value: url)
+            }
+            settings.secureCookies = url.lowercased().hasPrefix("https://")
+            settings.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        settings.open311Jurisdiction = env["OMBUD_OPEN311_JURISDICTION"].flatMap { $0.isEmpty ? nil : $0 }
+        settings.open311Contact = env["OMBUD_OPEN311_CONTACT"].flatMap { $0.isEmpty ? nil : $0 }
         settings.runWorker = !["0", "off", "false", "no"].contains(env["OMBUD_WORKER"]?.lowercased() ?? "")
         settings.trustForwardedFor = ["1", "true", "yes"].contains(env["OMBUD_TRUST_FORWARDED_FOR"]?.lowercased() ?? "")
         do throws(ValidationError) {

@@ -11,6 +11,8 @@ final class TopicRecord: Model, @unchecked Sendable {
     @Field(key: "assignable") var assignable: Bool
     @Field(key: "is_local") var isLocal: Bool
     @Field(key: "search_text") var searchText: String
+    /// The topic's checklist questions (`TopicChecklist`), as JSON.
+    @OptionalField(key: "checklist") var checklistJSON: String?
 
     init() {}
 }

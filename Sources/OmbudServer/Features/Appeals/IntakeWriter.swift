@@ -85,6 +85,9 @@ enum IntakeWriter {
             "office_id", "complained_unit_id", "redirected_to_unit_id", "repeat_of_id", "duplicate_of_id", "article11_ground",
             "registration_due", "redirect_due", "answer_due", "control_date", "extension_days", "extension_reason",
             "under_control", "external_id", "search_text", "created_at", "updated_at"])
+        var publications = Table(name: "public_appeals", columns: [
+            "id", "listed", "text_public", "status_token_hash", "request_token", "service_code", "client_id", "lat", "lon", "district",
+            "address_id", "media_url", "created_at"])
         var coApplicants = Table(name: "appeal_co_applicants", columns: ["id", "appeal_id", "applicant_id"])
         var questions = Table(name: "questions", columns: [
             "id", "appeal_id", "position", "topic_code", "text", "executor_unit_id", "executor_user_id", "status", "result",
@@ -119,6 +122,11 @@ enum IntakeWriter {
                 p.deadlines.redirectDue?.iso, p.deadlines.answerDue?.iso, p.deadlines.controlDate?.iso, 0, none, true, none,
                 p.searchDocument(trackingCode: code), p.now, p.now,
             ])
+            if let pub = p.publication {
+                let point = v.address.flatMap { a in a.lat.flatMap { lat in a.lon.map { PublicLocation.approximate(lat: lat, lon: $0) } } }
+                publications.rows.append([p.id, pub.listed, pub.textPublic, pub.statusTokenHash, pub.requestToken, pub.serviceCode, pub.clientID,
+                                          point?.lat, point?.lon, v.address?.district, pub.addressID, pub.mediaURL, p.now])
+            }
             for co in p.coApplicantIDs { coApplicants.rows.append([UUID.timeOrdered(), p.id, co]) }
             for (i, q) in p.questions.enumerated() {
                 questions.rows.append([q.id, p.id, i + 1, q.topicCode, q.text, q.executorUnitID, noID, QuestionStatus.open.rawValue,
@@ -134,7 +142,7 @@ enum IntakeWriter {
                                      AppealTransitions.workflow.initial, p.status, none])
             }
         }
-        return [applicants, contacts, appeals, coApplicants, questions, tasks, history]
+        return [applicants, contacts, appeals, publications, coApplicants, questions, tasks, history]
     }
 }
 

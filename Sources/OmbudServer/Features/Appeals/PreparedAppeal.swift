@@ -37,6 +37,20 @@ struct PreparedAppeal: Sendable {
     /// The tasks of the appeal's first state.
     var tasks: [PlannedTask] = []
 
+    /// What the public may see of it and how its author finds it again: written with the appeal, or not at all.
+    var publication: Publication?
+
+    struct Publication: Sendable {
+        var listed: Bool
+        var textPublic: Bool
+        var statusTokenHash: String?
+        var requestToken: String?
+        var serviceCode: String?
+        var clientID: UUID?
+        var addressID: String?
+        var mediaURL: String?
+    }
+
     /// The indexed words of everything but the tracking code, stemmed while preparing, outside the write lock.
     var searchBody = ""
 

@@ -110,6 +110,9 @@ enum SpbImporter {
         question.createdAt = row.received
         question.updatedAt = appeal.updatedAt
         try await question.create(on: db)
+        // The city portal published these reports (text, place and answer): they stay public here.
+        try await PublicAppeals.make(appealID: appeal.id!, listed: true, textPublic: true, lat: row.latitude, lon: row.longitude,
+                                     district: row.district, at: row.received).create(on: db)
         // An open appeal gets the task of its state; alerts that fell due before the import are not sent.
         for task in TaskPlanner.tasks(for: appeal, entering: appeal.status, at: appeal.updatedAt, questions: [question], headUserID: nil,
                                       control: control, calendar: calendar, zone: settings.timeZone, alertsFrom: Date()) {

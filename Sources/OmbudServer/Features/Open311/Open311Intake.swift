@@ -1,0 +1,101 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import SQLKit
+import Vapor
+
+/// What Open311 clients write: new service requests (appeals on the `open311` channel) and progress updates from
+/// outside agencies. The client is the actor of the history.
+enum Open311Intake {
+    static func actor(_ client: Open311Client) -> Actor {
+        Actor(userID: client.id!, login: "open311:\(client.name)", roleKeys: [], permissions: [], unitIDs: [])
+    }
+
+    static func create(_ pairs: [(String, String)], client: Open311Client, req: Request) async throws -> Open311Controller.Document {
+        let new = try GeoNewRequest.parse(pairs)
+        guard let entry = try await Open311Catalogue.entry(code: new.serviceCode, db: req.db) else {
+            throw GeoReportError(400, "service_code \(new.serviceCode) not found; see services.xml")
+        }
+        let answers = try TopicChecklist.answer(entry.service.checklist, with: new.attributes)
+        let text = ([new.description ?? entry.service.name] + (answers.isEmpty ? [] : [answers.joined(separator: "\n")])).joined(separator: "\n\n")
+        var applicant: ApplicantInput?
+        if new.firstName != nil || new.lastName != nil || new.email != nil || new.phone != nil {
+            // A reporter who left contacts but no name is known by the contact, so that the answer can reach them.
+            applicant = ApplicantInput(surname: new.lastName, name: new.firstName ?? (new.lastName == nil ? new.email ?? new.phone : nil),
+                                       phone: new.phone, email: new.email, contactSource: "open311")
+        }
+        let addressText = new.addressString ?? new.addressID.map { "address_id \($0)" }
+        let input = AppealInput(channel: AppealChannel.open311.rawValue, text: text, kind: AppealKind.statement.rawValue,
+                                form: AppealForm.electronic.rawValue, applicant: applicant,
+                                questions: [QuestionInput(topicCode: entry.row.topicCode, text: new.description)],
+                                address: AddressInput(text: addressText, lat: new.lat, lon: new.lon, district: nil))
+        let now = req.now
+        let validated: AppealIntake.Validated
+        do throws(ValidationError) { validated = try AppealIntake.validate(input, now: now) } catch {
+            throw GeoReportError(400, "\(error.field) \(error.reason)")
+        }
+        var prepared = try await AppealIntake.prepare(validated, actor: actor(client), settings: req.settings, store: req.store, now: now)
+        let token = PublicAppeals.secret()
+        prepared.publication = .init(listed: true, textPublic: true, requestToken: token, serviceCode: entry.row.code, clientID: client.id,
+                                     addressID: new.addressID, mediaURL: new.mediaURL)
+        let code = try await req.intake.submit(prepared)
+        let due = req.format.date(prepared.deadlines.registrationDue)
+        return (GeoServiceRequest.created(id: code, token: token, notice: req.text("open311", "notice").replacingOccurrences(of: "{date}", with: due)),
+                GeoServiceRequest.listRoot)
+    }
+
+    /// An outside agency's progress on a request it was sent: recorded in the appeal's history, once per update id.
+    static func update(_ fields: [String: String], client: Open311Client, req: Request) async throws -> Open311Controller.Document {
+        let posted = try GeoRequestUpdate.Posted.parse(fields)
+        guard let appeal = try await Appeal.query(on: req.db).filter(\.$trackingCode == posted.requestID).first(),
+              try await PublicAppeal.find(appeal.id, on: req.db) != nil || appeal.channel == AppealChannel.open311.rawValue
+        else { throw GeoReportError(404, "service_request_id \(posted.requestID) not found") }
+        let appealID = appeal.id!
+        // The client's own id of the update makes a retried POST land once.
+        let reference = "\(client.id!.uuidString):\(posted.externalID ?? UUID().uuidString)"
+        let now = req.now
+        let comment = posted.mediaURL.map { "\(posted.description)\n\($0)" } ?? posted.description
+        let id: UUID = try await req.store.write { db in
+            if let seen = try await HistoryEntry.query(on: db).filter(\.$entityID == appealID).filter(\.$action == "external-update")
+                .filter(\.$fromValue == reference).first() { return seen.id! }
+            let entry = HistoryEntry()
+            entry.id = UUID.timeOrdered(at: now)
+            entry.entity = "appeal"
+            entry.entityID = appealID
+            entry.appealID = appealID
+            entry.actorID = client.id
+            entry.actor = "open311:\(client.name)"
+            entry.at = now
+            entry.action = "external-update"
+            entry.field = "externalStatus"
+            entry.fromValue = reference
+            entry.toValue = posted.status
+            entry.comment = comment
+            try await entry.create(on: db)
+            appeal.updatedAt = now
+            try await appeal.save(on: db)
+            return entry.id!
+        }
+        return (.list(item: "request_update", [.object([("update_id", .text(id.uuidString))])]), GeoRequestUpdate.listRoot)
+    }
+
+    /// Progress on published requests between two instants: our moves through the workflow (open or closed, with
+    /// the state's name) and the updates outside agencies posted.
+    static func updates(from: Date, to: Date, req: Request) async throws -> [GeoRequestUpdate] {
+        let entries = try await HistoryEntry.query(on: req.db).filter(\.$entity == "appeal").filter(\.$action ~~ ["transition", "external-update"])
+            .filter(\.$at >= from).filter(\.$at <= to).sort(\.$at).limit(GeoRequestQuery.maxRecords).all()
+        let ids = Array(Set(entries.compactMap(\.appealID)))
+        guard !ids.isEmpty else { return [] }
+        let listed = Set(try await PublicAppeal.query(on: req.db).filter(\.$id ~~ ids).filter(\.$listed == true).all().compactMap(\.id))
+        let codes = try await AppealQueries.trackingCodes(Array(listed), db: req.db)
+        return entries.compactMap { e in
+            guard let appealID = e.appealID, listed.contains(appealID), let code = codes[appealID] else { return nil }
+            if e.action == "external-update" {
+                return GeoRequestUpdate(id: e.id!.uuidString, requestID: code, status: e.toValue ?? "OPEN", updated: e.at, description: e.comment ?? "")
+            }
+            let state = AppealTransitions.workflow.state(e.toValue ?? "")
+            return GeoRequestUpdate(id: e.id!.uuidString, requestID: code, status: (state?.open311 ?? .open).rawValue.uppercased(), updated: e.at,
+                                    description: req.text("states", e.toValue ?? ""))
+        }
+    }
+}
