@@ -45,6 +45,8 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(CreatePortal())
     app.jobHandlers.register(Housekeeping.kind, Housekeeping.run)
     app.jobHandlers.register(MailJob.kind, MailJob.run)
+    app.jobHandlers.register(PortalMail.kind, PortalMail.run)
+    app.jobHandlers.register(PortalDigest.kind, PortalDigest.run)
     app.pages = try await Pages.load()
 
     ContentConfiguration.global.use(encoder: APIJSONEncoder(fallback: JSONCoding.encoder), for: .json)
@@ -78,6 +80,7 @@ func routes(_ app: Application, settings: Settings) throws {
     try pages.register(collection: AdminPages(bodyLimit: settings.formBodyLimit))
 
     try app.register(collection: Open311Controller())
+    try app.register(collection: PortalPages(bodyLimit: settings.formBodyLimit))
 
     let api = app.grouped("api", "v1").grouped(BearerAuthenticator(), SessionAuthenticator(), SignedIn())
     try api.register(collection: AppealsController())

@@ -78,7 +78,7 @@ struct Open311Command: AsyncCommandGroup {
                 let topic = try await TopicRecord.find(topicCode, on: app.db)
                 let existing = try await Open311Service.query(on: app.db).count()
                 let console = Actor(userID: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), login: "console", roleKeys: [],
-                                    permissions: [], unitIDs: [])
+                                    permissions: [], unitIDs: [], isUser: false)
                 try await Open311Catalogue.save(.init(code: signature.code, topicCode: topicCode, name: signature.name ?? topic?.name ?? signature.code,
                                                       description: nil, group: signature.group, keywords: nil, position: existing + 1,
                                                       active: true, checklist: topic.map { TopicChecklist.source(Open311Catalogue.checklist($0)) } ?? ""),

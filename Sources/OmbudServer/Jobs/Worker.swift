@@ -58,12 +58,19 @@ struct Worker: Sendable {
     func run(interval: TimeInterval = 2) async {
         app.logger.notice("worker \(name) started")
         var scheduled: CivilDate?
+        var digestHour: Int?
         while !Task.isCancelled {
             do {
-                let today = CivilDate.of(app.clock.now(), in: app.ombudSettings.timeZone)
+                let now = app.clock.now()
+                let today = CivilDate.of(now, in: app.ombudSettings.timeZone)
                 if scheduled != today {
                     try await Housekeeping.schedule(app: app)
                     scheduled = today
+                }
+                let hour = Int(now.timeIntervalSince1970 / 3600)
+                if digestHour != hour {
+                    try await PortalDigest.schedule(app: app)
+                    digestHour = hour
                 }
                 if try await runOnce() > 0 { continue }
             } catch {
@@ -77,7 +84,8 @@ struct Worker: Sendable {
 
 /// A real job that every installation needs: once a day, forget what no longer serves anyone — sessions ended more
 /// than 30 days ago, failed-login counters older than a day, finished jobs older than 30 days, form tokens older than
-/// a day. The audit log and the history are never touched.
+/// a day, portal rate-limit counts older than a day, subscriptions never confirmed within a week. The audit log and the
+/// history are never touched.
 enum Housekeeping {
     static let kind = "housekeeping"
 
@@ -104,6 +112,8 @@ enum Housekeeping {
             }.delete()
             try await JobRecord.query(on: db).filter(\.$status == JobQueue.Status.done.rawValue).filter(\.$finishedAt < month).delete()
             try await FormSubmission.query(on: db).filter(\.$createdAt < now.addingTimeInterval(-86_400)).delete()
+            try await PublicEvent.query(on: db).filter(\.$at < now.addingTimeInterval(-86_400)).delete()
+            try await AreaSubscriptionRecord.query(on: db).filter(\.$confirmedAt == nil).filter(\.$createdAt < now.addingTimeInterval(-7 * 86_400)).delete()
         }
     }
 }

@@ -50,8 +50,8 @@ final class AreaSubscriptionRecord: Model, @unchecked Sendable {
     @OptionalField(key: "lat") var lat: Double?
     @OptionalField(key: "lon") var lon: Double?
     @OptionalField(key: "radius") var radius: Double?
-    /// SHA-256 of the token in the confirm and unsubscribe links.
-    @Field(key: "token_hash") var tokenHash: String
+    /// The secret of the confirm and unsubscribe links: it only manages this subscription, and digests must carry it.
+    @Field(key: "token") var token: String
     @OptionalField(key: "confirmed_at") var confirmedAt: Date?
     /// Appeals published after this were not mailed yet.
     @OptionalField(key: "last_sent_at") var lastSentAt: Date?

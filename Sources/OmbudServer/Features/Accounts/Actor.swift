@@ -10,6 +10,8 @@ struct Actor: Authenticatable, Sendable {
     let roleKeys: [String]
     let permissions: Set<Permission>
     let unitIDs: [UUID]
+    /// False for the portal and Open311 clients: they act in the history under their own name but are no user.
+    var isUser = true
 
     /// The workflow role keys this actor may act as, for the workflow engine.
     var roles: Set<String> { Permission.workflowRoles(permissions) }

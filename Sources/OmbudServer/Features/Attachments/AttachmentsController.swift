@@ -116,7 +116,7 @@ enum AttachmentStore {
             attachment.fileName = name
             attachment.contentType = AttachmentRules.sniffType(data.prefix(16), name: name)
             attachment.size = data.count
-            attachment.uploadedBy = actor.userID
+            attachment.uploadedBy = actor.isUser ? actor.userID : nil
             attachment.createdAt = now
             try await attachment.create(on: db)
             try await HistoryRecorder(db: db, actor: actor, at: now)

@@ -70,7 +70,7 @@ struct Open311Controller: RouteCollection {
     }
 
     func discovery(_ req: Request) async throws -> Document {
-        let base = req.settings.publicURL ?? "\(req.isSecure ? "https" : "http")://\(req.headers.first(name: .host) ?? "127.0.0.1")"
+        let base = req.baseURL
         let changed = try await Open311Service.query(on: req.db).max(\.$updatedAt) ?? Date(timeIntervalSince1970: 1_767_225_600)
         return (GeoDiscovery.node(baseURL: base + "/open311/v2", changeset: changed, contact: req.settings.open311Contact ?? base + "/portal",
                                   keyService: "API keys are issued by the administrators of this installation (\(base)/admin/open311)",

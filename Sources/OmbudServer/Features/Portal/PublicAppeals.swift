@@ -26,13 +26,15 @@ enum PublicAppeals {
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    /// Counts an attempt of `action` from the client's address and refuses it (429) past the rule's limit.
-    static func throttle(_ action: String, rule: RateLimit, req: Request) async throws {
-        let key = RateLimit.addressKey(req.clientAddress ?? "unknown")
-        let now = req.now
-        let recent = try await PublicEvent.query(on: req.db).filter(\.$key == key).filter(\.$action == action)
-            .filter(\.$at > now.addingTimeInterval(-rule.window)).count()
+    /// Refuses (429) when the client's address used up `rule` for `action`; `record` counts one use.
+    static func checkRate(_ action: String, rule: RateLimit, req: Request) async throws {
+        let recent = try await PublicEvent.query(on: req.db).filter(\.$key == rateKey(req)).filter(\.$action == action)
+            .filter(\.$at > req.now.addingTimeInterval(-rule.window)).count()
         guard rule.allows(recent: recent) else { throw AppError.tooManyRequests(retryAfter: Int(rule.window)) }
+    }
+
+    static func recordRate(_ action: String, req: Request) async throws {
+        let (key, now) = (rateKey(req), req.now)
         try await req.store.write { db in
             let event = PublicEvent()
             event.key = key
@@ -41,6 +43,13 @@ enum PublicAppeals {
             try await event.create(on: db)
         }
     }
+
+    private static func rateKey(_ req: Request) -> String { RateLimit.addressKey(req.clientAddress ?? "unknown") }
+
+    /// Who acts when a citizen acts through the portal: recorded as "portal" in the history, allowed only the moves
+    /// a citizen's rating makes (back to work, or on to feedback).
+    static let portalActor = Actor(userID: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)), login: "portal", roleKeys: [],
+                                   permissions: [Permission.actAs(.responder)], unitIDs: [], isUser: false)
 
     /// What the public may see of one appeal.
     struct View: Sendable {

@@ -1,0 +1,74 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import Vapor
+
+/// Mail to citizens who are not users: the secret link of a new appeal, a subscription's confirmation and its
+/// digests. Queued as jobs, so a mail server that is down delays the mail and loses none of it.
+enum PortalMail {
+    static let kind = "portal.mail"
+
+    struct Payload: Codable { var to: String; var subject: String; var text: String }
+
+    /// Queues the mail; without a mail server configured there is no one to send it, and nothing is queued.
+    static func enqueue(to: String, subject: String, text: String, settings: Settings, now: Date, db: any Database) async throws {
+        guard settings.smtp != nil else { return }
+        let payload = String(decoding: try JSONEncoder().encode(Payload(to: to, subject: subject, text: text)), as: UTF8.self)
+        try await JobQueue.enqueue(kind: kind, payload: payload, runAt: now, now: now, db: db)
+    }
+
+    static func run(_ job: JobRecord, app: Application) async throws {
+        let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
+        guard let smtp = app.ombudSettings.smtp else { throw Abort(.serviceUnavailable, reason: "no mail server is configured (OMBUD_SMTP_HOST)") }
+        let host = smtp.from.address.split(separator: "@").last.map(String.init) ?? "ombud"
+        let message = MailMessage(from: smtp.from, to: try MailAddress(payload.to), subject: payload.subject, text: payload.text,
+                                  messageID: "\(job.id!.uuidString.lowercased())@\(host)", date: app.clock.now())
+        try await SMTPClient.send(message, settings: smtp, group: app.eventLoopGroup)
+    }
+}
+
+/// Once an hour: each confirmed subscription gets one mail listing the public appeals that appeared in its area
+/// since its last mail (none when nothing appeared).
+enum PortalDigest {
+    static let kind = "portal.digest"
+    static let maxItems = 50
+
+    static func schedule(app: Application) async throws {
+        let now = app.clock.now()
+        let hour = W3CDateTime.string(now, zone: TimeZone(secondsFromGMT: 0)!).prefix(13)
+        _ = try await app.store.write { db in
+            try await JobQueue.enqueue(kind: kind, uniqueKey: "\(kind):\(hour)", runAt: now, now: now, db: db)
+        }
+    }
+
+    static func run(_ job: JobRecord, app: Application) async throws {
+        let now = app.clock.now()
+        let db = app.db
+        let subscriptions = try await AreaSubscriptionRecord.query(on: db).filter(\.$confirmedAt != nil).all()
+        guard let oldest = subscriptions.map({ $0.lastSentAt ?? $0.confirmedAt! }).min() else { return }
+        let fresh = try await PublicAppeals.find(.init(from: oldest, limit: 5000), db: db)
+        let topics = Dictionary(uniqueKeysWithValues: try await TopicRecord.query(on: db).filter(\.$id ~~ Set(fresh.compactMap(\.topicCode))).all()
+            .map { ($0.id!, $0.name) })
+        let pages = app.pages
+        let base = app.ombudSettings.publicURL ?? ""
+        try await app.store.write { db in
+            for s in subscriptions {
+                let since = s.lastSentAt ?? s.confirmedAt!
+                let area = AreaSubscription(district: s.district, center: s.lat.flatMap { lat in s.lon.map { (lat, $0) } }, radius: s.radius)
+                let items = fresh.filter { $0.receivedAt > since && area.covers(district: $0.district, lat: $0.lat, lon: $0.lon) }
+                s.lastSentAt = now
+                try await s.save(on: db)
+                guard !items.isEmpty else { continue }
+                let language = UILanguage(rawValue: s.language) ?? .ru
+                let lines = items.prefix(maxItems).map { v in
+                    "\(v.trackingCode) · \(v.topicCode.flatMap { topics[$0] } ?? "—") · \(v.district ?? "") · \(pages.text("states", v.status, language: language))"
+                }
+                let text = pages.text("portal", "digestIntro", language: language, values: ["n": items.count]) + "\n\n" + lines.joined(separator: "\n")
+                    + "\n\n\(base)/portal/appeals\n\n" + pages.text("portal", "unsubscribeHint", language: language)
+                    + "\n\(base)/portal/subscriptions/\(s.token)"
+                try await PortalMail.enqueue(to: s.email, subject: pages.text("portal", "digestSubject", language: language), text: text,
+                                             settings: app.ombudSettings, now: now, db: db)
+            }
+        }
+    }
+}
