@@ -13,7 +13,9 @@ enum PortalMail {
     /// Queues the mail; without a mail server configured there is no one to send it, and nothing is queued.
     static func enqueue(to: String, subject: String, text: String, settings: Settings, now: Date, db: any Database) async throws {
         guard settings.smtp != nil else { return }
-        let payload = String(decoding: try JSONEncoder().encode(Payload(to: to, subject: subject, text: text)), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let payload = String(decoding: try encoder.encode(Payload(to: to, subject: subject, text: text)), as: UTF8.self)
         try await JobQueue.enqueue(kind: kind, payload: payload, runAt: now, now: now, db: db)
     }
 
