@@ -78,6 +78,7 @@ func routes(_ app: Application, settings: Settings) throws {
     try pages.register(collection: SearchPages())
     try pages.register(collection: ApplicantPages())
     try pages.register(collection: AdminPages(bodyLimit: settings.formBodyLimit))
+    try pages.register(collection: Open311AdminPages())
 
     try app.register(collection: Open311Controller())
     try app.register(collection: PortalPages(bodyLimit: settings.formBodyLimit))

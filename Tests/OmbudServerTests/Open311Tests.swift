@@ -189,3 +189,42 @@ extension OmbudServerSuite {
         }
     }
 }
+
+extension OmbudServerSuite {
+    @Suite struct Open311AdminPagesTests {
+        @Test func administratorsIssueAndRevokeKeysAndMapServicesToTopics() async throws {
+            try await withOmbud { ctx, _ in
+                let admin = try await Browser.signedIn(ctx, login: "boss", roles: ["administrator"])
+                #expect(try await admin.send(.GET, "/admin/open311").status == .ok)
+                // A service with a checklist; a bad checklist line comes back named, the input kept.
+                var res = try await admin.send(.POST, "/admin/open311/services", form: ["_csrf": admin.csrf ?? "", "code": "light", "topicCode": "0003.0009.0097.0690",
+                                                                                         "name": "Фонарь", "position": "1", "active": "on",
+                                                                                         "checklist": "poles | number | sometimes | Сколько?"])
+                #expect(res.status == .unprocessableEntity && admin.html.contains("checklist line 1") && admin.html.contains("Сколько?"))
+                res = try await admin.send(.POST, "/admin/open311/services", form: ["_csrf": admin.csrf ?? "", "code": "light", "topicCode": "0003.0009.0097.0690",
+                                                                                     "name": "Фонарь", "position": "1", "active": "on",
+                                                                                     "checklist": "poles | number | required | Сколько?"])
+                #expect(res.status == .seeOther)
+                let (_, definition, _) = try await ctx.geo(.GET, "/open311/v2/services/light.json")
+                #expect(definition.contains("\"code\":\"poles\""))
+                // A key is shown once, works, and stops working when revoked.
+                try await admin.send(.GET, "/admin/open311")
+                res = try await admin.send(.POST, "/admin/open311/keys", form: ["_csrf": admin.csrf ?? "", "name": "Приложение 311"])
+                #expect(res.status == .ok)
+                let key = try #require(admin.html.range(of: #"o311_[A-Za-z0-9_-]+"#, options: .regularExpression).map { String(admin.html[$0]) })
+                let post: [(String, String)] = [("api_key", key), ("service_code", "light"), ("address_string", "Невский, 1"), ("attribute[poles]", "2")]
+                #expect(try await ctx.geo(.POST, "/open311/v2/requests.xml", form: post).0 == .created)
+                let client = try #require(try await Open311Client.query(on: ctx.app.db).first())
+                try await admin.send(.GET, "/admin/open311")
+                #expect(!admin.html.contains(key))
+                #expect(try await admin.send(.POST, "/admin/open311/keys/\(client.id!)/revoke", form: ["_csrf": admin.csrf ?? ""]).status == .ok)
+                #expect(try await ctx.geo(.POST, "/open311/v2/requests.xml", form: post).0 == .forbidden)
+                let audit = try await AuditRecord.query(on: ctx.app.db).filter(\.$action ~~ ["open311.key-created", "open311.key-revoked", "open311.service"]).count()
+                #expect(audit == 3)
+                // An operator may not issue keys.
+                let operatorBrowser = try await Browser.signedIn(ctx, login: "op", roles: ["reception"])
+                #expect(try await operatorBrowser.send(.GET, "/admin/open311").status == .forbidden)
+            }
+        }
+    }
+}
