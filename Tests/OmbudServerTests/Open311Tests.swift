@@ -60,6 +60,10 @@ extension OmbudServerSuite {
                 #expect(applicant.name == "Анна" && applicant.emails == ["anna@example.org"])
                 let history = try await HistoryEntry.query(on: ctx.app.db).filter(\.$entityID == appeal.id!).all()
                 #expect(history.first?.actor == "open311:311 app")
+                // The description is text: the staff card shows the tags as typed, never as markup.
+                let staff = try await Browser.signedIn(ctx, login: "clerk", roles: ["reception"])
+                #expect(try await staff.send(.GET, "/appeals/\(id)").status == .ok)
+                #expect(staff.html.contains("&lt;b&gt;Темно&lt;/b&gt;") && !staff.html.contains("<b>Темно</b>"))
 
                 let (_, one, _) = try await ctx.geo(.GET, "/open311/v2/requests/\(id).json")
                 let request = try #require(try json(one) as? [[String: Any]]).first!

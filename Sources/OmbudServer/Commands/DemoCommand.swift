@@ -31,6 +31,12 @@ struct DemoCommand: AsyncCommand {
         let result = try await SpbImporter.run(path: "\(shared)/spb_gorod_appeals_dev.csv.gz", limit: nil, app: app)
         context.console.print("St Petersburg appeals: \(result.imported) imported, \(result.skipped) already present.")
 
+        if try await Open311Service.query(on: store.db).count() == 0 {
+            try await Open311Catalogue.demo(store: store)
+            context.console.print("Open311 services: the topics of the St Petersburg data.")
+        }
+        let key = try await Open311Keys.create(name: "demo", actor: nil, store: store, now: Date()).key
+
         let login = "demo"
         if try await User.query(on: store.db).filter(\.$login == login).first() == nil {
             _ = try await Accounts.addUser(login: login, password: "ombud-demo", roles: [RoleKey.administrator.rawValue],
@@ -43,6 +49,8 @@ struct DemoCommand: AsyncCommand {
             Sign in: http://\(host):\(port)/login  login \(login), password ombud-demo (administrator)
             Try:   curl -G -H 'Authorization: Bearer \(token)' --data-urlencode 'q=подъезд' 'http://\(host):\(port)/api/v1/appeals?limit=5'
             API token: \(token)
+            Citizens' portal: http://\(host):\(port)/portal
+            Open311: http://\(host):\(port)/open311/v2/discovery.xml  api_key \(key)
             """)
         guard !signature.noServe else { return }
         var serveContext = context

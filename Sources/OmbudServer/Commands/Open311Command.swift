@@ -67,6 +67,8 @@ struct Open311Command: AsyncCommandGroup {
                 @Option(name: "topic", help: "the classifier topic the service maps to (levels 4–5)") var topic: String?
                 @Option(name: "name", help: "the service's name (default: the topic's name)") var name: String?
                 @Option(name: "group", help: "a group to list it under") var group: String?
+                @Option(name: "checklist", help: "the topic's questions, one per line: code | datatype | required|optional | question [| key=name; …]")
+                var checklist: String?
                 init() {}
             }
             var help: String { "Adds (or changes) a service mapped to a topic." }
@@ -77,11 +79,11 @@ struct Open311Command: AsyncCommandGroup {
                 let topicCode = signature.topic ?? signature.code
                 let topic = try await TopicRecord.find(topicCode, on: app.db)
                 let existing = try await Open311Service.query(on: app.db).count()
-                let console = Actor(userID: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), login: "console", roleKeys: [],
-                                    permissions: [], unitIDs: [], isUser: false)
+                let console = Actor.system("console")
                 try await Open311Catalogue.save(.init(code: signature.code, topicCode: topicCode, name: signature.name ?? topic?.name ?? signature.code,
                                                       description: nil, group: signature.group, keywords: nil, position: existing + 1,
-                                                      active: true, checklist: topic.map { TopicChecklist.source(Open311Catalogue.checklist($0)) } ?? ""),
+                                                      active: true,
+                                                      checklist: signature.checklist ?? topic.map { TopicChecklist.source(Open311Catalogue.checklist($0)) } ?? ""),
                                                 actor: console, store: app.store, now: Date())
                 context.console.print("Service \(signature.code) → topic \(topicCode).")
             }

@@ -18,6 +18,11 @@ struct Actor: Authenticatable, Sendable {
 
     func can(_ permission: Permission) -> Bool { permissions.contains(permission) }
 
+    /// Someone acting from the server's console or a built-in process: named in the history and the audit, no user.
+    static func system(_ login: String, permissions: Set<Permission> = [], id: UUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))) -> Actor {
+        Actor(userID: id, login: login, roleKeys: [], permissions: permissions, unitIDs: [], isUser: false)
+    }
+
     /// What the user's active roles grant, narrowed to the token's permissions when it names some.
     static func resolve(_ user: User, token: APIToken?, roles: [String: Set<Permission>]) throws -> Actor {
         var permissions = user.roles.reduce(into: Set<Permission>()) { $0.formUnion(roles[$1] ?? []) }

@@ -8,7 +8,7 @@ import Vapor
 /// outside agencies. The client is the actor of the history.
 enum Open311Intake {
     static func actor(_ client: Open311Client) -> Actor {
-        Actor(userID: client.id!, login: "open311:\(client.name)", roleKeys: [], permissions: [], unitIDs: [], isUser: false)
+        Actor.system("open311:\(client.name)", id: client.id!)
     }
 
     static func create(_ pairs: [(String, String)], client: Open311Client, req: Request) async throws -> Open311Controller.Document {

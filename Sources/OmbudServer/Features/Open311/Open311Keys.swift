@@ -132,3 +132,24 @@ enum Open311Catalogue {
         }
     }
 }
+
+extension Open311Catalogue {
+    /// The demo's services: the topics the St Petersburg data uses, named as a city's 311 app names them.
+    static func demo(store: Store) async throws {
+        let console = Actor.system("demo")
+        let services: [(String, String, String, String, String)] = [
+            ("roads", "0003.0009.0099.0742", "Дороги и асфальт", "Дороги", "pothole-size | number | optional | Размер ямы, см"),
+            ("lighting", "0003.0009.0097.0690", "Уличное освещение", "Благоустройство",
+             "lamps | number | optional | Сколько фонарей не горит?\nwhen | singlevaluelist | optional | Когда не горит? | night=Всю ночь; sometimes=Мигает"),
+            ("cleaning", "0003.0009.0097.0694", "Уборка снега и мусора", "Благоустройство", ""),
+            ("improvement", "0003.0009.0097.0689", "Благоустройство двора", "Благоустройство", ""),
+            ("water", "0005.0005.0056.1154", "Водоснабжение", "ЖКХ", ""),
+            ("heating", "0005.0005.0056.1156", "Отопление", "ЖКХ", ""),
+            ("advertising", "0003.0012.0137.0885", "Незаконная реклама", "Город", ""),
+        ]
+        for (i, s) in services.enumerated() {
+            try await save(.init(code: s.0, topicCode: s.1, name: s.2, description: nil, group: s.3, keywords: nil, position: i + 1, active: true,
+                                 checklist: s.4), actor: console, store: store, now: Date())
+        }
+    }
+}

@@ -48,8 +48,8 @@ enum PublicAppeals {
 
     /// Who acts when a citizen acts through the portal: recorded as "portal" in the history, allowed only the moves
     /// a citizen's rating makes (back to work, or on to feedback).
-    static let portalActor = Actor(userID: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)), login: "portal", roleKeys: [],
-                                   permissions: [Permission.actAs(.responder)], unitIDs: [], isUser: false)
+    static let portalActor = Actor.system("portal", permissions: [Permission.actAs(.responder)],
+                                          id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)))
 
     /// What the public may see of one appeal.
     struct View: Sendable {
