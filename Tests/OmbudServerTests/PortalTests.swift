@@ -142,6 +142,11 @@ extension OmbudServerSuite {
                 let moves = try await HistoryEntry.query(on: ctx.app.db).filter(\.$appealID == id).filter(\.$actor == "portal")
                     .filter(\.$action == "transition").all().map { $0.toValue }
                 #expect(moves == ["feedback", "in-progress"])
+                // The staff see the rating on the card, with the history's words.
+                let staff = try await Browser.signedIn(ctx, login: "executor1", roles: ["administrator"])
+                #expect(try await staff.send(.GET, "/appeals/\(appeal.trackingCode)").status == .ok)
+                #expect(staff.html.contains("Оценки заявителя") && staff.html.contains("Опять не горит"))
+                #expect(staff.html.contains("оценка ответа заявителем") && staff.html.contains("публичной карте"))
             }
         }
 

@@ -52,6 +52,8 @@ struct AppealPages: RouteCollection {
         let promises = try await views.promises(PromiseRecord.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$createdAt).all(),
                                                 today: today)
         let attachments = try await Attachment.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$createdAt).all()
+        let ratings = try await AppealRating.query(on: req.db).filter(\.$appealID == appeal.id!).sort(\.$at).all()
+        let publication = try await PublicAppeal.find(appeal.id, on: req.db)
         let history = try await HistoryEntry.query(on: req.db).group(.or) { $0.filter(\.$appealID == appeal.id!).filter(\.$entityID == appeal.id!) }
             .sort(\.$at).all()
         var deadline: [String: Any] = [:]
@@ -102,7 +104,8 @@ struct AppealPages: RouteCollection {
             "history": history.map { h in
                 ["at": f.dateTime(h.at), "actor": h.actor, "action": h.action, "actionText": req.text("history", h.action),
                  "field": h.field == "status" ? nil : h.field.map { req.catalogued("fields", $0) },
-                 "from": h.field == "status" ? h.fromValue.map(stateOf) : h.fromValue,
+                 // An outside agency's update keeps its own reference in `from`: nothing a reader needs.
+                 "from": h.field == "status" ? h.fromValue.map(stateOf) : h.action == "external-update" ? nil : h.fromValue,
                  "to": h.field == "status" ? h.toValue.map(stateOf) : h.toValue, "comment": h.comment].present
             },
             "attachments": attachments.map { a in
@@ -110,6 +113,12 @@ struct AppealPages: RouteCollection {
                  "image": a.contentType.hasPrefix("image/"), "pdf": a.contentType == "application/pdf", "audio": a.contentType.hasPrefix("audio/")]
             },
             "canAttach": actor.can(.appealsEdit),
+            "ratings": ratings.map { r in
+                ["score": f.number(String(r.score)), "solved": req.text("portal", r.solved ? "solvedYes" : "solvedNo"), "comment": r.comment,
+                 "at": f.dateTime(r.at), "source": r.source].present
+            },
+            "hasRatings": !ratings.isEmpty,
+            "listed": publication?.listed == true,
             "notice": notice, "error": error, "errorField": errorField,
         ]
         return req.page("appeal", context.present, status: status)

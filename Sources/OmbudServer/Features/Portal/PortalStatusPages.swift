@@ -67,6 +67,7 @@ struct PortalStatusPages: RouteCollection {
             "ratingErrors": ratingErrors,
             "ratings": ratings.map { ["score": f.number(String($0.score)), "solved": req.text("portal", $0.solved ? "solvedYes" : "solvedNo"),
                                       "comment": $0.comment ?? "", "at": f.date(CivilDate.of($0.at, in: zone))] },
+            "hasRatings": !ratings.isEmpty,
             "scores": (1...5).map { ["value": $0, "label": f.number(String($0))] },
         ]
         return req.portalPage("portal-status", context.present, status: status)
