@@ -1,13 +1,13 @@
 """The citizens' portal in a real browser (Debian's Chromium) against a real `ombud serve`: a citizen submits an appeal
 with a photo, keeps the secret link, the staff answer it, and the citizen opens the link and rates the answer — in
 Russian and in Persian; every portal page on a 375 px phone; text contrast; a body over the limit refused with 413."""
-import json
 import os
 import re
 import shutil
 import struct
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 import zlib
@@ -148,3 +148,44 @@ def test_a_body_over_the_limit_is_refused_with_413_and_nothing_is_stored(server)
     assert refused.value.code == 413
     status, after = server.request("GET", "/api/v1/appeals?limit=100")
     assert len(after["items"]) == len(before["items"])
+
+
+def test_the_secret_link_and_the_subscription_arrive_by_real_mail(ombud, smtp_plain):
+    """Mail to citizens through a real SMTP server: the new appeal's link, and a subscription's confirmation."""
+    ombud.cli("topics", "import", str(SHARED / "ru-appeals-classifier"))
+    ombud.env.update(smtp_plain.env("none"))
+    ombud.env["OMBUD_PUBLIC_URL"] = f"http://127.0.0.1:{ombud.port}"
+    ombud.start()
+    base = f"http://127.0.0.1:{ombud.port}"
+
+    def post(path, fields):
+        data = urllib.parse.urlencode(fields).encode()
+        req = urllib.request.Request(base + path, data=data, method="POST", headers={"Content-Type": "application/x-www-form-urlencoded"})
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            with opener.open(req, timeout=30) as res:
+                return res.status, res.headers, res.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read().decode()
+
+    status, headers, _ = post("/portal/new?lang=en", {"surname": "Smith", "name": "Anna", "email": "anna@example.org", "consent": "on",
+                                                      "text": "The lamp at number 5 is out"})
+    assert status == 303, status
+    link = base + headers["Location"].split("?")[0]
+    status, _, _ = post("/portal/subscriptions", {"email": "watcher@example.org", "lat": "59.94", "lon": "30.32", "radius": "800"})
+    assert status == 200
+    messages = smtp_plain.wait_for(2)
+    by_to = {m["To"].addresses[0].addr_spec: m for m in messages}
+    appeal_mail = by_to["anna@example.org"].get_content()
+    assert link in appeal_mail and re.search(r"\d{4}-\d{6}", by_to["anna@example.org"]["Subject"])
+    with urllib.request.urlopen(link, timeout=30) as res:
+        assert res.status == 200 and "The lamp at number 5 is out" in res.read().decode()
+    confirm = re.search(r"http://\S+/portal/subscriptions/[A-Za-z0-9_-]+", by_to["watcher@example.org"].get_content()).group(0)
+    with urllib.request.urlopen(confirm, timeout=30) as res:  # opening the link alone confirms nothing
+        assert res.status == 200
+    assert post(confirm.replace(base, ""), {"action": "confirm"})[0] == 200
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
