@@ -17,6 +17,7 @@ import Testing
         #expect(RateLimit.addressKey("2001:db8:85a3:12::1") == "2001:db8:85a3:12::/64")
         #expect(RateLimit.addressKey("2001:DB8:85A3:0012:ffff:ffff:ffff:fffe") == "2001:db8:85a3:12::/64")
         #expect(RateLimit.addressKey("::1") == "0:0:0:0::/64")
+        #expect(RateLimit.addressKey("::ffff:203.0.113.7") == "203.0.113.7")
         #expect(RateLimit.portalSubmissions.allows(recent: 4))
         #expect(!RateLimit.portalSubmissions.allows(recent: 5))
     }
@@ -53,5 +54,8 @@ import Testing
         #expect(!AttachmentRules.acceptedFromPublic(png, name: "photo.png.exe"))
         #expect(!AttachmentRules.acceptedFromPublic([0x50, 0x4B, 0x03, 0x04], name: "all.zip"))
         #expect(!AttachmentRules.acceptedFromPublic(Array("<svg onload=alert(1)>".utf8), name: "x.svg"))
+        // Sixteen bytes of Russian text end in the middle of a letter: still text.
+        #expect(AttachmentRules.acceptedFromPublic(Array("Жалоба на шум".utf8).prefix(16), name: "жалоба.txt"))
+        #expect(!AttachmentRules.acceptedFromPublic([0x41, 0xFF, 0xFE, 0x00, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41], name: "x.txt"))
     }
 }

@@ -159,6 +159,15 @@ extension OmbudServerSuite {
                 #expect((attributes[1]["values"] as? [[String: Any]])?.map { $0["key"] as? String } == ["night", "always"])
                 let (_, xml, _) = try await ctx.geo(.GET, "/open311/v2/services/light.xml")
                 #expect(xml.contains("<service_definition><service_code>light</service_code><attributes><attribute><variable>true</variable><code>poles</code>"))
+                // An appeal published without a service shows, and is found, under the service of its topic.
+                let staffAppeal = try await ctx.createAppeal(["channel": "phone", "text": "Темно на улице",
+                                                              "questions": AnyEncodable([["topicCode": AnyEncodable("0003.0009.0097.0690")]])])
+                try await PublicAppeals.make(appealID: staffAppeal.id, listed: true, textPublic: false, lat: nil, lon: nil, district: nil, at: Date())
+                    .create(on: ctx.app.db)
+                let (_, filtered, _) = try await ctx.geo(.GET, "/open311/v2/requests.json?service_code=light")
+                let found = try #require(try json(filtered) as? [[String: Any]])
+                #expect(found.map { $0["service_request_id"] as? String } == [staffAppeal.trackingCode] && found.first?["service_code"] as? String == "light")
+                #expect(found.first?["description"] is NSNull)
                 let (_, discovery, _) = try await ctx.geo(.GET, "/open311/v2/discovery.json")
                 #expect(discovery.contains("\"specification\":\"http://wiki.open311.org/GeoReport_v2\""))
             }
@@ -182,12 +191,21 @@ extension OmbudServerSuite {
                 #expect(s3 == .notFound)
                 let (s4, _, _) = try await ctx.geo(.POST, "/open311/v2/servicerequestupdates.json", form: Array(update.dropFirst()))
                 #expect(s4 == .forbidden)
+                // Another client may not write on this request, unless it speaks for the unit the appeal was sent to.
+                let other = try await Open311Keys.create(name: "other", actor: nil, store: ctx.app.store, now: Date()).key
+                let agency = try await Open311Keys.create(name: "roads agency", unitCode: "roads", actor: nil, store: ctx.app.store, now: Date()).key
+                let update2: [(String, String)] = Array(update.dropFirst()).map { $0.0 == "update_id" ? ($0.0, "ext-8") : $0 }
+                #expect(try await ctx.geo(.POST, "/open311/v2/servicerequestupdates.json", form: [("api_key", other)] + update2).0 == .forbidden)
+                #expect(try await ctx.geo(.POST, "/open311/v2/servicerequestupdates.json", form: [("api_key", agency)] + update2).0 == .forbidden)
 
                 let appealID = try #require(try await Appeal.query(on: ctx.app.db).filter(\.$trackingCode == id).first()?.id)
                 _ = try await ctx.transition(appealID, ["to": "registered"])
+                _ = try await ctx.transition(appealID, ["to": "assigned", "unitCode": "roads"])
+                #expect(try await ctx.geo(.POST, "/open311/v2/servicerequestupdates.json", form: [("api_key", agency)] + update2).0 == .created)
                 let (_, read, _) = try await ctx.geo(.GET, "/open311/v2/servicerequestupdates.json")
                 let updates = try #require(try json(read) as? [[String: Any]])
                 #expect(Set(updates.compactMap { $0["status"] as? String }) == ["FIXED", "OPEN"])
+                #expect(updates.count == 4)  // two agencies' updates and two moves
                 #expect(updates.allSatisfy { $0["service_request_id"] as? String == id })
             }
         }

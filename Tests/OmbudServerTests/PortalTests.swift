@@ -9,7 +9,10 @@ import VaporTesting
 extension OmbudServerSuite {
     @Suite struct PortalTests {
         static let png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) + Data(repeating: 7, count: 200)
-        static let mail: @Sendable (inout Settings) -> Void = { $0.smtp = SMTPSettings(host: "127.0.0.1", port: 9, security: .none, from: try! MailAddress("ombud@example.org")) }
+        static let mail: @Sendable (inout Settings) -> Void = {
+            $0.smtp = SMTPSettings(host: "127.0.0.1", port: 9, security: .none, from: try! MailAddress("ombud@example.org"))
+            $0.publicURL = "https://ombud.example.org"
+        }
 
         static func form(_ changes: [String: String?] = [:]) -> [(String, String)] {
             var fields: [String: String?] = ["surname": "Петров", "name": "Пётр", "email": "petr@example.org", "consent": "on", "listed": "on",
@@ -48,7 +51,7 @@ extension OmbudServerSuite {
                 #expect(publication.lat == 59.9425 && publication.statusTokenHash != nil)
                 // The link is mailed to the citizen.
                 let mail = try #require(try await JobRecord.query(on: ctx.app.db).filter(\.$kind == PortalMail.kind).first())
-                #expect(mail.payload.contains(path) && mail.payload.contains(appeal.trackingCode))
+                #expect(mail.payload.contains("https://ombud.example.org" + path) && mail.payload.contains(appeal.trackingCode))
 
                 let stranger = Browser(ctx.app)
                 #expect(try await stranger.send(.GET, path + "?created=1").status == .ok)

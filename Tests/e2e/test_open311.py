@@ -220,6 +220,8 @@ def test_bad_requests_get_the_spec_error_format_in_both_formats(geo, ombud):
         ("GET", "/services/nope.{fmt}", None, 404),
         ("GET", "/tokens/nope.{fmt}", None, 404),
         ("GET", "/nothing.{fmt}", None, 404),
+        ("POST", "/nothing.{fmt}", {"api_key": key}, 404),
+        ("POST", "/requests.{fmt}", {"api_key": key, "service_code": "lighting", "description": "x" * 70000, **place}, 413),
         ("POST", "/servicerequestupdates.{fmt}", {"api_key": key, "service_request_id": "2099-000001", "status": "OPEN",
                                                   "updated_datetime": "2026-11-20T10:00:00Z", "description": "x"}, 404),
     ]

@@ -62,6 +62,7 @@ def submit(page, tmp_path, lang, surname, text):
     page.fill("#lat", "59.9386")
     page.fill("#lon", "30.3141")
     page.set_input_files("#files", str(png(tmp_path / "photo.png")))
+    page.check("input[name=listed]")
     page.check("input[name=consent]")
     shot(page, f"portal-{lang}-form")
     page.locator("form button[type=submit]").last.click()

@@ -50,6 +50,10 @@ final class Bench {
         guard let token = try server.cli(["tokens", "create", "bench"]).split(whereSeparator: \.isWhitespace).last else {
             throw BenchError("ombud tokens create printed no token")
         }
+        say(try server.cli(["open311", "services", "add", "lighting", "--topic", "0003.0009.0097.0690", "--name", "Уличное освещение"]).trimmed)
+        guard let open311Key = try server.cli(["open311", "keys", "create", "bench"]).split(whereSeparator: \.isWhitespace).last else {
+            throw BenchError("ombud open311 keys create printed no key")
+        }
 
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: options.clients)
@@ -65,6 +69,7 @@ final class Bench {
             try await server.start(port: port, client: client)
             let cpuBefore = Machine.CPU(server: server.pid)
             try await measure(into: &report, base: "http://127.0.0.1:\(port)", token: String(token), bodies: bodies, client: client)
+            try await measurePublic(into: &report, base: "http://127.0.0.1:\(port)", key: String(open311Key), client: client)
             report.notes.append("CPU during the measured phases (share of all \(report.cores) cores): "
                                 + Machine.CPU.share(from: cpuBefore, to: Machine.CPU(server: server.pid),
                                                        postgres: options.postgresURL != nil))
@@ -182,6 +187,41 @@ final class Bench {
             try check(alone)
             report.rows.append(.init(result: alone, unit: "req/s", target: "p95 ≤ 30 ms", met: alone.p95 <= 30))
             let loaded = await driver.run(name + ", \(options.clients) clients", count: pageRequests, request: get)
+            try check(loaded)
+            report.rows.append(.init(result: loaded, unit: "req/s"))
+        }
+    }
+
+    /// The public side: Open311 reports posted by an app (each an appeal with its public row), then the answers the
+    /// public reads most — Open311 `GET requests` (up to its 1,000 records) and the portal's list and map.
+    private func measurePublic(into report: inout Report, base: String, key: String, client: HTTPClient) async throws {
+        let driver = LoadDriver(client: client, clients: options.clients)
+        let single = LoadDriver(client: client, clients: 1)
+        let reports = min(options.appeals / 10, 10_000)
+        var form = HTTPHeaders()
+        form.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        let headers = form
+        say("Open311: \(reports) × POST /open311/v2/requests.json…")
+        let posted = await driver.run("POST /open311/v2/requests.json (Open311 intake)", count: reports, expect: .created) { i in
+            let lat = 59.85 + Double(i % 200) * 0.001, lon = 30.2 + Double(i / 200 % 200) * 0.001
+            let body = "api_key=\(key)&service_code=lighting&lat=\(lat)&long=\(lon)&description=%D0%9D%D0%B5+%D0%B3%D0%BE%D1%80%D0%B8%D1%82+\(i)"
+            return try HTTPClient.Request(url: base + "/open311/v2/requests.json", method: .POST, headers: headers, body: .string(body))
+        }
+        report.rows.append(.init(result: posted, unit: "reports/s"))
+        guard posted.failures == 0 else { throw BenchError("Open311 reports failed: \(posted.firstFailure ?? "")") }
+        let reads: [(String, String)] = [
+            ("GET /open311/v2/requests.json (1,000 newest of the last 90 days)", "/open311/v2/requests.json"),
+            ("GET /open311/v2/requests.xml (the same in XML)", "/open311/v2/requests.xml"),
+            ("GET /portal/appeals (public list and map, 50 rows)", "/portal/appeals"),
+        ]
+        say("Public reads: \(reads.count) × (\(warmUp) warm-up + \(pageRequests / 5) one at a time + \(pageRequests / 5) with \(options.clients) clients)…")
+        for (name, path) in reads {
+            let get: @Sendable (Int) throws -> HTTPClient.Request = { _ in try HTTPClient.Request(url: base + path) }
+            try check(await driver.run("warm-up", count: warmUp, request: get))
+            let alone = await single.run(name + ", server time", count: pageRequests / 5, request: get)
+            try check(alone)
+            report.rows.append(.init(result: alone, unit: "req/s"))
+            let loaded = await driver.run(name + ", \(options.clients) clients", count: pageRequests / 5, request: get)
             try check(loaded)
             report.rows.append(.init(result: loaded, unit: "req/s"))
         }

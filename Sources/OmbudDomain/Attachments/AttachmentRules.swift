@@ -54,10 +54,16 @@ public enum AttachmentRules {
         }
         if starts([0xD0, 0xCF, 0x11, 0xE0]) { return "application/msword" }
         let ext = (name as NSString).pathExtension.lowercased()
-        if ["txt", "csv", "log"].contains(ext), String(bytes: b, encoding: .utf8) != nil || b.count < 16 {
+        if ["txt", "csv", "log"].contains(ext), isUTF8Start(b) || b.count < 16 {
             return ext == "csv" ? "text/csv" : "text/plain"
         }
         return "application/octet-stream"
+    }
+
+    /// Whether the bytes begin UTF-8 text: the first bytes of a file may end inside a multi-byte letter (Cyrillic,
+    /// Persian), so a cut-off last sequence of up to three bytes is forgiven.
+    static func isUTF8Start(_ bytes: [UInt8]) -> Bool {
+        (0...min(3, bytes.count)).contains { String(bytes: bytes.dropLast($0), encoding: .utf8) != nil && ($0 == 0 || bytes[bytes.count - $0] >= 0xC0) }
     }
 
     /// Where content with this digest lives under the attachments folder: `ab/cd/abcd…`.

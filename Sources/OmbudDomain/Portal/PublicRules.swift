@@ -40,6 +40,8 @@ public struct RateLimit: Sendable, Equatable {
     /// since one subscriber holds a whole /64 and could otherwise take a fresh address for every request.
     public static func addressKey(_ address: String) -> String {
         guard address.contains(":") else { return address }
+        // An IPv4 client on a dual-stack socket (`::ffff:203.0.113.7`) is that IPv4 address, not the network ::/64.
+        if let last = address.split(separator: ":").last, last.contains("."), address.lowercased().hasPrefix("::ffff:") { return String(last) }
         var groups: [String] = []
         let halves = address.lowercased().split(separator: "::", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let head = halves[0].split(separator: ":").map(String.init)

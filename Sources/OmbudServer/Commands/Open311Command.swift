@@ -15,6 +15,8 @@ struct Open311Command: AsyncCommandGroup {
         struct Create: AsyncCommand {
             struct Signature: CommandSignature {
                 @Argument(name: "name", help: "the client the key is for, e.g. \"City 311 app\"") var name: String
+                @Option(name: "unit", help: "the org unit (agency) the client speaks for: it may post updates on appeals sent there")
+                var unit: String?
                 init() {}
             }
             var help: String { "Issues an API key to a client and prints it as the last word (it is not shown again)." }
@@ -22,7 +24,7 @@ struct Open311Command: AsyncCommandGroup {
             func run(using context: CommandContext, signature: Signature) async throws {
                 let app = context.application
                 try await app.autoMigrate()
-                let (client, key) = try await Open311Keys.create(name: signature.name, actor: nil, store: app.store, now: Date())
+                let (client, key) = try await Open311Keys.create(name: signature.name, unitCode: signature.unit, actor: nil, store: app.store, now: Date())
                 context.console.print("Open311 key for \(client.name) (client \(client.id!.uuidString)): \(key)")
             }
         }

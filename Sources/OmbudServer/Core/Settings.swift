@@ -41,6 +41,10 @@ public struct Settings: Sendable {
         self.calendarKey = calendarKey
     }
 
+    /// Mail to citizens (the portal's links, subscriptions) needs a mail server and the public address for its links:
+    /// a link built from a request's `Host` header would let a sender point it anywhere.
+    var portalMail: Bool { smtp != nil && publicURL != nil }
+
     /// The largest form a page may post: its files together up to the attachment limit, and the fields.
     var formBodyLimit: Int { attachmentLimit + 1024 * 1024 }
 

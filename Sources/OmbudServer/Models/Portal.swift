@@ -67,6 +67,8 @@ final class Open311Client: Model, @unchecked Sendable {
     @Field(key: "key_hash") var keyHash: String
     /// The key's first characters, to tell keys apart in lists.
     @Field(key: "key_prefix") var keyPrefix: String
+    /// The agency this client speaks for: it may post updates on appeals assigned or redirected to that unit.
+    @OptionalField(key: "unit_id") var unitID: UUID?
     @Field(key: "created_at") var createdAt: Date
     @OptionalField(key: "revoked_at") var revokedAt: Date?
 

@@ -23,6 +23,7 @@ struct Open311AdminPages: RouteCollection {
         let f = req.format
         let entries = try await Open311Catalogue.entries(activeOnly: false, db: req.db)
         let clients = actor.can(.usersManage) ? try await Open311Keys.all(db: req.db) : []
+        let units = clients.contains { $0.unitID != nil } ? try await UnitLookup(db: req.db).codes(clients.compactMap(\.unitID)) : [:]
         let editing = input["code"].flatMap { code in entries.first { $0.row.code == code } } ?? entries.first { $0.row.code == req.query[String.self, at: "edit"] }
         let values: [String: String] = input.isEmpty ? editing.map { e in [
             "code": e.row.code, "topicCode": e.row.topicCode, "name": e.row.name, "description": e.row.description ?? "", "group": e.row.group ?? "",
@@ -33,7 +34,7 @@ struct Open311AdminPages: RouteCollection {
             "services": entries.map { e in ["code": e.row.code, "topic": e.row.topicCode, "name": e.row.name, "group": e.row.group ?? "",
                                             "questions": f.number(String(e.service.checklist.count)), "active": e.row.active] },
             "clients": clients.map { c in (["id": c.id!.uuidString, "name": c.name, "prefix": c.keyPrefix, "created": f.date(c.createdAt),
-                                            "revoked": c.revokedAt.map { f.date($0) }] as [String: Any?]).present },
+                                            "revoked": c.revokedAt.map { f.date($0) }, "unit": c.unitID.flatMap { units[$0] }] as [String: Any?]).present },
             "canKeys": actor.can(.usersManage),
             "input": values, "active": values["active"]?.isEmpty == false,
             "newKey": newKey.map { ["name": $0.0, "key": $0.1] },
@@ -61,11 +62,12 @@ struct Open311AdminPages: RouteCollection {
 
     func createKey(req: Request) async throws -> Response {
         let name = (try? req.content.get(String.self, at: "name")) ?? ""
+        let unit = (try? req.content.get(String.self, at: "unitCode")).nonBlank
         do {
-            let (client, key) = try await Open311Keys.create(name: name, actor: try req.actor, store: req.store, now: req.now)
+            let (client, key) = try await Open311Keys.create(name: name, unitCode: unit, actor: try req.actor, store: req.store, now: req.now)
             return try await Self.page(req, newKey: (client.name, key))
         } catch let error as AppError {
-            return try await Self.page(req, error: error, input: ["clientName": name])
+            return try await Self.page(req, error: error, input: ["clientName": name, "clientUnit": unit ?? ""])
         }
     }
 

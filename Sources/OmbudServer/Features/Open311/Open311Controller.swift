@@ -11,15 +11,19 @@ struct Open311Controller: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let v2 = routes.grouped("open311", "v2")
         v2.get(":file", use: { req in await geo(req) { try await top(req, $0) } })
-        v2.post(":file", use: { req in await geo(req) { try await post(req, $0) } })
         v2.get("services", ":file", use: { req in await geo(req) { try await definition(req, $0) } })
         v2.get("requests", ":file", use: { req in await geo(req) { try await one(req, $0) } })
         v2.get("request", ":file", use: { req in await geo(req) { try await one(req, $0) } })
         v2.get("tokens", ":file", use: { req in await geo(req) { try await token(req, $0) } })
-        v2.on(.GET, "**", use: { req in await geo(req) { _ in throw GeoReportError(404, "no such resource; see discovery.xml") } })
+        v2.on(.POST, ":file", body: .stream, use: { req in await geo(req) { try await post(req, $0) } })
+        for method in [HTTPMethod.GET, .POST] {
+            v2.on(method, "**", body: .stream, use: { req in await geo(req) { _ in throw GeoReportError(404, "no such resource; see discovery.xml") } })
+        }
     }
 
     typealias Document = (node: GeoNode, root: String)
+    /// A form of fields only (media come as `media_url`): the description's 4,000 characters and the rest fit easily.
+    static let maxBody = 64 * 1024
 
     /// Runs a handler for the format the path names and writes its answer, or its error, in that format.
     func geo(_ req: Request, _ body: (String) async throws -> Document) async -> Response {
@@ -87,6 +91,9 @@ struct Open311Controller: RouteCollection {
         let query = try GeoRequestQuery.parse(params, now: req.now)
         var filter = PublicAppeals.Filter(ids: query.ids, serviceCodes: query.serviceCodes, from: query.start, to: query.end,
                                           limit: GeoRequestQuery.maxRecords)
+        if !query.serviceCodes.isEmpty {
+            filter.serviceTopics = try await Open311Service.query(on: req.db).filter(\.$code ~~ query.serviceCodes).all().map(\.topicCode)
+        }
         if !query.statuses.isEmpty { filter.states = query.statuses.flatMap { PublicAppeals.states($0 == .open ? .open : .closed) } }
         return (GeoServiceRequest.list(try await geoRequests(try await PublicAppeals.find(filter, db: req.db), req: req), zone: req.settings.timeZone),
                 GeoServiceRequest.listRoot)
@@ -136,7 +143,11 @@ struct Open311Controller: RouteCollection {
         guard req.headers.contentType?.type == "application", req.headers.contentType?.subType == "x-www-form-urlencoded" else {
             throw GeoReportError(400, "send the fields as application/x-www-form-urlencoded")
         }
-        let pairs = FormPairs.parse(req.body.string ?? "")
+        let body: ByteBuffer
+        do { body = try await req.body.collect(max: Self.maxBody).get() ?? ByteBuffer() } catch {
+            throw GeoReportError(413, "the request is larger than \(Self.maxBody / 1024) KB")
+        }
+        let pairs = FormPairs.parse(String(buffer: body))
         let fields = Dictionary(pairs, uniquingKeysWith: { first, _ in first })
         let client = try await Open311Keys.client(key: fields["api_key"] ?? req.query[String.self, at: "api_key"], db: req.db)
         switch name {

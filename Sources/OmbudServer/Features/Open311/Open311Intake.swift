@@ -48,9 +48,16 @@ enum Open311Intake {
     static func update(_ fields: [String: String], client: Open311Client, req: Request) async throws -> Open311Controller.Document {
         let posted = try GeoRequestUpdate.Posted.parse(fields)
         guard let appeal = try await Appeal.query(on: req.db).filter(\.$trackingCode == posted.requestID).first(),
-              try await PublicAppeal.find(appeal.id, on: req.db) != nil || appeal.channel == AppealChannel.open311.rawValue
+              let publication = try await PublicAppeal.find(appeal.id, on: req.db)
         else { throw GeoReportError(404, "service_request_id \(posted.requestID) not found") }
         let appealID = appeal.id!
+        // A client updates the requests it posted, and — when it speaks for an agency — those sent to that agency.
+        var allowed = publication.clientID == client.id
+        if !allowed, let unit = client.unitID {
+            let executors = try await Question.query(on: req.db).filter(\.$appeal.$id == appealID).all().compactMap(\.executorUnitID)
+            allowed = appeal.redirectedToUnitID == unit || executors.contains(unit)
+        }
+        guard allowed else { throw GeoReportError(403, "this api_key may update only the requests it posted or those sent to its agency") }
         // The client's own id of the update makes a retried POST land once.
         let reference = "\(client.id!.uuidString):\(posted.externalID ?? UUID().uuidString)"
         let now = req.now
@@ -82,11 +89,18 @@ enum Open311Intake {
     /// Progress on published requests between two instants: our moves through the workflow (open or closed, with
     /// the state's name) and the updates outside agencies posted.
     static func updates(from: Date, to: Date, req: Request) async throws -> [GeoRequestUpdate] {
-        let entries = try await HistoryEntry.query(on: req.db).filter(\.$entity == "appeal").filter(\.$action ~~ ["transition", "external-update"])
-            .filter(\.$at >= from).filter(\.$at <= to).sort(\.$at).limit(GeoRequestQuery.maxRecords).all()
-        let ids = Array(Set(entries.compactMap(\.appealID)))
+        // Only listed appeals' entries, chosen in the query: the limit must count public updates, newest kept.
+        let sql = req.db as! any SQLDatabase
+        let listedIDs = sql.select().column("id").from(PublicAppeal.schema).where("listed", .equal, SQLLiteral.boolean(true)).query
+        let rows = try await sql.select().column("id").from(HistoryEntry.schema)
+            .where("entity", .equal, SQLBind("appeal")).where("action", .in, SQLBind.group(["transition", "external-update"]))
+            .where("at", .greaterThanOrEqual, SQLBind(from)).where("at", .lessThanOrEqual, SQLBind(to))
+            .where("entity_id", .in, SQLGroupExpression(listedIDs))
+            .orderBy("at", .descending).limit(GeoRequestQuery.maxRecords).all()
+        let ids = try rows.map { try $0.decode(column: "id", as: UUID.self) }
         guard !ids.isEmpty else { return [] }
-        let listed = Set(try await PublicAppeal.query(on: req.db).filter(\.$id ~~ ids).filter(\.$listed == true).all().compactMap(\.id))
+        let entries = try await HistoryEntry.query(on: req.db).filter(\.$id ~~ ids).sort(\.$at).all()
+        let listed = Set(entries.compactMap(\.appealID))
         let codes = try await AppealQueries.trackingCodes(Array(listed), db: req.db)
         return entries.compactMap { e in
             guard let appealID = e.appealID, listed.contains(appealID), let code = codes[appealID] else { return nil }

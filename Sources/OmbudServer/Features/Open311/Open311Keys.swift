@@ -7,15 +7,17 @@ import Vapor
 /// revocable. A key only lets its holder post requests and updates; reading is open to all, as the spec has it.
 enum Open311Keys {
     /// `actor` is nil when an operator runs `ombud open311 keys create` on the server.
-    static func create(name raw: String, actor: Actor?, store: Store, now: Date) async throws -> (Open311Client, key: String) {
+    static func create(name raw: String, unitCode: String? = nil, actor: Actor?, store: Store, now: Date) async throws -> (Open311Client, key: String) {
         let name = raw.trimmed()
         guard !name.isEmpty, name.count <= 100 else { throw AppError.invalid(field: "name", reason: "must be 1 to 100 characters") }
+        let unitID = try await UnitLookup(db: store.db).id(unitCode, field: "unitCode")
         let key = "o311_" + PublicAppeals.secret()
         let client = Open311Client()
         client.id = UUID.timeOrdered()
         client.name = name
         client.keyHash = Tokens.hash(key)
         client.keyPrefix = String(key.prefix(9))
+        client.unitID = unitID
         client.createdAt = now
         try await store.write { db in
             try await client.create(on: db)

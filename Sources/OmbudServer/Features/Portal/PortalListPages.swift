@@ -19,9 +19,9 @@ struct PortalListPages: RouteCollection {
         let district = req.query[String.self, at: "district"].nonBlank
         let status = req.query[String.self, at: "status"].nonBlank.flatMap(WorkflowDefinition.Open311Status.init(rawValue:))
         let service = req.query[String.self, at: "service"].nonBlank
-        let before = req.query[String.self, at: "before"].nonBlank.flatMap(W3CDateTime.parse)
+        let page = max(0, min(req.query[Int.self, at: "page"] ?? 0, 1000))
         let services = try await Open311Catalogue.entries(db: req.db)
-        var filter = PublicAppeals.Filter(district: district, limit: Self.pageSize + 1, before: before)
+        var filter = PublicAppeals.Filter(district: district, limit: Self.pageSize + 1, offset: page * Self.pageSize)
         if let status { filter.states = PublicAppeals.states(status) }
         if let service, let entry = services.first(where: { $0.row.code == service }) { filter.topic = entry.row.topicCode }
         var items = try await PublicAppeals.find(filter, db: req.db)
@@ -40,13 +40,14 @@ struct PortalListPages: RouteCollection {
             ] as [String: Any?]).present
         }
         var query = [("district", district), ("status", status?.rawValue), ("service", service)].compactMap { k, v in v.map { "\(k)=\($0.queryValue)" } }
-        if more, let last = items.last { query.append("before=" + W3CDateTime.string(last.receivedAt, zone: TimeZone(secondsFromGMT: 0)!).queryValue) }
+        query.append("page=\(page + 1)")
         let districts = try await req.store.references.districts(db: req.db)
         return req.portalPage("portal-list", [
             "items": rows, "nothing": rows.isEmpty,
             "map": Self.map(items, label: { v in "\(v.trackingCode) · \(v.topicCode.flatMap { topicNames[$0] } ?? "")" }) as Any,
             "next": more ? "/portal/appeals?" + query.joined(separator: "&") : "",
             "districts": districts.map { ["name": $0, "selected": $0 == district] },
+            "canSubscribe": req.settings.portalMail,
             "services": services.map { ["code": $0.row.code, "name": $0.row.name, "selected": $0.row.code == service] },
             "statuses": ["open", "closed"].map { ["key": $0, "label": req.text("portal", "status-" + $0), "selected": $0 == status?.rawValue] },
         ].compactMapValues { $0 })
@@ -86,7 +87,10 @@ struct PortalListPages: RouteCollection {
         let form = try req.content.decode(SubscribeForm.self)
         if form.website.nonBlank != nil { throw AppError.invalid(field: "website", reason: "this field must stay empty") }
         try await PublicAppeals.checkRate("portal.subscribe", rule: .portalActions, req: req)
-        guard let email = form.email.nonBlank, let key = TextNormalizer.emailKey(email) else {
+        guard req.settings.portalMail, let base = req.settings.publicURL else {
+            throw AppError.conflict(code: "mail-off", reason: "subscriptions need outgoing mail (OMBUD_SMTP_HOST) and OMBUD_PUBLIC_URL", field: nil)
+        }
+        guard let email = form.email.nonBlank, let key = TextNormalizer.emailKey(email), (try? MailAddress(key)) != nil else {
             throw AppError.invalid(field: "email", reason: "is not an e-mail address")
         }
         let area: AreaSubscription
@@ -96,7 +100,7 @@ struct PortalListPages: RouteCollection {
         let token = PublicAppeals.secret()
         let now = req.now
         let language = req.language
-        let link = "\(req.baseURL)/portal/subscriptions/\(token)"
+        let link = "\(base)/portal/subscriptions/\(token)"
         let text = req.text("portal", "confirmIntro") + "\n\n" + link + "\n\n" + req.text("portal", "confirmIgnore")
         let subject = req.text("portal", "confirmSubject")
         try await req.store.write { db in

@@ -10,9 +10,9 @@ enum PortalMail {
 
     struct Payload: Codable { var to: String; var subject: String; var text: String }
 
-    /// Queues the mail; without a mail server configured there is no one to send it, and nothing is queued.
+    /// Queues the mail; without a mail server and the public address (`Settings.portalMail`) nothing is queued.
     static func enqueue(to: String, subject: String, text: String, settings: Settings, now: Date, db: any Database) async throws {
-        guard settings.smtp != nil else { return }
+        guard settings.portalMail else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes
         let payload = String(decoding: try encoder.encode(Payload(to: to, subject: subject, text: text)), as: UTF8.self)
@@ -46,13 +46,13 @@ enum PortalDigest {
     static func run(_ job: JobRecord, app: Application) async throws {
         let now = app.clock.now()
         let db = app.db
+        guard app.ombudSettings.portalMail, let base = app.ombudSettings.publicURL else { return }
         let subscriptions = try await AreaSubscriptionRecord.query(on: db).filter(\.$confirmedAt != nil).all()
         guard let oldest = subscriptions.map({ $0.lastSentAt ?? $0.confirmedAt! }).min() else { return }
         let fresh = try await PublicAppeals.find(.init(from: oldest, limit: 5000), db: db)
         let topics = Dictionary(uniqueKeysWithValues: try await TopicRecord.query(on: db).filter(\.$id ~~ Set(fresh.compactMap(\.topicCode))).all()
             .map { ($0.id!, $0.name) })
         let pages = app.pages
-        let base = app.ombudSettings.publicURL ?? ""
         try await app.store.write { db in
             for s in subscriptions {
                 let since = s.lastSentAt ?? s.confirmedAt!

@@ -47,7 +47,7 @@ struct PortalPages: RouteCollection {
     }
 
     func form(req: Request) async throws -> Response {
-        try await Self.formPage(req, Form(kind: "statement", listed: "on"), errors: [:])
+        try await Self.formPage(req, Form(kind: "statement"), errors: [:])
     }
 
     static func formPage(_ req: Request, _ form: Form, errors: [String: String], status: HTTPResponseStatus = .ok) async throws -> Response {
@@ -144,8 +144,8 @@ struct PortalPages: RouteCollection {
                 failed += 1
             }
         }
-        let link = "\(req.baseURL)/portal/s/\(secret)"
-        if let email = form.email.nonBlank {
+        if let email = form.email.nonBlank, let base = req.settings.publicURL {
+            let link = "\(base)/portal/s/\(secret)"
             let text = req.text("portal", "mailIntro").replacingOccurrences(of: "{code}", with: code) + "\n\n" + link + "\n\n" + req.text("portal", "mailKeep")
             let subject = req.text("portal", "mailSubject").replacingOccurrences(of: "{code}", with: code)
             try await req.store.write { db in try await PortalMail.enqueue(to: email, subject: subject, text: text, settings: req.settings, now: now, db: db) }

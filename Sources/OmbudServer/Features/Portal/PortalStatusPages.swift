@@ -34,7 +34,8 @@ struct PortalStatusPages: RouteCollection {
         let questions = try await Question.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$position).all()
         let topics = Dictionary(uniqueKeysWithValues: try await TopicRecord.query(on: req.db).filter(\.$id ~~ Set(questions.map(\.topicCode))).all()
             .map { ($0.id!, $0.name) })
-        let answerGiven = state?.answered == true || (state?.terminal == true && questions.contains { $0.answerText?.isEmpty == false })
+        // Only an answer that was given: a draft stays inside, even when the appeal ends otherwise (withdrawn, returned).
+        let answerGiven = state?.answered == true
         let answers: [[String: Any]] = answerGiven ? questions.compactMap { q in
             guard let text = q.answerText?.nonBlank else { return nil }
             return ["topic": topics[q.topicCode] ?? q.topicCode, "text": text,
@@ -93,9 +94,18 @@ struct PortalStatusPages: RouteCollection {
         return try await Self.page(req, updated, ratingErrors: [:], rated: true)
     }
 
-    /// Keeps the rating and moves the appeal as the citizen's verdict says: solved → feedback received;
-    /// not solved → back to work (through feedback), with the citizen's words in the history.
+    /// Moves the appeal as the citizen's verdict says — solved → feedback received; not solved → back to work
+    /// (through feedback), with the citizen's words in the history — then keeps the rating. The moves come first: a
+    /// second click that finds the appeal already moved is refused by the workflow before a second rating is stored.
     static func record(_ rating: AnswerRating, appealID: UUID, source: String, settings: Settings, store: Store, now: Date) async throws {
+        guard let appeal = try await Appeal.find(appealID, on: store.db) else { return }
+        var steps: [String] = appeal.status == "answered" ? ["feedback"] : []
+        if !rating.solved { steps.append("in-progress") }
+        let comment = rating.solved ? "the applicant rated the answer \(rating.score)/5" : "the applicant says the problem is not solved"
+        for step in steps {
+            try await AppealTransitions.transition(appealID: appealID, input: TransitionInput(to: step, comment: [comment, rating.comment].compactMap { $0 }.joined(separator: ": ")),
+                                                   actor: PublicAppeals.portalActor, settings: settings, store: store, now: now)
+        }
         try await store.write { db in
             let row = AppealRating()
             row.id = UUID.timeOrdered(at: now)
@@ -109,14 +119,6 @@ struct PortalStatusPages: RouteCollection {
             try await HistoryRecorder(db: db, actor: PublicAppeals.portalActor, at: now)
                 .record(entity: "appeal", id: appealID, appealID: appealID, action: "rating", field: "rating", to: "\(rating.score)/5",
                         comment: [rating.solved ? "solved" : "not solved", rating.comment].compactMap { $0 }.joined(separator: ": "))
-        }
-        guard let appeal = try await Appeal.find(appealID, on: store.db) else { return }
-        var steps: [String] = appeal.status == "answered" ? ["feedback"] : []
-        if !rating.solved { steps.append("in-progress") }
-        let comment = rating.solved ? "the applicant rated the answer \(rating.score)/5" : "the applicant says the problem is not solved"
-        for step in steps {
-            try await AppealTransitions.transition(appealID: appealID, input: TransitionInput(to: step, comment: [comment, rating.comment].compactMap { $0 }.joined(separator: ": ")),
-                                                   actor: PublicAppeals.portalActor, settings: settings, store: store, now: now)
         }
     }
 }

@@ -76,6 +76,8 @@ enum PublicAppeals {
     struct Filter: Sendable {
         var ids: [String] = []
         var serviceCodes: [String] = []
+        /// The topics of the services named in `serviceCodes`.
+        var serviceTopics: [String] = []
         var states: [String]?
         var from: Date?
         var to: Date?
@@ -83,7 +85,7 @@ enum PublicAppeals {
         var topic: String?
         var listedOnly = true
         var limit = 1000
-        var before: Date?
+        var offset = 0
     }
 
     /// Newest first. The text and address only where they are public; the point is always the approximate one.
@@ -106,9 +108,21 @@ enum PublicAppeals {
         } else {
             if let from = filter.from { query = query.where(SQLColumn("received_at", table: "a"), .greaterThanOrEqual, SQLBind(from)) }
             if let to = filter.to { query = query.where(SQLColumn("received_at", table: "a"), .lessThanOrEqual, SQLBind(to)) }
-            if let before = filter.before { query = query.where(SQLColumn("received_at", table: "a"), .lessThan, SQLBind(before)) }
             if let states = filter.states { query = query.where(SQLColumn("status", table: "a"), .in, SQLBind.group(states)) }
-            if !filter.serviceCodes.isEmpty { query = query.where(SQLColumn("service_code", table: "p"), .in, SQLBind.group(filter.serviceCodes)) }
+            if !filter.serviceCodes.isEmpty {
+                // A request shows the service it was posted under, or else the service (or topic code) of its first
+                // question's topic: the filter finds it under the same code.
+                let codes = filter.serviceCodes, topics = Array(Set(filter.serviceCodes + filter.serviceTopics))
+                let firstTopic = sql.select().column("appeal_id").from(Question.schema).where("position", .equal, SQLBind(1))
+                    .where("topic_code", .in, SQLBind.group(topics)).query
+                query = query.where { group in
+                    group.where(SQLColumn("service_code", table: "p"), .in, SQLBind.group(codes))
+                        .orWhere { inner in
+                            inner.where(SQLColumn("service_code", table: "p"), .is, SQLLiteral.null)
+                                .where(SQLColumn("id", table: "a"), .in, SQLGroupExpression(firstTopic))
+                        }
+                }
+            }
             if let district = filter.district { query = query.where(SQLColumn("district", table: "p"), .equal, SQLBind(district)) }
             if let topic = filter.topic {
                 query = query.where(SQLColumn("id", table: "a"), .in, SQLGroupExpression(
@@ -116,7 +130,7 @@ enum PublicAppeals {
             }
         }
         let rows = try await query.orderBy(SQLOrderBy(expression: SQLColumn("received_at", table: "a"), direction: SQLDirection.descending))
-            .limit(filter.limit).all()
+            .limit(filter.limit).offset(filter.offset).all()
         var views = try rows.map(view)
         let topics = try await firstQuestions(views.map { $0.id }, db: db)
         for i in views.indices {

@@ -47,6 +47,7 @@ struct CreatePortal: AsyncMigration {
             .field("name", .string, .required)
             .field("key_hash", .string, .required)
             .field("key_prefix", .string, .required)
+            .field("unit_id", .uuid, .references("org_units", "id"))
             .field("created_at", .datetime, .required)
             .field("revoked_at", .datetime)
             .unique(on: "key_hash")
