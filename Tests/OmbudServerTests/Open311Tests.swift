@@ -146,6 +146,19 @@ extension OmbudServerSuite {
             }
         }
 
+        @Test func anInstallationServesItsOwnJurisdictionOnly() async throws {
+            try await withOmbud(settings: { $0.open311Jurisdiction = "spb.example" }) { ctx, _ in
+                let key = try await ctx.open311Setup()
+                #expect(try await ctx.geo(.GET, "/open311/v2/services.json?jurisdiction_id=spb.example").0 == .ok)
+                #expect(try await ctx.geo(.GET, "/open311/v2/services.json").0 == .ok)
+                let (status, body, _) = try await ctx.geo(.GET, "/open311/v2/services.xml?jurisdiction_id=msk.example")
+                #expect(status == .notFound && body.contains("jurisdiction_id msk.example not found"))
+                let post: [(String, String)] = [("api_key", key), ("service_code", "light"), ("address_string", "Невский, 1"), ("attribute[poles]", "1")]
+                #expect(try await ctx.geo(.POST, "/open311/v2/requests.json", form: post + [("jurisdiction_id", "msk.example")]).0 == .notFound)
+                #expect(try await ctx.geo(.POST, "/open311/v2/requests.json", form: post + [("jurisdiction_id", "spb.example")]).0 == .created)
+            }
+        }
+
         @Test func servicesListTheirChecklistAsAttributes() async throws {
             try await withOmbud { ctx, _ in
                 _ = try await ctx.open311Setup()

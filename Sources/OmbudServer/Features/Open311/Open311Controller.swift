@@ -32,9 +32,7 @@ struct Open311Controller: RouteCollection {
             return respond(GeoReportError(404, "add .xml or .json to the resource name").node, root: GeoReportError.root, format: .xml, status: .notFound)
         }
         do {
-            if let jurisdiction = req.settings.open311Jurisdiction, let asked = param(req, "jurisdiction_id"), asked != jurisdiction {
-                throw GeoReportError(404, "jurisdiction_id \(asked) not found; this endpoint serves \(jurisdiction)")
-            }
+            try checkJurisdiction(req.query[String.self, at: "jurisdiction_id"], req)
             let (node, root) = try await body(name)
             return respond(node, root: root, format: format, status: req.method == .POST ? .created : .ok)
         } catch let error as GeoReportError {
@@ -58,9 +56,11 @@ struct Open311Controller: RouteCollection {
         return response
     }
 
-    /// A query parameter, or on a POST a form field; empty counts as absent ("optional arguments").
-    func param(_ req: Request, _ key: String) -> String? {
-        (req.query[String.self, at: key] ?? (try? req.content.get(String.self, at: key))).nonBlank
+    /// One installation serves one jurisdiction: a request naming another is refused; an empty one counts as absent.
+    func checkJurisdiction(_ asked: String?, _ req: Request) throws {
+        if let jurisdiction = req.settings.open311Jurisdiction, let asked = asked.nonBlank, asked != jurisdiction {
+            throw GeoReportError(404, "jurisdiction_id \(asked) not found; this endpoint serves \(jurisdiction)")
+        }
     }
 
     func top(_ req: Request, _ name: String) async throws -> Document {
@@ -149,6 +149,7 @@ struct Open311Controller: RouteCollection {
         }
         let pairs = FormPairs.parse(String(buffer: body))
         let fields = Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+        try checkJurisdiction(fields["jurisdiction_id"], req)
         let client = try await Open311Keys.client(key: fields["api_key"] ?? req.query[String.self, at: "api_key"], db: req.db)
         switch name {
         case "requests": return try await Open311Intake.create(pairs, client: client, req: req)

@@ -129,7 +129,9 @@ enum PublicAppeals {
                     sql.select().column("appeal_id").from(Question.schema).where("topic_code", .equal, SQLBind(topic)).query))
             }
         }
-        let rows = try await query.orderBy(SQLOrderBy(expression: SQLColumn("received_at", table: "a"), direction: SQLDirection.descending))
+        // Newest first by the publication's own time (the moment of receipt for every public appeal): the index on
+        // (listed, created_at) then yields the first page without sorting every public appeal.
+        let rows = try await query.orderBy(SQLOrderBy(expression: SQLColumn("created_at", table: "p"), direction: SQLDirection.descending))
             .limit(filter.limit).offset(filter.offset).all()
         var views = try rows.map(view)
         let topics = try await firstQuestions(views.map { $0.id }, db: db)
