@@ -16,6 +16,8 @@ import Testing
         #expect(W3CDateTime.string(now, zone: moscow) == "2026-11-22T15:00:00+03:00")
         #expect(W3CDateTime.string(now, zone: TimeZone(secondsFromGMT: 0)!) == "2026-11-22T12:00:00Z")
         #expect(W3CDateTime.parse(W3CDateTime.string(now, zone: TimeZone(identifier: "Asia/Tehran")!)) == now)
+        #expect(W3CDateTime.string(W3CDateTime.parse("1969-12-31T23:59:59Z")!, zone: TimeZone(secondsFromGMT: -9000)!) == "1969-12-31T21:29:59-02:30")
+        #expect(W3CDateTime.string(W3CDateTime.parse("2026-03-20T20:30:00Z")!, zone: TimeZone(identifier: "Asia/Tehran")!) == "2026-03-21T00:00:00+03:30")
     }
 
     @Test func aRequestsQueryDefaultsToNinetyDaysAndRefusesMore() throws {

@@ -2,15 +2,16 @@ import Foundation
 
 /// The spec's date-time: W3C (ISO 8601 subset) with a time zone, seconds optional.
 public enum W3CDateTime {
-    /// In the installation's zone with its offset, e.g. `2026-11-22T10:15:30+03:00`.
+    /// In the installation's zone with its offset, e.g. `2026-11-22T10:15:30+03:00`. Plain arithmetic, no Calendar or
+    /// String(format:): a list of 1,000 requests writes 3,000 of these.
     public static func string(_ date: Date, zone: TimeZone) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         let offset = zone.secondsFromGMT(for: date)
-        let sign = offset < 0 ? "-" : "+"
-        let zoneText = offset == 0 ? "Z" : String(format: "%@%02d:%02d", sign, abs(offset) / 3600, abs(offset) % 3600 / 60)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!) + zoneText
+        let local = Int(date.timeIntervalSince1970.rounded(.down)) + offset
+        let days = Int((Double(local) / 86_400).rounded(.down))
+        let seconds = local - days * 86_400
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
+        let zoneText = offset == 0 ? "Z" : (offset < 0 ? "-" : "+") + two(abs(offset) / 3600) + ":" + two(abs(offset) % 3600 / 60)
+        return CivilDate(dayNumber: days).iso + "T" + two(seconds / 3600) + ":" + two(seconds % 3600 / 60) + ":" + two(seconds % 60) + zoneText
     }
 
     /// `YYYY-MM-DDThh:mm[:ss[.s…]](Z|±hh:mm)`; nil for anything else, a date without a zone included.

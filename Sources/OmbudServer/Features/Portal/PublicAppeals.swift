@@ -160,11 +160,17 @@ enum PublicAppeals {
     /// The topic of each appeal's first question, and the first executor unit named on any question.
     static func firstQuestions(_ ids: [UUID], db: any Database) async throws -> [UUID: (topic: String, executor: UUID?)] {
         guard !ids.isEmpty else { return [:] }
-        let questions = try await Question.query(on: db).filter(\.$appeal.$id ~~ ids).sort(\.$position).all()
+        let rows = try await (db as! any SQLDatabase).select().columns("appeal_id", "topic_code", "executor_unit_id").from(Question.schema)
+            .where("appeal_id", .in, SQLBind.group(ids)).orderBy("position").all()
         var out: [UUID: (topic: String, executor: UUID?)] = [:]
-        for q in questions {
-            let id = q.$appeal.id
-            if out[id] == nil { out[id] = (q.topicCode, q.executorUnitID) } else if out[id]!.executor == nil { out[id]!.executor = q.executorUnitID }
+        for row in rows {
+            let id = try row.decode(column: "appeal_id", as: UUID.self)
+            let executor = try row.decode(column: "executor_unit_id", as: UUID?.self)
+            if out[id] == nil {
+                out[id] = (try row.decode(column: "topic_code", as: String.self), executor)
+            } else if out[id]!.executor == nil {
+                out[id]!.executor = executor
+            }
         }
         return out
     }
