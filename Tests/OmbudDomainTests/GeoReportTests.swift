@@ -83,6 +83,8 @@ import Testing
             <service_requests><request><service_request_id>2026-000001</service_request_id><description>&lt;b&gt;&quot;a&quot; &amp; &apos;b&apos;&lt;/b&gt;
             </description><lat>59.5</lat><status_notes/><metadata>true</metadata></request></service_requests>
             """)
+        #expect(GeoFormat.json.render(.text("a\u{1}\u{2028}b—ё"), root: "x") == #""a\u0001\u2028b—ё""#)
+        #expect(GeoFormat.xml.render(.text("a\u{1}b\u{FFFE}—ё"), root: "x").hasSuffix("<x>ab—ё</x>"))
         #expect(GeoFormat.split("services.json")! == ("services", .json))
         #expect(GeoFormat.split("0001.0002.0003.xml")! == ("0001.0002.0003", .xml))
         #expect(GeoFormat.split("services") == nil && GeoFormat.split("services.html") == nil)

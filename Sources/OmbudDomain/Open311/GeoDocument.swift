@@ -61,19 +61,52 @@ public enum GeoFormat: String, Sendable, CaseIterable {
     }
 
     static func json(_ node: GeoNode) -> String {
+        var out = ""
+        json(node, into: &out)
+        return out
+    }
+
+    /// Written into one buffer: a list of 1,000 requests is some 20,000 values.
+    static func json(_ node: GeoNode, into out: inout String) {
         switch node {
-        case let .text(s): return jsonString(s)
-        case let .bool(b): return b ? "true" : "false"
-        case let .int(i): return String(i)
-        case let .double(d): return d.isFinite ? "\(d)" : "null"
-        case .null: return "null"
-        case let .object(members): return "{" + members.map { jsonString($0.0) + ":" + json($0.1) }.joined(separator: ",") + "}"
-        case let .list(_, items): return "[" + items.map(json).joined(separator: ",") + "]"
+        case let .text(s): jsonString(s, into: &out)
+        case let .bool(b): out += b ? "true" : "false"
+        case let .int(i): out += String(i)
+        case let .double(d): out += d.isFinite ? "\(d)" : "null"
+        case .null: out += "null"
+        case let .object(members):
+            out += "{"
+            for (i, (key, value)) in members.enumerated() {
+                if i > 0 { out += "," }
+                jsonString(key, into: &out)
+                out += ":"
+                json(value, into: &out)
+            }
+            out += "}"
+        case let .list(_, items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                json(item, into: &out)
+            }
+            out += "]"
         }
     }
 
     static func jsonString(_ s: String) -> String {
-        var out = "\""
+        var out = ""
+        jsonString(s, into: &out)
+        return out
+    }
+
+    static func jsonString(_ s: String, into out: inout String) {
+        out += "\""
+        // Most texts need no escaping: appended whole. (0xE2 leads U+2028 and U+2029.)
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x3C || $0 == 0xE2 }) else {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -84,11 +117,12 @@ public enum GeoFormat: String, Sendable, CaseIterable {
             // `<` escaped too, so that JSON pasted into a page can never close a script element.
             case "<": out += "\\u003c"
             case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
-                out += String(format: "\\u%04x", scalar.value)
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)
             }
         }
-        return out + "\""
+        out += "\""
     }
 
     static func xml(_ node: GeoNode, name: String, into out: inout String) {
@@ -111,6 +145,7 @@ public enum GeoFormat: String, Sendable, CaseIterable {
 
     /// Text as XML 1.0 character data: the five markup characters escaped, characters XML cannot carry dropped.
     public static func xmlEscaped(_ s: String) -> String {
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 || $0 == 0xEF }) else { return s }
         var out = ""
         for scalar in s.unicodeScalars {
             switch scalar {
