@@ -124,8 +124,11 @@ struct PortalPages: RouteCollection {
         let now = req.now
         let validated: AppealIntake.Validated
         do throws(ValidationError) { validated = try AppealIntake.validate(input, now: now) } catch {
-            let field = error.field.split(separator: ".").last.map(String.init) ?? error.field
-            return try await Self.formPage(req, form, errors: [field: req.message(.invalid(field: error.field, reason: error.reason))], status: .unprocessableEntity)
+            // The error goes next to its field when the form has one, else above the form.
+            let name = error.field.split(separator: ".").last.map(String.init) ?? error.field
+            let field = error.field.hasPrefix("address.") ? "address" : error.field.hasPrefix("applicant.") || ["text", "kind"].contains(error.field) ? name : "form"
+            return try await Self.formPage(req, form, errors: [field: req.message(.invalid(field: field, reason: error.reason))],
+                                           status: .unprocessableEntity)
         }
         let actor = PublicAppeals.portalActor
         var prepared = try await AppealIntake.prepare(validated, actor: actor, settings: req.settings, store: req.store, now: now)
