@@ -43,6 +43,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(CreateFormSubmissions())
     app.migrations.add(AddApplicantMerge())
     app.migrations.add(CreatePortal())
+    app.migrations.add(CreateCorrespondence())
     app.jobHandlers.register(Housekeeping.kind, Housekeeping.run)
     app.jobHandlers.register(MailJob.kind, MailJob.run)
     app.jobHandlers.register(PortalMail.kind, PortalMail.run)

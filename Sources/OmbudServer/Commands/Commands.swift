@@ -13,6 +13,7 @@ func registerCommands(_ app: Application) async {
     app.asyncCommands.use(WorkerCommand(), as: "worker")
     app.asyncCommands.use(CheckCommand(), as: "check")
     app.asyncCommands.use(Open311Command(), as: "open311")
+    app.asyncCommands.use(MailInCommand(), as: "mail-in")
 }
 
 /// `ombud serve`: migrations run first, so a new installation starts with one command.
