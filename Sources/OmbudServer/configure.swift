@@ -48,6 +48,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.jobHandlers.register(MailJob.kind, MailJob.run)
     app.jobHandlers.register(PortalMail.kind, PortalMail.run)
     app.jobHandlers.register(PortalDigest.kind, PortalDigest.run)
+    app.jobHandlers.register(ReplyJob.kind, ReplyJob.run)
     app.pages = try await Pages.load()
 
     ContentConfiguration.global.use(encoder: APIJSONEncoder(fallback: JSONCoding.encoder), for: .json)

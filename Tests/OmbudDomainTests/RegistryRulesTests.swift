@@ -90,3 +90,14 @@ import Testing
         #expect(throws: SpbAppealsImport.ImportError.invalidRow(id: "1", field: "created_at")) { try SpbAppealsImport.row(record, zone: zone) }
     }
 }
+
+@Suite struct ReplyChannelTests {
+    @Test func theAnswerGoesBackTheWayTheAppealCameOrAsAsked() {
+        #expect(ReplyChannel.choose(requested: nil, inbound: .email, hasEmail: true, hasPostalAddress: true) == .email)
+        #expect(ReplyChannel.choose(requested: nil, inbound: .social, hasEmail: false, hasPostalAddress: false) == .social)
+        #expect(ReplyChannel.choose(requested: nil, inbound: .web, hasEmail: true, hasPostalAddress: true) == .email)
+        #expect(ReplyChannel.choose(requested: nil, inbound: .visit, hasEmail: false, hasPostalAddress: true) == .letter)
+        #expect(ReplyChannel.choose(requested: .letter, inbound: .email, hasEmail: true, hasPostalAddress: true) == .letter)
+        #expect(ReplyChannel.choose(requested: nil, inbound: .phone, hasEmail: false, hasPostalAddress: false) == nil)
+    }
+}

@@ -81,5 +81,36 @@ extension OmbudServerSuite {
                 #expect(try await ctx.appealCount() == 0)
             }
         }
+
+        @Test func anApprovedAnswerQueuesItsReplyAndALetterWaitsToBeSent() async throws {
+            try await withOmbud { ctx, _ in
+                let appeal = try await ctx.createAppeal([
+                    "channel": "visit", "text": "Протекает крыша",
+                    "applicant": AnyEncodable(["surname": AnyEncodable("Орлов"), "postalAddress": AnyEncodable("Невский, 1")]),
+                    "questions": AnyEncodable([["topicCode": AnyEncodable("0003.0009.0097.0689")]]),
+                ])
+                #expect(appeal.replyChannel == "letter")
+                for step in [["to": "registered"], ["to": "assigned", "unitCode": "roads"], ["to": "in-progress"], ["to": "answer-drafted"]] {
+                    _ = try await ctx.transition(appeal.id, step)
+                }
+                try await ctx.app.testing().test(.PATCH, "/api/v1/appeals/\(appeal.id)/questions/\(appeal.questions[0].id)", headers: ctx.auth, beforeRequest: { req in
+                    try req.content.encode(QuestionUpdate(result: "explained", answerText: "Крышу починят в мае"), as: .json)
+                }) { res in #expect(res.status == .ok) }
+                _ = try await ctx.transition(appeal.id, ["to": "on-approval"])
+                #expect(try await JobRecord.query(on: ctx.app.db).filter(\.$kind == ReplyJob.kind).count() == 0)
+                _ = try await ctx.transition(appeal.id, ["to": "answered"])
+                let job = try #require(try await JobRecord.query(on: ctx.app.db).filter(\.$kind == ReplyJob.kind).first())
+                try await ReplyJob.run(job, app: ctx.app)
+                let pending = try await HistoryEntry.query(on: ctx.app.db).filter(\.$appealID == appeal.id).filter(\.$action == "reply-pending").first()
+                #expect(pending?.toValue == "letter")
+                // A channel asked for explicitly is kept; an unknown one is refused naming the field.
+                let asked = try await ctx.createAppeal(["channel": "e-mail", "replyChannel": "letter", "text": "Текст",
+                                                        "applicant": AnyEncodable(["surname": AnyEncodable("Котов"), "email": AnyEncodable("k@example.org")])])
+                #expect(asked.replyChannel == "letter")
+                try await ctx.post("/api/v1/appeals", ["channel": AnyEncodable("phone"), "replyChannel": "pigeon", "text": "x"]) { res in
+                    #expect(res.status == .unprocessableEntity && res.body.string.contains("replyChannel"))
+                }
+            }
+        }
     }
 }

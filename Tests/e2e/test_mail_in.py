@@ -157,3 +157,39 @@ def test_a_maildir_is_taken_message_by_message(ombud, tmp_path):
             f.rename(maildir / "new" / f.name.split(":")[0])
     out = mail_in(ombud, b"", "--maildir", str(maildir))
     assert out.returncode == 0 and out.stdout.decode().count("already received") == 2, out.stdout.decode()
+
+
+def test_the_approved_answer_goes_back_by_mail_and_the_citizens_reply_joins_the_appeal(ombud, smtp_plain):
+    ombud.cli("topics", "import", str(Path(__file__).resolve().parents[3] / "shared" / "data" / "ru-appeals-classifier"))
+    ombud.env.update(smtp_plain.env("none"))
+    # The citizen writes; the gateway makes the appeal (reply channel: e-mail).
+    out = mail_in(ombud, simple("Яма у дома 5", "Яма глубиной 20 см", msgid="<citizen-1@example.org>"))
+    assert out.returncode == 0, out.stderr.decode()
+    code = out.stdout.decode().split("new appeal ")[1].split()[0]
+    ombud.start()
+    status, body = ombud.request("POST", "/api/v1/org-units", {"code": "roads", "name": "Дорожный отдел", "kind": "department"})
+    assert status == 201, body
+    status, appeal = ombud.request("GET", f"/api/v1/appeals/by-code/{code}")
+    assert appeal["channel"] == "e-mail" and appeal["replyChannel"] == "e-mail", appeal
+    status, body = ombud.request("POST", f"/api/v1/appeals/{appeal['id']}/questions", {"topicCode": "0003.0009.0097.0689", "text": "Яма"})
+    assert status in (200, 201), body
+    for step in [{"to": "registered"}, {"to": "assigned", "unitCode": "roads"}, {"to": "in-progress"}, {"to": "answer-drafted"}]:
+        status, body = ombud.request("POST", f"/api/v1/appeals/{appeal['id']}/transitions", step)
+        assert status == 200, body
+    status, current = ombud.request("GET", f"/api/v1/appeals/{appeal['id']}")
+    question = current["questions"][0]["id"]
+    status, body = ombud.request("PATCH", f"/api/v1/appeals/{appeal['id']}/questions/{question}",
+                                 {"result": "supported-measures-taken", "answerText": "Яму заделали 20 ноября."})
+    assert status == 200, body
+    for step in [{"to": "on-approval"}, {"to": "answered"}]:
+        status, body = ombud.request("POST", f"/api/v1/appeals/{appeal['id']}/transitions", step)
+        assert status == 200, body
+    # The answer arrives by mail, in the thread of the citizen's message.
+    answer = [m for m in smtp_plain.wait_for(1) if m["To"].addresses[0].addr_spec == "anna@example.org"][0]
+    assert f"[{code}]" in answer["Subject"]
+    assert answer["Message-ID"].startswith(f"<appeal-{code}.") and answer["In-Reply-To"] == "<citizen-1@example.org>"
+    assert "Яму заделали 20 ноября." in answer.get_content()
+    # The citizen answers the answer: it joins the same appeal, by the thread alone.
+    reply = simple("Re: спасибо", "Спасибо, всё сделано", msgid="<citizen-2@example.org>", extra={"In-Reply-To": answer["Message-ID"]})
+    out = mail_in(ombud, reply)
+    assert out.returncode == 0 and f"added to appeal {code}" in out.stdout.decode(), out.stdout.decode() + out.stderr.decode()

@@ -91,6 +91,8 @@ public struct MailMessage: Sendable, Equatable {
     public var text: String
     public var messageID: String
     public var date: Date
+    /// Ids of the messages this one answers, oldest first: `References`, and the last as `In-Reply-To`.
+    public var references: [String] = []
 
     public init(from: MailAddress, to: MailAddress, subject: String, text: String, messageID: String, date: Date) {
         self.from = from
@@ -109,6 +111,10 @@ public struct MailMessage: Sendable, Equatable {
             "Subject: \(Self.encodedWord(subject.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")))",
             "Message-ID: <\(messageID)>",
         ]
+        let ids = references.filter { id in !id.contains(where: { $0 == "<" || $0 == ">" || $0.isWhitespace }) }
+        if let last = ids.last {
+            headers += ["In-Reply-To: <\(last)>", "References: " + ids.suffix(10).map { "<\($0)>" }.joined(separator: "\r\n ")]
+        }
         headers += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: base64",
                     "Auto-Submitted: auto-generated"]
         let body = Data(text.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])

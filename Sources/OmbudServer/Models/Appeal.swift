@@ -9,6 +9,8 @@ final class Appeal: Model, @unchecked Sendable {
     @Field(key: "workflow") var workflow: String
     @Field(key: "status") var status: String
     @Field(key: "channel") var channel: String
+    // `reply_channel` (migration 010) is read with `AppealQueries.replyChannel`, not as a field: migrations before 010
+    // load this model, and a field would make them select a column that does not exist yet.
     @Field(key: "kind") var kind: String
     @Field(key: "form") var form: String
     @Field(key: "urgency") var urgency: String

@@ -37,6 +37,8 @@ struct QuestionInput: Codable, Sendable {
 
 struct AppealInput: Codable, Sendable {
     var channel: String
+    /// The channel for the answer when it differs from the inbound one (e.g. a phone call answered by letter).
+    var replyChannel: String? = nil
     var text: String
     var kind: String?
     var form: String?
@@ -114,6 +116,7 @@ struct AppealView: Content {
     var trackingCode: String
     var status: String
     var channel: String
+    var replyChannel: String?
     var kind: String
     var form: String
     var urgency: String

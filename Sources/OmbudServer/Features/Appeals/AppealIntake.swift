@@ -7,6 +7,7 @@ import SQLKit
 enum AppealIntake {
     struct Validated: Sendable {
         var channel: AppealChannel
+        var replyChannel: AppealChannel?
         var kind: AppealKind
         var form: AppealForm
         var urgency: Urgency
@@ -42,8 +43,10 @@ enum AppealIntake {
         if let received = input.receivedAt, received > now.addingTimeInterval(300) {
             throw ValidationError(field: "receivedAt", reason: "is in the future")
         }
+        var reply: AppealChannel?
+        if input.replyChannel?.isEmpty == false { reply = try Validate.choice(input.replyChannel, field: "replyChannel") as AppealChannel }
         return Validated(
-            channel: channel,
+            channel: channel, replyChannel: reply,
             kind: try Validate.choice(input.kind, field: "kind", default: .statement),
             form: try Validate.choice(input.form, field: "form", default: AppealForm.implied(by: channel)),
             urgency: try Validate.choice(input.urgency, field: "urgency", default: .followUp),
@@ -141,6 +144,8 @@ enum AppealIntake {
                                           people: .init(officeID: officeID, executorUnitID: executor), controlDate: deadlines.controlDate,
                                           control: snapshot.stageControl, calendar: calendar, zone: settings.timeZone)
         prepared.repeatOfCode = repeatOfCode
+        prepared.replyChannel = ReplyChannel.choose(requested: v.replyChannel, inbound: v.channel, hasEmail: !(applicant?.emails.isEmpty ?? true),
+                                                    hasPostalAddress: applicant?.postalAddress != nil)?.rawValue
         prepared.searchBody = TextNormalizer.searchDocument([v.text, applicant?.fullName, prepared.addressText, v.address?.district])
         return prepared
     }

@@ -10,6 +10,7 @@ extension AppealView: JSONWritable {
             o.field("trackingCode", trackingCode)
             o.field("status", status)
             o.field("channel", channel)
+            o.field("replyChannel", replyChannel)
             o.field("kind", kind)
             o.field("form", form)
             o.field("urgency", urgency)

@@ -30,7 +30,7 @@ enum AppealQueries {
         let linked = try await trackingCodes([appeal.repeatOfID, appeal.duplicateOfID].compactMap { $0 }, db: db)
         let today = CivilDate.of(now, in: settings.timeZone)
         let view = AppealView(
-            id: id, trackingCode: appeal.trackingCode, status: appeal.status, channel: appeal.channel, kind: appeal.kind,
+            id: id, trackingCode: appeal.trackingCode, status: appeal.status, channel: appeal.channel, replyChannel: try await replyChannel(id, db: db), kind: appeal.kind,
             form: appeal.form, urgency: appeal.urgency, receivedAt: appeal.receivedAt, registeredAt: appeal.registeredAt,
             closedAt: appeal.closedAt, applicant: applicant, coApplicants: co, isCollective: appeal.isCollective,
             isDeputyInquiry: appeal.isDeputyInquiry, text: appeal.text,
@@ -66,6 +66,12 @@ enum AppealQueries {
     /// `DeadlineRules.isOverdue` as a condition on the `appeals` table (or its alias `table`), for lists and counts.
     static func overdueSQL(today: CivilDate, table: String = "appeals") -> SQLQueryString {
         "(\(ident: table).under_control = \(bind: true) AND COALESCE(\(ident: table).control_date, \(ident: table).registration_due) < \(bind: today.iso))"
+    }
+
+    /// The appeal's reply channel (see the note on `Appeal`).
+    static func replyChannel(_ id: UUID, db: any Database) async throws -> String? {
+        try await (db as! any SQLDatabase).select().column("reply_channel").from(Appeal.schema).where("id", .equal, SQLBind(id)).first()?
+            .decode(column: "reply_channel", as: String?.self)
     }
 
     static func trackingCodes(_ ids: [UUID], db: any Database) async throws -> [UUID: String] {

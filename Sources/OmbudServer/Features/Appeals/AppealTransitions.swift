@@ -90,6 +90,8 @@ enum AppealTransitions {
             try await TaskStore.enter(appeal, from: from, interrupted: taken.from.contains("*"), questions: questions, actor: actor,
                                       control: control, calendar: calendar,
                                       zone: settings.timeZone, now: now, db: db)
+            // The approved answer goes back by the reply channel: its job is queued with the move itself.
+            if input.to == "answered" { try await ReplyJob.enqueue(appealID: appealID, now: now, db: db) }
         }
     }
 

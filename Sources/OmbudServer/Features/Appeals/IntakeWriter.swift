@@ -84,7 +84,7 @@ enum IntakeWriter {
             "closed_at", "applicant_id", "is_collective", "is_deputy_inquiry", "text", "address_text", "lat", "lon", "district",
             "office_id", "complained_unit_id", "redirected_to_unit_id", "repeat_of_id", "duplicate_of_id", "article11_ground",
             "registration_due", "redirect_due", "answer_due", "control_date", "extension_days", "extension_reason",
-            "under_control", "external_id", "search_text", "created_at", "updated_at"])
+            "under_control", "external_id", "search_text", "created_at", "updated_at", "reply_channel"])
         var publications = Table(name: "public_appeals", columns: [
             "id", "listed", "text_public", "status_token_hash", "request_token", "service_code", "client_id", "lat", "lon", "district",
             "address_id", "media_url", "created_at"])
@@ -120,7 +120,7 @@ enum IntakeWriter {
                 v.input.isDeputyInquiry ?? false, v.text, p.addressText, v.address?.lat, v.address?.lon, v.address?.district,
                 p.officeID, p.complainedUnitID, noID, p.repeatOfID, noID, none, p.deadlines.registrationDue.iso,
                 p.deadlines.redirectDue?.iso, p.deadlines.answerDue?.iso, p.deadlines.controlDate?.iso, 0, none, true, none,
-                p.searchDocument(trackingCode: code), p.now, p.now,
+                p.searchDocument(trackingCode: code), p.now, p.now, p.replyChannel,
             ])
             if let pub = p.publication {
                 let point = v.address.flatMap { a in a.lat.flatMap { lat in a.lon.map { PublicLocation.approximate(lat: lat, lon: $0) } } }

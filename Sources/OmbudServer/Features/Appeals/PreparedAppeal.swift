@@ -63,7 +63,7 @@ struct PreparedAppeal: Sendable {
     func view(trackingCode: String, roles: Set<String>, today: CivilDate, translate: TaskViews.Translate) -> AppealView {
         let registered = status != AppealTransitions.workflow.initial
         return AppealView(
-            id: id, trackingCode: trackingCode, status: status, channel: v.channel.rawValue, kind: v.kind.rawValue,
+            id: id, trackingCode: trackingCode, status: status, channel: v.channel.rawValue, replyChannel: replyChannel, kind: v.kind.rawValue,
             form: v.form.rawValue, urgency: v.urgency.rawValue, receivedAt: v.receivedAt, registeredAt: registered ? now : nil,
             closedAt: nil, applicant: applicant, coApplicants: coApplicants, isCollective: isCollective,
             isDeputyInquiry: v.input.isDeputyInquiry ?? false, text: v.text,
@@ -94,4 +94,5 @@ struct PreparedAppeal: Sendable {
     var isCollective: Bool { v.input.isCollective ?? !coApplicantIDs.isEmpty }
     var addressText: String? { v.address?.text?.trimmed() }
     var repeatOfCode: String?
+    var replyChannel: String?
 }

@@ -1,7 +1,8 @@
 import Fluent
 import SQLKit
 
-/// 010: an appeal's correspondence — messages in and out through a channel (e-mail first), each once by its id.
+/// 010: an appeal's correspondence — messages in and out through a channel (e-mail first), each once by its id — and
+/// the channel the answer goes back through.
 struct CreateCorrespondence: AsyncMigration {
     func prepare(on db: any Database) async throws {
         try await db.schema("correspondence").id()
@@ -18,9 +19,11 @@ struct CreateCorrespondence: AsyncMigration {
             .unique(on: "message_id")
             .create()
         try await (db as! any SQLDatabase).create(index: "idx_correspondence_appeal").on("correspondence").column("appeal_id").column("at").run()
+        try await db.schema("appeals").field("reply_channel", .string).update()
     }
 
     func revert(on db: any Database) async throws {
+        try await db.schema("appeals").deleteField("reply_channel").update()
         try await db.schema("correspondence").delete()
     }
 }

@@ -1,0 +1,76 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import Vapor
+
+/// The answer goes back through the appeal's reply channel as soon as it is approved (the move to `answered`).
+/// E-mail: the tracking code in the subject and a Message-ID (`appeal-<code>.…`) that the applicant's reply carries
+/// back, threaded under their own messages. Other channels record that the answer awaits sending by them.
+enum ReplyJob {
+    static let kind = "reply.send"
+
+    struct Payload: Codable { var appeal: UUID }
+
+    /// Queued in the transaction that records the answer, so that an approved answer always has its job.
+    static func enqueue(appealID: UUID, now: Date, db: any Database) async throws {
+        let payload = String(decoding: try JSONEncoder().encode(Payload(appeal: appealID)), as: UTF8.self)
+        try await JobQueue.enqueue(kind: kind, payload: payload, uniqueKey: "\(kind):\(appealID.uuidString):\(Int(now.timeIntervalSince1970))",
+                                   runAt: now, now: now, db: db)
+    }
+
+    static func run(_ job: JobRecord, app: Application) async throws {
+        let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
+        let store = app.store
+        let now = app.clock.now()
+        guard let appeal = try await Appeal.find(payload.appeal, on: store.db) else { return }
+        let code = appeal.trackingCode
+        let messageID = MailRules.messageID(code: TrackingCode(code) ?? TrackingCode(year: 0, number: 1), unique: job.id!.uuidString.lowercased().prefix(8).description,
+                                            host: app.ombudSettings.smtp?.from.address.split(separator: "@").last.map(String.init) ?? "ombud")
+        // A retried job whose mail went out before the crash does not send it again.
+        if try await CorrespondenceRecord.query(on: store.db).filter(\.$messageID == messageID).first() != nil { return }
+        let applicant = try await appeal.$applicant.id.asyncMap { try await Applicant.find($0, on: store.db) } ?? nil
+        let questions = try await Question.query(on: store.db).filter(\.$appeal.$id == appeal.id!).sort(\.$position).all()
+        let text = answerText(code: code, applicant: applicant, answers: questions.compactMap { $0.answerText?.nonBlank })
+        let channel = try await AppealQueries.replyChannel(appeal.id!, db: store.db).flatMap(AppealChannel.init(rawValue:))
+        guard channel == .email, let to = applicant?.emails.first else {
+            try await store.write { db in
+                try await HistoryRecorder(db: db, actor: MailGateway.actor, at: now)
+                    .record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "reply-pending", field: "replyChannel",
+                            to: channel?.rawValue ?? "none", comment: "the answer waits to be sent by \(channel?.rawValue ?? "hand")")
+            }
+            return
+        }
+        guard let smtp = app.ombudSettings.smtp else { throw Abort(.serviceUnavailable, reason: "no mail server is configured (OMBUD_SMTP_HOST)") }
+        let inbound = try await CorrespondenceRecord.query(on: store.db).filter(\.$appealID == appeal.id!).filter(\.$direction == "in")
+            .sort(\.$at).all().compactMap(\.messageID)
+        var message = MailMessage(from: smtp.from, to: try MailAddress(to, name: applicant?.fullName), subject: "[\(code)] Ответ на обращение",
+                                  text: text, messageID: messageID, date: now)
+        message.references = inbound
+        try await SMTPClient.send(message, settings: smtp, group: app.eventLoopGroup)
+        let subject = message.subject
+        try await store.write { db in
+            let row = CorrespondenceRecord()
+            row.id = UUID.timeOrdered(at: now)
+            row.appealID = appeal.id!
+            row.direction = "out"
+            row.channel = AppealChannel.email.rawValue
+            row.sender = smtp.from.address
+            row.recipient = to
+            row.subject = subject
+            row.text = text
+            row.messageID = messageID
+            row.automatic = false
+            row.at = now
+            try await row.create(on: db)
+            try await HistoryRecorder(db: db, actor: MailGateway.actor, at: now)
+                .record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "reply-sent", field: "replyChannel", to: to)
+        }
+    }
+
+    static func answerText(code: String, applicant: Applicant?, answers: [String]) -> String {
+        let greeting = applicant.map { "Уважаемый(ая) \([$0.name, $0.patronymic].compactMap { $0 }.joined(separator: " ").nonEmpty ?? $0.fullName)!" }
+            ?? "Здравствуйте!"
+        return ([greeting, "Ответ на ваше обращение \(code):"] + answers + ["Ответить на это письмо можно, не меняя его темы: ответ придёт к тому же обращению."])
+            .joined(separator: "\n\n")
+    }
+}
