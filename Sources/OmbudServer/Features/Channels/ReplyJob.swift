@@ -10,6 +10,7 @@ enum ReplyJob {
     static let kind = "reply.send"
 
     struct Payload: Codable { var appeal: UUID }
+    static let actor = Actor.system("mail")
 
     /// Queued in the transaction that records the answer, so that an approved answer always has its job.
     static func enqueue(appealID: UUID, now: Date, db: any Database) async throws {
@@ -25,7 +26,7 @@ enum ReplyJob {
         guard let appeal = try await Appeal.find(payload.appeal, on: store.db) else { return }
         let code = appeal.trackingCode
         let messageID = MailRules.messageID(code: TrackingCode(code) ?? TrackingCode(year: 0, number: 1), unique: job.id!.uuidString.lowercased().prefix(8).description,
-                                            host: app.ombudSettings.smtp?.from.address.split(separator: "@").last.map(String.init) ?? "ombud")
+                                            host: app.ombudSettings.smtp?.messageIDHost ?? "ombud")
         // A retried job whose mail went out before the crash does not send it again.
         if try await CorrespondenceRecord.query(on: store.db).filter(\.$messageID == messageID).first() != nil { return }
         let applicant = try await appeal.$applicant.id.asyncMap { try await Applicant.find($0, on: store.db) } ?? nil
@@ -34,7 +35,7 @@ enum ReplyJob {
         let channel = try await AppealQueries.replyChannel(appeal.id!, db: store.db).flatMap(AppealChannel.init(rawValue:))
         guard channel == .email, let to = applicant?.emails.first else {
             try await store.write { db in
-                try await HistoryRecorder(db: db, actor: MailGateway.actor, at: now)
+                try await HistoryRecorder(db: db, actor: actor, at: now)
                     .record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "reply-pending", field: "replyChannel",
                             to: channel?.rawValue ?? "none", comment: "the answer waits to be sent by \(channel?.rawValue ?? "hand")")
             }
@@ -62,7 +63,7 @@ enum ReplyJob {
             row.automatic = false
             row.at = now
             try await row.create(on: db)
-            try await HistoryRecorder(db: db, actor: MailGateway.actor, at: now)
+            try await HistoryRecorder(db: db, actor: actor, at: now)
                 .record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "reply-sent", field: "replyChannel", to: to)
         }
     }

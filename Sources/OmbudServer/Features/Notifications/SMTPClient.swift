@@ -19,6 +19,9 @@ struct SMTPSettings: Sendable, Equatable {
     /// A CA bundle (PEM) to trust instead of the system's, for a server with a private certificate.
     var caFile: String?
 
+    /// The domain of our Message-IDs: the sender's.
+    var messageIDHost: String { from.address.split(separator: "@").last.map(String.init) ?? "ombud" }
+
     /// The name the certificate is checked against; for an IP address (which SNI cannot carry) the address itself.
     var serverName: String? { (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil }
 

@@ -22,9 +22,8 @@ enum PortalMail {
     static func run(_ job: JobRecord, app: Application) async throws {
         let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
         guard let smtp = app.ombudSettings.smtp else { throw Abort(.serviceUnavailable, reason: "no mail server is configured (OMBUD_SMTP_HOST)") }
-        let host = smtp.from.address.split(separator: "@").last.map(String.init) ?? "ombud"
         let message = MailMessage(from: smtp.from, to: try MailAddress(payload.to), subject: payload.subject, text: payload.text,
-                                  messageID: "\(job.id!.uuidString.lowercased())@\(host)", date: app.clock.now())
+                                  messageID: "\(job.id!.uuidString.lowercased())@\(smtp.messageIDHost)", date: app.clock.now())
         try await SMTPClient.send(message, settings: smtp, group: app.eventLoopGroup)
     }
 }
