@@ -69,6 +69,12 @@ import Testing
         #expect(m.attachments[0].data == [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46])
     }
 
+    @Test func aDisplayNameBecomesTheCardsName() {
+        #expect(MailboxParser.cardName(display: "Анна Иванова", email: "a@b.ru") == ("Иванова", "Анна"))
+        #expect(MailboxParser.cardName(display: "Иванов Иван Петрович", email: "a@b.ru") == ("Иванов", "Иван Петрович"))
+        #expect(MailboxParser.cardName(display: nil, email: "petr@b.ru") == (nil, "petr"))
+    }
+
     @Test func htmlOnlyMailBecomesText() throws {
         let m = try mail("""
             From: boss@example.org

@@ -31,6 +31,8 @@ import Testing
         #expect(AnswerRating.isOpen(stateAnswered: true, terminal: false))
         #expect(!AnswerRating.isOpen(stateAnswered: true, terminal: true))
         #expect(!AnswerRating.isOpen(stateAnswered: false, terminal: false))
+        #expect(r.moves(from: "answered") == ["feedback", "in-progress"] && r.moves(from: "feedback") == ["in-progress"])
+        #expect(try AnswerRating(score: "5", comment: nil, solved: "yes").moves(from: "answered") == ["feedback"])
     }
 
     @Test func aSubscriptionCoversItsDistrictOrItsCircle() throws {

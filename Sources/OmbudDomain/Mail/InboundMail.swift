@@ -144,6 +144,17 @@ public enum MailboxParser {
         return (String(word).trimmingCharacters(in: CharacterSet(charactersIn: "()<>\"")), nil)
     }
 
+    /// A display name as a card's name: three words are «Фамилия Имя Отчество», two are "Name Surname"; none, the mailbox.
+    public static func cardName(display: String?, email: String) -> (surname: String?, name: String?) {
+        let words = (display ?? "").split(separator: " ").map(String.init).filter { !$0.contains("@") }
+        switch words.count {
+        case 0: return (nil, String(email.split(separator: "@").first ?? Substring(email)))
+        case 1: return (nil, words[0])
+        case 2: return (words[1], words[0])
+        default: return (words[0], words[1...].joined(separator: " "))
+        }
+    }
+
     /// `<id>` tokens of Message-ID, In-Reply-To and References.
     public static func ids(_ text: String) -> [String] {
         var out: [String] = []

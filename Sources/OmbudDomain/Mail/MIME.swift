@@ -83,7 +83,7 @@ public struct MIMEValue: Sendable, Equatable {
                 continued[String(name[..<star]), default: []].append((index, value, extended))
                 continue
             }
-            parameters[name] = extended ? rfc2231(value, first: true) ?? value : value
+            parameters[name] = extended ? rfc2231(value) ?? value : value
         }
         for (name, pieces) in continued {
             let sorted = pieces.sorted { $0.0 < $1.0 }
@@ -98,7 +98,7 @@ public struct MIMEValue: Sendable, Equatable {
         return MIMEValue(value: parts[0].trimmed().lowercased(), parameters: parameters)
     }
 
-    static func rfc2231(_ value: String, first: Bool) -> String? {
+    static func rfc2231(_ value: String) -> String? {
         let pieces = value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
         guard pieces.count == 3 else { return percentDecoded(value, charset: "utf-8") }
         return percentDecoded(String(pieces[2]), charset: String(pieces[0]))
@@ -200,23 +200,20 @@ public enum EncodedWords {
         var out = ""
         var rest = Substring(text)
         var lastWasEncoded = false
-        var pendingSpace = ""
         while let start = rest.range(of: "=?") {
             let before = rest[..<start.lowerBound]
             guard let word = encodedWord(rest[start.lowerBound...]) else {
-                out += pendingSpace + before + "=?"
-                pendingSpace = ""
+                out += before + "=?"
                 rest = rest[start.upperBound...]
                 lastWasEncoded = false
                 continue
             }
-            if !(lastWasEncoded && before.allSatisfy(\.isWhitespace)) { out += pendingSpace + before }
-            pendingSpace = ""
+            if !(lastWasEncoded && before.allSatisfy(\.isWhitespace)) { out += before }
             out += word.text
             rest = rest[word.end...]
             lastWasEncoded = true
         }
-        out += pendingSpace + rest
+        out += rest
         return out
     }
 

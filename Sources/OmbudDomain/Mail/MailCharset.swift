@@ -22,8 +22,6 @@ public enum MailCharset {
         }
     }
 
-    public static let known = ["utf-8", "us-ascii", "iso-8859-1", "koi8-r", "windows-1251"]
-
     private static func table(_ bytes: [UInt8], _ high: [UInt16]) -> String {
         var scalars = String.UnicodeScalarView()
         for byte in bytes {

@@ -93,12 +93,6 @@ public enum GeoFormat: String, Sendable, CaseIterable {
         }
     }
 
-    static func jsonString(_ s: String) -> String {
-        var out = ""
-        jsonString(s, into: &out)
-        return out
-    }
-
     static func jsonString(_ s: String, into out: inout String) {
         out += "\""
         // Most texts need no escaping: appended whole. (0xE2 leads U+2028 and U+2029.)

@@ -72,6 +72,12 @@ public struct AnswerRating: Sendable, Equatable {
 
     /// A rating may be given while the answer stands: once the appeal is answered and until it is closed.
     public static func isOpen(stateAnswered: Bool, terminal: Bool) -> Bool { stateAnswered && !terminal }
+
+    /// The workflow moves the verdict makes from `state`: the feedback is in (answered → feedback), and a problem not
+    /// solved goes back to work (→ in-progress).
+    public func moves(from state: String) -> [String] {
+        (state == "answered" ? ["feedback"] : []) + (solved ? [] : ["in-progress"])
+    }
 }
 
 /// An e-mail subscription to new public appeals in an area: a district, or a circle around a point.

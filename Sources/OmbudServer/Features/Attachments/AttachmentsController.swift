@@ -82,12 +82,13 @@ enum AttachmentStore {
     }
 
     /// Content-addressed: the file is written once under its SHA-256, atomically, before the row is committed.
+    /// `limit` replaces the installation's attachment limit (the raw message of a mail is kept whole).
     static func save(appealID: UUID, fileName: String, data buffer: ByteBuffer, actor: Actor, settings: Settings,
-                     store: Store, now: Date) async throws -> Attachment {
+                     store: Store, now: Date, limit: Int? = nil) async throws -> Attachment {
         let name: String
         do {
             name = try AttachmentRules.sanitizedName(fileName)
-            try AttachmentRules.checkSize(buffer.readableBytes, limit: settings.attachmentLimit)
+            try AttachmentRules.checkSize(buffer.readableBytes, limit: limit ?? settings.attachmentLimit)
         } catch { throw AppError(error) }
         let data = Data(buffer.readableBytesView)
         let digest = SHA256.hash(data: data).hexString

@@ -70,9 +70,10 @@ enum MailGateway {
         if let existing = try await ApplicantSearch.byContact([email], db: db).first(where: { $0.mergedIntoID == nil }) {
             applicant = ApplicantInput(id: existing.id)
         } else {
-            (applicant.surname, applicant.name) = names(mail.fromName, email: email)
+            (applicant.surname, applicant.name) = MailboxParser.cardName(display: mail.fromName, email: email)
         }
-        let input = AppealInput(channel: AppealChannel.email.rawValue, text: text.isEmpty ? "(вложения без текста)" : String(text.prefix(Validate.maxTextLength)),
+        let input = AppealInput(channel: AppealChannel.email.rawValue,
+                                text: text.isEmpty ? app.pages.text("reply", "filesOnly", language: .ru) : String(text.prefix(Validate.maxTextLength)),
                                 kind: AppealKind.statement.rawValue, form: AppealForm.electronic.rawValue, applicant: applicant)
         let validated: AppealIntake.Validated
         do throws(ValidationError) { validated = try AppealIntake.validate(input, now: now) } catch {
@@ -106,24 +107,11 @@ enum MailGateway {
                         comment: automatic ? "automatic: \(mail.subject)" : mail.subject)
         }
         let settings = app.ombudSettings
-        var limited = settings
-        limited.attachmentLimit = max(settings.attachmentLimit, maxMessage)  // the raw message is kept whole
         _ = try await AttachmentStore.save(appealID: appealID, fileName: "message-\(now.timeIntervalSince1970).eml", data: ByteBuffer(bytes: raw),
-                                           actor: actor, settings: limited, store: store, now: now)
+                                           actor: actor, settings: settings, store: store, now: now, limit: max(settings.attachmentLimit, maxMessage))
         for file in mail.attachments where !file.data.isEmpty && file.data.count <= settings.attachmentLimit {
             _ = try await AttachmentStore.save(appealID: appealID, fileName: file.fileName.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "\\", with: "_"),
                                                data: ByteBuffer(bytes: file.data), actor: actor, settings: settings, store: store, now: now)
-        }
-    }
-
-    /// A display name as a card's name: three words are «Фамилия Имя Отчество», two are "Name Surname"; none, the mailbox.
-    static func names(_ display: String?, email: String) -> (surname: String?, name: String?) {
-        let words = (display ?? "").split(separator: " ").map(String.init).filter { !$0.contains("@") }
-        switch words.count {
-        case 0: return (nil, String(email.split(separator: "@").first ?? Substring(email)))
-        case 1: return (nil, words[0])
-        case 2: return (words[1], words[0])
-        default: return (words[0], words[1...].joined(separator: " "))
         }
     }
 }

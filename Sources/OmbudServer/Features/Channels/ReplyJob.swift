@@ -31,7 +31,7 @@ enum ReplyJob {
         if try await CorrespondenceRecord.query(on: store.db).filter(\.$messageID == messageID).first() != nil { return }
         let applicant = try await appeal.$applicant.id.asyncMap { try await Applicant.find($0, on: store.db) } ?? nil
         let questions = try await Question.query(on: store.db).filter(\.$appeal.$id == appeal.id!).sort(\.$position).all()
-        let text = answerText(code: code, applicant: applicant, answers: questions.compactMap { $0.answerText?.nonBlank })
+        let text = answerText(code: code, applicant: applicant, answers: questions.compactMap { $0.answerText?.nonBlank }, pages: app.pages)
         let channel = try await AppealQueries.replyChannel(appeal.id!, db: store.db).flatMap(AppealChannel.init(rawValue:))
         guard channel == .email, let to = applicant?.emails.first else {
             try await store.write { db in
@@ -44,7 +44,7 @@ enum ReplyJob {
         guard let smtp = app.ombudSettings.smtp else { throw Abort(.serviceUnavailable, reason: "no mail server is configured (OMBUD_SMTP_HOST)") }
         let inbound = try await CorrespondenceRecord.query(on: store.db).filter(\.$appealID == appeal.id!).filter(\.$direction == "in")
             .sort(\.$at).all().compactMap(\.messageID)
-        var message = MailMessage(from: smtp.from, to: try MailAddress(to, name: applicant?.fullName), subject: "[\(code)] Ответ на обращение",
+        var message = MailMessage(from: smtp.from, to: try MailAddress(to, name: applicant?.fullName), subject: "[\(code)] " + app.pages.text("reply", "subject", language: .ru),
                                   text: text, messageID: messageID, date: now)
         message.references = inbound
         try await SMTPClient.send(message, settings: smtp, group: app.eventLoopGroup)
@@ -68,10 +68,11 @@ enum ReplyJob {
         }
     }
 
-    static func answerText(code: String, applicant: Applicant?, answers: [String]) -> String {
-        let greeting = applicant.map { "Уважаемый(ая) \([$0.name, $0.patronymic].compactMap { $0 }.joined(separator: " ").nonEmpty ?? $0.fullName)!" }
-            ?? "Здравствуйте!"
-        return ([greeting, "Ответ на ваше обращение \(code):"] + answers + ["Ответить на это письмо можно, не меняя его темы: ответ придёт к тому же обращению."])
-            .joined(separator: "\n\n")
+    /// In Russian, the language of the law the answer is given under (the applicant's language is not recorded).
+    static func answerText(code: String, applicant: Applicant?, answers: [String], pages: Pages) -> String {
+        func text(_ key: String) -> String { pages.text("reply", key, language: .ru) }
+        let greeting = applicant.map { text("dear").replacingOccurrences(of: "{name}", with: [$0.name, $0.patronymic].compactMap { $0 }.joined(separator: " ").nonEmpty ?? $0.fullName) }
+            ?? text("hello")
+        return ([greeting, text("intro").replacingOccurrences(of: "{code}", with: code)] + answers + [text("replyHint")]).joined(separator: "\n\n")
     }
 }

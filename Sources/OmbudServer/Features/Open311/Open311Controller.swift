@@ -118,7 +118,7 @@ struct Open311Controller: RouteCollection {
         let byTopic = Dictionary(services.map { ($0.row.topicCode, $0.row.code) }, uniquingKeysWith: { a, _ in a })
         let topicCodes = Set(views.compactMap(\.topicCode))
         let topicNames = Dictionary(uniqueKeysWithValues: try await TopicRecord.query(on: req.db).filter(\.$id ~~ topicCodes).all().map { ($0.id!, $0.name) })
-        let units = views.contains { $0.agencyID != nil } ? try await PublicAppeals.unitNames(db: req.db) : [:]
+        let units = try await PublicAppeals.unitNames(views.compactMap(\.agencyID), db: req.db)
         let zone = req.settings.timeZone
         return views.map { v in
             let code = v.serviceCode ?? v.topicCode.flatMap { byTopic[$0] } ?? v.topicCode ?? "other"

@@ -64,20 +64,21 @@ enum Open311Catalogue {
     static func entries(activeOnly: Bool = true, db: any Database) async throws -> [Entry] {
         var query = Open311Service.query(on: db)
         if activeOnly { query = query.filter(\.$active == true) }
-        let rows = try await query.sort(\.$position).sort(\.$code).all()
+        return try await entries(query.sort(\.$position).sort(\.$code).all(), db: db)
+    }
+
+    static func entry(code: String, db: any Database) async throws -> Entry? {
+        try await entries(Open311Service.query(on: db).filter(\.$code == code).filter(\.$active == true).all(), db: db).first
+    }
+
+    /// The services with their topics' checklists, read in one query.
+    private static func entries(_ rows: [Open311Service], db: any Database) async throws -> [Entry] {
         let topics = try await TopicRecord.query(on: db).filter(\.$id ~~ Set(rows.map(\.topicCode))).all()
         let checklists = Dictionary(uniqueKeysWithValues: topics.map { ($0.id!, checklist($0)) })
         return rows.map { row in
             Entry(row: row, service: GeoService(code: row.code, name: row.name, description: row.description, keywords: row.keywords,
                                                 group: row.group, checklist: checklists[row.topicCode] ?? []))
         }
-    }
-
-    static func entry(code: String, db: any Database) async throws -> Entry? {
-        guard let row = try await Open311Service.query(on: db).filter(\.$code == code).filter(\.$active == true).first() else { return nil }
-        let topic = try await TopicRecord.find(row.topicCode, on: db)
-        return Entry(row: row, service: GeoService(code: row.code, name: row.name, description: row.description, keywords: row.keywords,
-                                                   group: row.group, checklist: topic.map(checklist) ?? []))
     }
 
     static func checklist(_ topic: TopicRecord) -> [ChecklistQuestion] {

@@ -42,7 +42,7 @@ struct PortalListPages: RouteCollection {
         var query = [("district", district), ("status", status?.rawValue), ("service", service)].compactMap { k, v in v.map { "\(k)=\($0.queryValue)" } }
         query.append("page=\(page + 1)")
         let districts = try await req.store.references.districts(db: req.db)
-        return req.portalPage("portal-list", [
+        return req.page("portal-list", [
             "items": rows, "nothing": rows.isEmpty,
             "map": Self.map(items, label: { v in "\(v.trackingCode) · \(v.topicCode.flatMap { topicNames[$0] } ?? "")" }) as Any,
             "next": more ? "/portal/appeals?" + query.joined(separator: "&") : "",
@@ -118,7 +118,7 @@ struct PortalListPages: RouteCollection {
             try await PortalMail.enqueue(to: key, subject: subject, text: text, settings: req.settings, now: now, db: db)
         }
         try await PublicAppeals.recordRate("portal.subscribe", req: req)
-        return req.portalPage("portal-subscription", ["sent": true])
+        return req.page("portal-subscription", ["sent": true])
     }
 
     static func subscription(_ req: Request) async throws -> AreaSubscriptionRecord {
@@ -131,7 +131,7 @@ struct PortalListPages: RouteCollection {
     /// The link from a mail opens a page with a button: mail scanners follow links, and must not confirm or cancel.
     func manage(req: Request) async throws -> Response {
         let row = try await Self.subscription(req)
-        return req.portalPage("portal-subscription", ["manage": true, "confirmed": row.confirmedAt != nil, "token": row.token,
+        return req.page("portal-subscription", ["manage": true, "confirmed": row.confirmedAt != nil, "token": row.token,
                                                       "area": row.district ?? row.radius.map { "\(Int($0)) m · \(row.lat ?? 0), \(row.lon ?? 0)" } ?? ""])
     }
 
@@ -145,10 +145,10 @@ struct PortalListPages: RouteCollection {
                 row.confirmedAt = now
                 try await req.store.write { db in try await row.save(on: db) }
             }
-            return req.portalPage("portal-subscription", ["done": req.text("portal", "subscriptionConfirmed")])
+            return req.page("portal-subscription", ["done": req.text("portal", "subscriptionConfirmed")])
         case "cancel":
             try await req.store.write { db in try await row.delete(on: db) }
-            return req.portalPage("portal-subscription", ["done": req.text("portal", "subscriptionCancelled")])
+            return req.page("portal-subscription", ["done": req.text("portal", "subscriptionCancelled")])
         default:
             throw AppError.invalid(field: "action", reason: "must be confirm or cancel")
         }

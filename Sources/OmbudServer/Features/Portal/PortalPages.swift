@@ -43,7 +43,7 @@ struct PortalPages: RouteCollection {
     }
 
     func home(req: Request) async throws -> Response {
-        req.portalPage("portal-home", ["services": try await Open311Catalogue.entries(db: req.db).count])
+        req.page("portal-home")
     }
 
     func form(req: Request) async throws -> Response {
@@ -58,7 +58,7 @@ struct PortalPages: RouteCollection {
             "postalAddress": form.postalAddress, "text": form.text, "address": form.address, "lat": form.lat, "lon": form.lon,
             "consent": form.consent != nil, "listed": form.listed != nil,
         ]
-        return req.portalPage("portal-new", [
+        return req.page("portal-new", [
             "form": values.present,
             "errors": errors,
             "hasErrors": !errors.isEmpty,
@@ -158,18 +158,6 @@ struct PortalPages: RouteCollection {
 }
 
 extension Request {
-    /// A portal page: the portal's layout, no staff menu, never cached, in the request's language.
-    func portalPage(_ template: String, _ context: [String: Any] = [:], status: HTTPResponseStatus = .ok) -> Response {
-        let response = Response(status: status, body: .init(string: application.pages.render(template, context, language: language)))
-        response.headers.contentType = .html
-        Self.pageHeaders(response)
-        if query[String.self, at: "lang"].flatMap(UILanguage.init(rawValue:)) != nil {
-            response.cookies[Self.languageCookie] = HTTPCookies.Value(string: language.rawValue, maxAge: 365 * 86_400, path: "/",
-                                                                       isSecure: isSecure, isHTTPOnly: true, sameSite: .lax)
-        }
-        return response
-    }
-
     /// Where this installation is reached, for links in mail: `OMBUD_PUBLIC_URL`, else the address this request came to.
     var baseURL: String { settings.publicURL ?? "\(isSecure ? "https" : "http")://\(headers.first(name: .host) ?? "127.0.0.1")" }
 }
@@ -190,7 +178,7 @@ struct PortalErrorMiddleware: AsyncMiddleware {
             }
             var context: [String: Any] = ["heading": req.text("portal", key + "Heading"), "text": req.text("portal", key + "Text")]
             if let error = error as? AppError, api.status == .badRequest || api.status == .unprocessableEntity { context["detail"] = req.message(error) }
-            return req.portalPage("portal-error", context, status: api.status)
+            return req.page("portal-error", context, status: api.status)
         }
     }
 }

@@ -71,7 +71,7 @@ struct PortalStatusPages: RouteCollection {
             "hasRatings": !ratings.isEmpty,
             "scores": (1...5).map { ["value": $0, "label": f.number(String($0))] },
         ]
-        return req.portalPage("portal-status", context.present, status: status)
+        return req.page("portal-status", context.present, status: status)
     }
 
     func rate(req: Request) async throws -> Response {
@@ -99,8 +99,7 @@ struct PortalStatusPages: RouteCollection {
     /// second click that finds the appeal already moved is refused by the workflow before a second rating is stored.
     static func record(_ rating: AnswerRating, appealID: UUID, source: String, settings: Settings, store: Store, now: Date) async throws {
         guard let appeal = try await Appeal.find(appealID, on: store.db) else { return }
-        var steps: [String] = appeal.status == "answered" ? ["feedback"] : []
-        if !rating.solved { steps.append("in-progress") }
+        let steps = rating.moves(from: appeal.status)
         let comment = rating.solved ? "the applicant rated the answer \(rating.score)/5" : "the applicant says the problem is not solved"
         for step in steps {
             try await AppealTransitions.transition(appealID: appealID, input: TransitionInput(to: step, comment: [comment, rating.comment].compactMap { $0 }.joined(separator: ": ")),

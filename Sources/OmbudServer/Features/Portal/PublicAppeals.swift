@@ -57,7 +57,6 @@ enum PublicAppeals {
         var trackingCode: String
         var status: String
         var receivedAt: Date
-        var registeredAt: Date?
         var updatedAt: Date
         var closedAt: Date?
         var controlDate: String?
@@ -93,7 +92,7 @@ enum PublicAppeals {
         let sql = db as! any SQLDatabase
         var query = sql.select()
             .columns(SQLColumn("id", table: "a"), SQLColumn("tracking_code", table: "a"), SQLColumn("status", table: "a"),
-                     SQLColumn("received_at", table: "a"), SQLColumn("registered_at", table: "a"), SQLColumn("updated_at", table: "a"),
+                     SQLColumn("received_at", table: "a"), SQLColumn("updated_at", table: "a"),
                      SQLColumn("closed_at", table: "a"), SQLColumn("control_date", table: "a"), SQLColumn("text", table: "a"),
                      SQLColumn("address_text", table: "a"), SQLColumn("redirected_to_unit_id", table: "a"))
             .columns(SQLColumn("text_public", table: "p"), SQLColumn("service_code", table: "p"), SQLColumn("lat", table: "p"),
@@ -147,7 +146,7 @@ enum PublicAppeals {
         return View(
             id: try row.decode(column: "id", as: UUID.self), trackingCode: try row.decode(column: "tracking_code", as: String.self),
             status: try row.decode(column: "status", as: String.self), receivedAt: try row.decode(column: "received_at", as: Date.self),
-            registeredAt: try row.decode(column: "registered_at", as: Date?.self), updatedAt: try row.decode(column: "updated_at", as: Date.self),
+            updatedAt: try row.decode(column: "updated_at", as: Date.self),
             closedAt: try row.decode(column: "closed_at", as: Date?.self), controlDate: try row.decode(column: "control_date", as: String?.self),
             text: textPublic ? try row.decode(column: "text", as: String.self) : nil,
             address: textPublic ? try row.decode(column: "address_text", as: String?.self) : nil,
@@ -180,8 +179,9 @@ enum PublicAppeals {
         AppealTransitions.workflow.states.filter { $0.open311 == status }.map(\.key)
     }
 
-    /// The names of units, for "agency responsible".
-    static func unitNames(db: any Database) async throws -> [UUID: String] {
-        Dictionary(uniqueKeysWithValues: try await OrgUnit.query(on: db).all().map { ($0.id!, $0.name) })
+    /// The names of these units, for "agency responsible".
+    static func unitNames(_ ids: [UUID], db: any Database) async throws -> [UUID: String] {
+        guard !ids.isEmpty else { return [:] }
+        return Dictionary(uniqueKeysWithValues: try await OrgUnit.query(on: db).filter(\.$id ~~ Set(ids)).all().map { ($0.id!, $0.name) })
     }
 }
