@@ -11,7 +11,7 @@ struct PortalPages: RouteCollection {
     static let maxFiles = 3
 
     func boot(routes: any RoutesBuilder) throws {
-        let portal = routes.grouped(PortalErrorMiddleware()).grouped("portal")
+        let portal = routes.grouped(PageErrorMiddleware(template: "portal-error", section: "portalError")).grouped("portal")
         portal.get(use: home)
         portal.get("new", use: form)
         portal.on(.POST, "new", body: .collect(maxSize: ByteCount(integerLiteral: bodyLimit)), use: submit)
@@ -160,25 +160,4 @@ struct PortalPages: RouteCollection {
 extension Request {
     /// Where this installation is reached, for links in mail: `OMBUD_PUBLIC_URL`, else the address this request came to.
     var baseURL: String { settings.publicURL ?? "\(isSecure ? "https" : "http")://\(headers.first(name: .host) ?? "127.0.0.1")" }
-}
-
-/// Errors on portal pages are portal pages.
-struct PortalErrorMiddleware: AsyncMiddleware {
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: req)
-        } catch {
-            let api = APIErrorMiddleware.response(for: error, request: req)
-            let key: String = switch api.status {
-            case .notFound: "notFound"
-            case .tooManyRequests: "tooMany"
-            case .payloadTooLarge: "tooLarge"
-            case .badRequest, .unprocessableEntity: "refused"
-            default: "failed"
-            }
-            var context: [String: Any] = ["heading": req.text("portal", key + "Heading"), "text": req.text("portal", key + "Text")]
-            if let error = error as? AppError, api.status == .badRequest || api.status == .unprocessableEntity { context["detail"] = req.message(error) }
-            return req.page("portal-error", context, status: api.status)
-        }
-    }
 }

@@ -188,8 +188,13 @@ struct PageGuard: AsyncMiddleware {
     }
 }
 
-/// Errors on pages are pages: a readable message in the user's language instead of JSON.
+/// Errors on pages are pages: a readable message in the user's language instead of JSON, in the staff's layout or
+/// (with `template: "portal-error", section: "portalError"`) the portal's. The catalogue section holds a heading `<key>`
+/// and a sentence `<key>Text` for each key below; a refused form also shows what was wrong with it.
 struct PageErrorMiddleware: AsyncMiddleware {
+    var template = "error"
+    var section = "error"
+
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         do {
             return try await next.respond(to: req)
@@ -198,9 +203,14 @@ struct PageErrorMiddleware: AsyncMiddleware {
             let key: String = switch api.status {
             case .notFound: "notFound"
             case .forbidden: (error as? AppError).map { if case .csrf = $0 { "csrf" } else { "forbidden" } } ?? "forbidden"
+            case .tooManyRequests: "tooMany"
+            case .payloadTooLarge: "tooLarge"
+            case .badRequest, .unprocessableEntity: "refused"
             default: "failed"
             }
-            return req.page("error", ["heading": req.text("error", key), "text": req.text("error", key + "Text")], status: api.status)
+            var context: [String: Any] = ["heading": req.text(section, key), "text": req.text(section, key + "Text")]
+            if key == "refused", let error = error as? AppError { context["detail"] = req.message(error) }
+            return req.page(template, context, status: api.status)
         }
     }
 }
