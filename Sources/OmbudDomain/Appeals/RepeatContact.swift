@@ -1,0 +1,65 @@
+import Foundation
+
+/// A call about a problem the centre already has open: the same topic at the same place (within `radius` metres of
+/// its point, or at the same address when either has no point). The operator sees those appeals while registering and
+/// can add the call to one of them instead of opening a duplicate.
+public struct RepeatContactRule: Sendable, Equatable {
+    public var radius: Double
+
+    public static let defaultRadius = 150.0
+
+    public init(radius: Double = defaultRadius) { self.radius = radius }
+
+    public struct Place: Sendable, Equatable {
+        public var topics: Set<String>
+        public var address: String?
+        public var lat: Double?
+        public var lon: Double?
+
+        public init(topics: Set<String>, address: String?, lat: Double? = nil, lon: Double? = nil) {
+            self.topics = topics
+            self.address = address
+            self.lat = lat
+            self.lon = lon
+        }
+
+        var addressKey: String? { address.map(ApplicantMatching.addressKey).flatMap { $0.isEmpty ? nil : $0 } }
+        var point: (lat: Double, lon: Double)? { lat.flatMap { lat in lon.map { (lat, $0) } } }
+    }
+
+    public enum Match: Sendable, Equatable {
+        /// Metres between the points.
+        case near(Double)
+        case sameAddress
+    }
+
+    /// Whether `open` is the same problem as the one being registered; nil when it is not.
+    public func match(_ new: Place, _ open: Place) -> Match? {
+        guard !new.topics.isDisjoint(with: open.topics) else { return nil }
+        if let a = new.point, let b = open.point {
+            let d = PublicLocation.distance(a, b)
+            if d <= radius { return .near(d) }
+        }
+        if let a = new.addressKey, a == open.addressKey { return .sameAddress }
+        return nil
+    }
+
+    /// Whether there is anything to look for: a topic and a place.
+    public func applies(to new: Place) -> Bool { !new.topics.isEmpty && (new.point != nil || new.addressKey != nil) }
+
+    /// The latitude and longitude span that holds every point within `radius` of `center` (for an indexed query).
+    public func box(around center: (lat: Double, lon: Double)) -> (lat: ClosedRange<Double>, lon: ClosedRange<Double>) {
+        let dLat = radius / 111_320.0
+        let dLon = radius / (111_320.0 * max(cos(center.lat * .pi / 180), 0.01))
+        return ((center.lat - dLat)...(center.lat + dLat), (center.lon - dLon)...(center.lon + dLon))
+    }
+
+    /// "59.9386, 30.3141" (a point as operators paste it from a map); nil when it is not one.
+    public static func point(_ text: String) -> (lat: Double, lon: Double)? {
+        let parts = TextNormalizer.latinDigits(text).split(whereSeparator: { $0 == "," || $0 == ";" || $0 == " " }).filter { !$0.isEmpty }
+        guard parts.count == 2, let lat = Double(parts[0]), let lon = Double(parts[1]), (-90...90).contains(lat), (-180...180).contains(lon) else {
+            return nil
+        }
+        return (lat, lon)
+    }
+}
