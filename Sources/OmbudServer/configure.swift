@@ -44,11 +44,13 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(AddApplicantMerge())
     app.migrations.add(CreatePortal())
     app.migrations.add(CreateCorrespondence())
+    app.migrations.add(AddChannelThreads())
     app.jobHandlers.register(Housekeeping.kind, Housekeeping.run)
     app.jobHandlers.register(MailJob.kind, MailJob.run)
     app.jobHandlers.register(PortalMail.kind, PortalMail.run)
     app.jobHandlers.register(PortalDigest.kind, PortalDigest.run)
     app.jobHandlers.register(ReplyJob.kind, ReplyJob.run)
+    app.jobHandlers.register(ChannelFiles.kind, ChannelFiles.run)
     app.pages = try await Pages.load()
 
     ContentConfiguration.global.use(encoder: APIJSONEncoder(fallback: JSONCoding.encoder), for: .json)
@@ -84,6 +86,7 @@ func routes(_ app: Application, settings: Settings) throws {
 
     try app.register(collection: Open311Controller())
     try app.register(collection: PortalPages(bodyLimit: settings.formBodyLimit))
+    try app.register(collection: ChannelWebhooks())
 
     let api = app.grouped("api", "v1").grouped(BearerAuthenticator(), SessionAuthenticator(), SignedIn())
     try api.register(collection: AppealsController())

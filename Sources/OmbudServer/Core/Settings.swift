@@ -29,6 +29,8 @@ public struct Settings: Sendable {
     public var open311Jurisdiction: String?
     /// Open311 discovery's contact line (`OMBUD_OPEN311_CONTACT`).
     public var open311Contact: String?
+    /// Social networks, SMS and the repeat-contact radius.
+    var channels = ChannelSettings()
 
     public init(dataDirectory: URL, databaseURL: String? = nil, attachmentLimit: Int = AttachmentRules.defaultLimit,
                 timeZone: TimeZone = TimeZone(identifier: "Europe/Moscow")!, deadlinePolicy: DeadlinePolicy = .federalLaw59,
@@ -106,6 +108,7 @@ public struct Settings: Sendable {
         do throws(ValidationError) {
             settings.directory = try LDAPSettings.fromEnvironment(env)
             settings.smtp = try SMTPSettings.fromEnvironment(env)
+            settings.channels = try ChannelSettings.fromEnvironment(env)
         } catch {
             throw ConfigurationError.rejected(variable: error.field, reason: error.reason)
         }

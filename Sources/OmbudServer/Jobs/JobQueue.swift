@@ -54,9 +54,10 @@ enum JobQueue {
         try await store.write { db in try await job.save(on: db) }
     }
 
-    /// Back to the queue after the policy's delay, or failed for good once the attempts are used up.
-    static func fail(_ job: JobRecord, error: String, now: Date, policy: RetryPolicy, store: Store) async throws {
-        if let next = policy.nextRun(afterAttempt: job.attempts, of: job.maxAttempts, failedAt: now) {
+    /// Back to the queue after the policy's delay, or failed for good once the attempts are used up (or at once when
+    /// `final`: no retry can mend it).
+    static func fail(_ job: JobRecord, error: String, now: Date, policy: RetryPolicy, final: Bool = false, store: Store) async throws {
+        if !final, let next = policy.nextRun(afterAttempt: job.attempts, of: job.maxAttempts, failedAt: now) {
             job.status = Status.queued.rawValue
             job.runAt = next
         } else {

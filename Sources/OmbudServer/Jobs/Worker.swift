@@ -47,7 +47,8 @@ struct Worker: Sendable {
                 try await JobQueue.complete(job, now: app.clock.now(), store: store)
             } catch {
                 app.logger.warning("job \(job.kind) \(job.id?.uuidString ?? "") failed (attempt \(job.attempts)): \(error)")
-                try await JobQueue.fail(job, error: String(describing: error), now: app.clock.now(), policy: policy, store: store)
+                try await JobQueue.fail(job, error: String(describing: error), now: app.clock.now(), policy: policy,
+                                        final: error is PermanentFailure, store: store)
             }
         }
         return alerts + jobs.count

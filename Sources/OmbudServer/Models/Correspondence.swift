@@ -1,7 +1,7 @@
 import Fluent
 import Foundation
 
-/// One message of an appeal's correspondence. `message_id` is unique: a message delivered twice is kept once.
+/// One message of an appeal's correspondence (e-mail, a social network, SMS, a repeat call). `message_id` is unique: a message delivered twice is kept once.
 final class CorrespondenceRecord: Model, @unchecked Sendable {
     static let schema = "correspondence"
     @ID(key: .id) var id: UUID?
@@ -17,6 +17,14 @@ final class CorrespondenceRecord: Model, @unchecked Sendable {
     /// An auto-reply or other automatic mail: kept, never answered.
     @Field(key: "automatic") var automatic: Bool
     @Field(key: "at") var at: Date
+    /// Social networks and SMS: one author's messages in one place (`telegram:<chat>:<user>`, `vk:wall-1_77:<user>`).
+    @OptionalField(key: "thread") var thread: String?
+    /// The message on the network, when it has an address of its own (a wall comment, a public group's message).
+    @OptionalField(key: "link") var link: String?
+    /// Inbound: where an answer to it goes (`ReplyTarget` as JSON).
+    @OptionalField(key: "reply_target") var replyTarget: String?
+    /// Outbound: the network's id for the message sent.
+    @OptionalField(key: "remote_id") var remoteID: String?
 
     init() {}
 }

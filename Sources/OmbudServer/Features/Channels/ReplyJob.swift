@@ -5,7 +5,9 @@ import Vapor
 
 /// The answer goes back through the appeal's reply channel as soon as it is approved (the move to `answered`).
 /// E-mail: the tracking code in the subject and a Message-ID (`appeal-<code>.…`) that the applicant's reply carries
-/// back, threaded under their own messages. Other channels record that the answer awaits sending by them.
+/// back, threaded under their own messages. A social network or SMS: through the network's API to the chat, dialogue,
+/// comment or phone the citizen wrote from (`ChannelDelivery`). Other channels (a letter, a visit) record that the
+/// answer awaits sending by hand.
 enum ReplyJob {
     static let kind = "reply.send"
 
@@ -22,29 +24,45 @@ enum ReplyJob {
     static func run(_ job: JobRecord, app: Application) async throws {
         let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
         let store = app.store
-        let now = app.clock.now()
         guard let appeal = try await Appeal.find(payload.appeal, on: store.db) else { return }
+        let applicant = try await appeal.$applicant.id.asyncMap { try await Applicant.find($0, on: store.db) } ?? nil
+        let questions = try await Question.query(on: store.db).filter(\.$appeal.$id == appeal.id!).sort(\.$position).all()
+        let text = answerText(code: appeal.trackingCode, applicant: applicant, answers: questions.compactMap { $0.answerText?.nonBlank }, pages: app.pages)
+        let channel = try await AppealQueries.replyChannel(appeal.id!, db: store.db).flatMap(AppealChannel.init(rawValue:))
+        switch channel {
+        case .email?:
+            if let applicant, let to = applicant.emails.first {
+                try await mail(text, to: to, appeal: appeal, applicant: applicant, job: job, app: app)
+                return
+            }
+        case let network? where network == .social || network == .sms:
+            if let target = try await ChannelDelivery.target(appealID: appeal.id!, channel: network, applicant: applicant, db: store.db) {
+                try await ChannelDelivery.deliver(text, to: target, appealID: appeal.id!, channel: network, purpose: "reply", job: job, app: app)
+                return
+            }
+        default:
+            break
+        }
+        try await store.write { db in
+            try await HistoryRecorder(db: db, actor: actor, at: app.clock.now())
+                .record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "reply-pending", field: "replyChannel",
+                        to: channel?.rawValue ?? "none", comment: "the answer waits to be sent by \(channel?.rawValue ?? "hand")")
+        }
+    }
+
+    /// By SMTP, threaded under the citizen's messages.
+    static func mail(_ text: String, to: String, appeal: Appeal, applicant: Applicant, job: JobRecord, app: Application) async throws {
+        let store = app.store
+        let now = app.clock.now()
         let code = appeal.trackingCode
         let messageID = MailRules.messageID(code: TrackingCode(code) ?? TrackingCode(year: 0, number: 1), unique: job.id!.uuidString.lowercased().prefix(8).description,
                                             host: app.ombudSettings.smtp?.messageIDHost ?? "ombud")
         // A retried job whose mail went out before the crash does not send it again.
         if try await CorrespondenceRecord.query(on: store.db).filter(\.$messageID == messageID).first() != nil { return }
-        let applicant = try await appeal.$applicant.id.asyncMap { try await Applicant.find($0, on: store.db) } ?? nil
-        let questions = try await Question.query(on: store.db).filter(\.$appeal.$id == appeal.id!).sort(\.$position).all()
-        let text = answerText(code: code, applicant: applicant, answers: questions.compactMap { $0.answerText?.nonBlank }, pages: app.pages)
-        let channel = try await AppealQueries.replyChannel(appeal.id!, db: store.db).flatMap(AppealChannel.init(rawValue:))
-        guard channel == .email, let to = applicant?.emails.first else {
-            try await store.write { db in
-                try await HistoryRecorder(db: db, actor: actor, at: now)
-                    .record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "reply-pending", field: "replyChannel",
-                            to: channel?.rawValue ?? "none", comment: "the answer waits to be sent by \(channel?.rawValue ?? "hand")")
-            }
-            return
-        }
         guard let smtp = app.ombudSettings.smtp else { throw Abort(.serviceUnavailable, reason: "no mail server is configured (OMBUD_SMTP_HOST)") }
         let inbound = try await CorrespondenceRecord.query(on: store.db).filter(\.$appealID == appeal.id!).filter(\.$direction == "in")
             .sort(\.$at).all().compactMap(\.messageID)
-        var message = MailMessage(from: smtp.from, to: try MailAddress(to, name: applicant?.fullName), subject: "[\(code)] " + app.pages.text("reply", "subject", language: .ru),
+        var message = MailMessage(from: smtp.from, to: try MailAddress(to, name: applicant.fullName), subject: "[\(code)] " + app.pages.text("reply", "subject", language: .ru),
                                   text: text, messageID: messageID, date: now)
         message.references = inbound
         try await SMTPClient.send(message, settings: smtp, group: app.eventLoopGroup)

@@ -1,0 +1,104 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import SQLKit
+import Vapor
+
+/// A message from a social network or the SMS gateway into the registry: it joins the open appeal of its thread (the
+/// same author in the same chat or under the same post), or becomes a new appeal with the author's card — found by
+/// their network id or phone, else made — and their link. Each message is taken once, however often it is delivered.
+enum ChannelGateway {
+    enum Outcome: Equatable, Sendable {
+        case created(String)
+        case added(String)
+        case duplicate
+    }
+
+    static func actor(_ network: String) -> Actor { .system(network) }
+
+    static func receive(_ message: ChannelMessage, app: Application, now: Date) async throws -> Outcome {
+        let store = app.store
+        // Claimed first: a delivery retried while the first is still being taken finds the claim and stops.
+        let claimed = try await store.write { db in
+            try await (db as! any SQLDatabase).insert(into: "channel_receipts").columns("message_key", "at")
+                .values(SQLBind(message.messageKey), SQLBind(now)).ignoringConflicts(with: ["message_key"]).returning("message_key").all()
+        }
+        guard !claimed.isEmpty else { return .duplicate }
+        do {
+            return try await take(message, app: app, now: now)
+        } catch {
+            // Not taken: the network's next delivery tries again.
+            _ = try? await store.write { db in
+                try await (db as! any SQLDatabase).delete(from: "channel_receipts").where("message_key", .equal, message.messageKey).run()
+            }
+            throw error
+        }
+    }
+
+    static func take(_ message: ChannelMessage, app: Application, now: Date) async throws -> Outcome {
+        let db = app.store.db
+        let channel: AppealChannel = message.network == "sms" ? .sms : .social
+        let earlier = try await CorrespondenceRecord.query(on: db).filter(\.$thread == message.thread).filter(\.$direction == "in")
+            .sort(\.$at, .descending).first()
+        if let earlier, let appeal = try await Appeal.find(earlier.appealID, on: db),
+           AppealTransitions.workflow.openStates.contains(appeal.status) {
+            try await record(message, channel: channel, appealID: appeal.id!, app: app, now: now)
+            return .added(appeal.trackingCode)
+        }
+        var applicant: ApplicantInput
+        let contact = message.network == "sms" ? TextNormalizer.phoneKey(message.author.id) : message.author.contactKey
+        if let contact, let card = try await ApplicantSearch.byContact([contact], db: db).first(where: { $0.mergedIntoID == nil }) {
+            applicant = ApplicantInput(id: card.id)
+        } else {
+            applicant = ApplicantInput(contactSource: message.network)
+            let fallback = message.author.username ?? (message.network == "vk" ? "id\(message.author.id)" : message.author.id)
+            (applicant.surname, applicant.name) = MailboxParser.cardName(display: message.authorName, email: fallback)
+            if message.network == "sms" { applicant.phone = message.author.id } else { applicant.socialLinks = message.author.links }
+        }
+        let text = message.text.isEmpty ? app.pages.text("reply", "filesOnly", language: .ru) : String(message.text.prefix(Validate.maxTextLength))
+        var input = AppealInput(channel: channel.rawValue, text: text, kind: AppealKind.statement.rawValue, form: AppealForm.electronic.rawValue,
+                                applicant: applicant)
+        input.receivedAt = min(message.sentAt, now)
+        if let point = message.point { input.address = AddressInput(lat: point.lat, lon: point.lon) }
+        // The author writes again after their last appeal from this thread was closed: a repeat appeal (59-FZ art. 11).
+        if let earlier, let code = try await AppealQueries.trackingCodes([earlier.appealID], db: db)[earlier.appealID] { input.repeatOf = code }
+        let validated = try AppealIntake.validate(input, now: now)
+        let prepared = try await AppealIntake.prepare(validated, actor: actor(message.network), settings: app.ombudSettings, store: app.store, now: now)
+        let code = try await app.ombud.intake.submit(prepared)
+        try await record(message, channel: channel, appealID: prepared.id, app: app, now: now)
+        return .created(code)
+    }
+
+    /// The message in the correspondence and the history; its files fetched by jobs (the webhook answers at once).
+    static func record(_ message: ChannelMessage, channel: AppealChannel, appealID: UUID, app: Application, now: Date) async throws {
+        let limit = app.ombudSettings.attachmentLimit
+        let target = String(decoding: try JSONEncoder().encode(message.replyTarget), as: UTF8.self)
+        try await app.store.write { db in
+            let row = CorrespondenceRecord()
+            row.id = UUID.timeOrdered(at: now)
+            row.appealID = appealID
+            row.direction = "in"
+            row.channel = channel.rawValue
+            row.sender = message.author.contactKey ?? message.author.id
+            row.text = message.text
+            row.messageID = message.messageKey
+            row.automatic = false
+            row.at = now
+            row.thread = message.thread
+            row.link = message.link ?? message.author.links.first
+            row.replyTarget = target
+            try await row.create(on: db)
+            let history = HistoryRecorder(db: db, actor: actor(message.network), at: now)
+            try await history.record(entity: "appeal", id: appealID, appealID: appealID, action: "message-in", field: message.network,
+                                     to: row.sender, comment: String(message.text.prefix(200)))
+            for file in message.files {
+                if let size = file.size, size > limit {
+                    try await history.record(entity: "appeal", id: appealID, appealID: appealID, action: "file-refused", field: "attachments",
+                                             to: file.name, comment: "larger than \(limit / 1_048_576) MB: not fetched")
+                    continue
+                }
+                try await ChannelFiles.enqueue(appealID: appealID, network: message.network, file: file, now: now, db: db)
+            }
+        }
+    }
+}
