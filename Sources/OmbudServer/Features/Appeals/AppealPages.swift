@@ -24,7 +24,8 @@ struct AppealPages: RouteCollection {
         let appeal = try await Self.visibleAppeal(req)
         let failed = req.query[Int.self, at: "filesFailed"] ?? 0
         return try await Self.cardPage(req, appeal: appeal, notice: req.query[String.self, at: "created"] != nil
-                                           ? req.text("intake", "created").replacingOccurrences(of: "{code}", with: appeal.trackingCode) : nil,
+                                           ? req.text("intake", "created").replacingOccurrences(of: "{code}", with: appeal.trackingCode)
+                                           : req.query[String.self, at: "linked"] != nil ? req.text("intake", "linked") : nil,
                                        error: failed > 0 ? req.text("intake", "filesFailed", ["n": failed]) : nil)
     }
 
@@ -53,6 +54,9 @@ struct AppealPages: RouteCollection {
                                                 today: today)
         let attachments = try await Attachment.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$createdAt).all()
         let ratings = try await AppealRating.query(on: req.db).filter(\.$appealID == appeal.id!).sort(\.$at).all()
+        let letters = try await CorrespondenceRecord.query(on: req.db).filter(\.$appealID == appeal.id!).sort(\.$at).all()
+        // Who wrote and their link are personal data: shown to those who may see it, like the applicant's card.
+        let personal = actor.can(.personalData)
         let publication = try await PublicAppeal.find(appeal.id, on: req.db)
         let history = try await HistoryEntry.query(on: req.db).group(.or) { $0.filter(\.$appealID == appeal.id!).filter(\.$entityID == appeal.id!) }
             .sort(\.$at).all()
@@ -118,6 +122,12 @@ struct AppealPages: RouteCollection {
                  "at": f.dateTime(r.at), "source": r.source].present
             },
             "hasRatings": !ratings.isEmpty,
+            "correspondence": letters.map { m in
+                ["in": m.direction == "in", "channel": req.text("channels", m.channel), "at": f.dateTime(m.at), "subject": m.subject,
+                 "who": personal ? (m.direction == "in" ? m.sender : m.recipient) : nil, "link": personal ? m.link : nil,
+                 "text": m.text, "automatic": m.automatic].present
+            },
+            "hasCorrespondence": !letters.isEmpty,
             "listed": publication?.listed == true,
             "notice": notice, "error": error, "errorField": errorField,
         ]

@@ -38,6 +38,8 @@ struct IntakePages: RouteCollection {
         var email: String?
         var postalAddress: String?
         var address: String?
+        /// "59.9386, 30.3141", as pasted from a map.
+        var point: String?
         var district: String?
         var text: String?
         var topics: [String]?
@@ -49,6 +51,8 @@ struct IntakePages: RouteCollection {
         var action: String?
         /// The codes registered earlier in this call ("register and take another"), comma-separated.
         var done: String?
+        /// Set once the operator has seen the open appeals this call may repeat: the next submit registers.
+        var repeatChecked: String?
         var files: [File]?
 
         /// Persian and Arabic digits typed into codes and phones become Latin ones.
@@ -88,7 +92,9 @@ struct IntakePages: RouteCollection {
             let questions = zip(topics ?? [], questionTexts ?? []).compactMap { code, text in
                 Self.latin(code).map { QuestionInput(topicCode: $0, text: text.nonBlank) }
             }
-            let place = address.nonBlank != nil || district.nonBlank != nil ? AddressInput(text: address.nonBlank, district: district.nonBlank) : nil
+            let spot = point.nonBlank.flatMap(RepeatContactRule.point)
+            let place = address.nonBlank != nil || district.nonBlank != nil || spot != nil
+                ? AddressInput(text: address.nonBlank, lat: spot?.lat, lon: spot?.lon, district: district.nonBlank) : nil
             return AppealInput(channel: channel ?? "", text: text ?? "", kind: kind.nonBlank, urgency: urgency.nonBlank,
                                applicant: applicantInput, questions: questions.isEmpty ? nil : questions, address: place,
                                officeCode: Self.latin(officeCode), register: register != nil)
@@ -120,6 +126,7 @@ struct IntakePages: RouteCollection {
             form.topics?.append("")
             form.questionTexts?.append("")
             return try await Self.page(req, form: form, focus: "topicCode-\((form.topics?.count ?? 1) - 1)")
+        case let action? where action.hasPrefix("link:"): return try await linkCall(req, form: form, code: String(action.dropFirst(5)))
         default: return try await register(req, form: form)
         }
     }
@@ -131,6 +138,13 @@ struct IntakePages: RouteCollection {
         if let row = form.rowWithoutTopic {
             return try await Self.page(req, form: form, errors: [Self.rowField(row): req.message(.missing(field: "topicCode"))],
                                        status: .unprocessableEntity)
+        }
+        if let point = form.point.nonBlank, RepeatContactRule.point(point) == nil {
+            return try await Self.page(req, form: form, errors: ["point": req.text("intake", "badPoint")], status: .unprocessableEntity)
+        }
+        if form.repeatChecked == nil {
+            let repeats = try await Self.repeatCandidates(req, form: form)
+            if !repeats.isEmpty { return try await Self.page(req, form: form, repeats: repeats) }
         }
         let token = form._once.flatMap(UUID.init(uuidString:)) ?? UUID()
         form._once = token.uuidString
@@ -231,7 +245,7 @@ struct IntakePages: RouteCollection {
         }
     }
 
-    static func page(_ req: Request, form: Form, errors: [String: String] = [:], lookup: Bool = false,
+    static func page(_ req: Request, form: Form, errors: [String: String] = [:], lookup: Bool = false, repeats: [[String: Any]] = [],
                      topicResults: Bool = false, focus: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         func options<E: RawRepresentable & CaseIterable>(_ type: E.Type, _ section: String, selected: String?) -> [[String: Any]]
         where E.RawValue == String {
@@ -240,7 +254,7 @@ struct IntakePages: RouteCollection {
         var fields: [String: Any] = [:]
         for (key, value) in [("surname", form.surname), ("name", form.name), ("patronymic", form.patronymic), ("phone", form.phone),
                              ("email", form.email), ("postalAddress", form.postalAddress), ("address", form.address),
-                             ("district", form.district), ("text", form.text), ("officeCode", form.officeCode),
+                             ("point", form.point), ("district", form.district), ("text", form.text), ("officeCode", form.officeCode),
                              ("topicQuery", form.topicQuery), ("files", nil), ("applicantId", nil)] {
             fields[key] = ["value": value ?? "", "error": errors[key]].present
         }
@@ -267,7 +281,8 @@ struct IntakePages: RouteCollection {
             "questions": questions, "matches": matches, "hasMatches": !matches.isEmpty, "looked": lookup && matches.isEmpty,
             "topics": topics, "noTopics": topicResults && topics.isEmpty,
             "done": Self.codes(form.done), "hasDone": !Self.codes(form.done).isEmpty, "doneList": Self.codes(form.done).joined(separator: ","),
-            "focus": focus ?? "",
+            "focus": focus ?? (repeats.isEmpty ? "" : "repeats"),
+            "repeats": repeats, "hasRepeats": !repeats.isEmpty, "repeatChecked": !repeats.isEmpty || form.repeatChecked != nil,
             "filesLimit": req.text("intake", "filesLimit", ["files": maxFiles, "mb": req.settings.attachmentLimit / (1024 * 1024)]),
             "limitBytes": req.settings.attachmentLimit, "maxFilesRaw": maxFiles,
             "districts": try await req.store.references.districts(db: req.db),

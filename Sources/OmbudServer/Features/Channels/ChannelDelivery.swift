@@ -77,7 +77,7 @@ enum ChannelDelivery {
             if final || job.attempts >= job.maxAttempts {
                 try await store.write { db in
                     try await HistoryRecorder(db: db, actor: actor, at: app.clock.now())
-                        .record(entity: "appeal", id: appealID, appealID: appealID, action: "\(purpose)-failed", field: target.network, comment: reason)
+                        .record(entity: "appeal", id: appealID, appealID: appealID, action: "\(purpose)-failed", to: target.network, comment: reason)
                 }
             }
             return final ? PermanentFailure(reason: reason) : Abort(.badGateway, reason: reason)
@@ -116,7 +116,7 @@ enum ChannelDelivery {
         }
         try await store.write { db in
             try await HistoryRecorder(db: db, actor: actor, at: app.clock.now())
-                .record(entity: "appeal", id: appealID, appealID: appealID, action: "\(purpose)-sent", field: target.network, to: recipient(target))
+                .record(entity: "appeal", id: appealID, appealID: appealID, action: "\(purpose)-sent", to: target.network)
         }
     }
 

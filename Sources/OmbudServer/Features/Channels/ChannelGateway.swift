@@ -89,8 +89,9 @@ enum ChannelGateway {
             row.replyTarget = target
             try await row.create(on: db)
             let history = HistoryRecorder(db: db, actor: actor(message.network), at: now)
-            try await history.record(entity: "appeal", id: appealID, appealID: appealID, action: "message-in", field: message.network,
-                                     to: row.sender, comment: String(message.text.prefix(200)))
+            // The history names the network, not the person: who wrote is in the correspondence, shown by role.
+            try await history.record(entity: "appeal", id: appealID, appealID: appealID, action: "message-in", to: message.network,
+                                     comment: String(message.text.prefix(200)))
             for file in message.files {
                 if let size = file.size, size > limit {
                     try await history.record(entity: "appeal", id: appealID, appealID: appealID, action: "file-refused", field: "attachments",

@@ -103,7 +103,7 @@ enum MailGateway {
             row.at = now
             try await row.create(on: db)
             try await HistoryRecorder(db: db, actor: actor, at: now)
-                .record(entity: "appeal", id: appealID, appealID: appealID, action: "mail-in", field: nil, to: mail.fromAddress,
+                .record(entity: "appeal", id: appealID, appealID: appealID, action: "mail-in", field: nil, to: AppealChannel.email.rawValue,
                         comment: automatic ? "automatic: \(mail.subject)" : mail.subject)
         }
         let settings = app.ombudSettings

@@ -82,7 +82,7 @@ enum ReplyJob {
             row.at = now
             try await row.create(on: db)
             try await HistoryRecorder(db: db, actor: actor, at: now)
-                .record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "reply-sent", field: "replyChannel", to: to)
+                .record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "reply-sent", to: AppealChannel.email.rawValue)
         }
     }
 

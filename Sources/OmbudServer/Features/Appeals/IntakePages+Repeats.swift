@@ -1,0 +1,101 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import SQLKit
+import Vapor
+
+/// Repeat contacts: before a call is registered, the open appeals on the same topic at the same place (the
+/// `RepeatContactRule`: within the configured radius of the point, or at the same address) are shown, and the operator
+/// adds the call to one of them instead of opening a duplicate — or registers it anyway.
+extension IntakePages {
+    /// The open appeals this form's call may repeat, within the operator's scope, nearest first.
+    static func repeatCandidates(_ req: Request, form: Form) async throws -> [[String: Any]] {
+        let rule = req.settings.channels.repeatContacts
+        let point = form.point.nonBlank.flatMap(RepeatContactRule.point)
+        let place = RepeatContactRule.Place(topics: Set((form.topics ?? []).compactMap(Form.latin)), address: form.address.nonBlank,
+                                            lat: point?.lat, lon: point?.lon)
+        guard rule.applies(to: place) else { return [] }
+        let topics = Array(place.topics)
+        var query = Appeal.query(on: req.db).filter(\.$status ~~ AppealTransitions.workflow.openStates)
+            .filter(.sql(SQLQueryString("appeals.id IN (SELECT appeal_id FROM questions WHERE topic_code IN (\(binds: topics)))")))
+        if let point {
+            let box = rule.box(around: point)
+            // Near the point, or with an address to compare (open appeals of one topic are hundreds, not millions).
+            query = query.group(.or) { or in
+                or.group(.and) { near in
+                    near.filter(\.$lat >= box.lat.lowerBound).filter(\.$lat <= box.lat.upperBound)
+                        .filter(\.$lon >= box.lon.lowerBound).filter(\.$lon <= box.lon.upperBound)
+                }
+                or.filter(\.$addressText != nil)
+            }
+        } else {
+            query = query.filter(\.$addressText != nil)
+        }
+        if let condition = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID) { query = query.filter(.sql(condition)) }
+        let open = try await query.sort(\.$receivedAt, .descending).limit(500).all()
+        guard !open.isEmpty else { return [] }
+        let topicsOf = Dictionary(grouping: try await Question.query(on: req.db).filter(\.$appeal.$id ~~ open.map { $0.id! }).all(), by: { $0.$appeal.id })
+            .mapValues { Set($0.map(\.topicCode)) }
+        let matches: [(Appeal, RepeatContactRule.Match)] = open.compactMap { appeal in
+            let other = RepeatContactRule.Place(topics: topicsOf[appeal.id!] ?? [], address: appeal.addressText, lat: appeal.lat, lon: appeal.lon)
+            return rule.match(place, other).map { (appeal, $0) }
+        }
+        func metres(_ m: RepeatContactRule.Match) -> Double { if case let .near(d) = m { return d } else { return 0 } }
+        return matches.sorted { metres($0.1) < metres($1.1) }.prefix(10).map { appeal, match in
+            var why: String
+            switch match {
+            case let .near(d): why = req.text("intake", "repeatNear", ["m": Int(d.rounded())])
+            case .sameAddress: why = req.text("intake", "repeatSameAddress")
+            }
+            return ["code": appeal.trackingCode, "status": req.text("states", appeal.status), "why": why, "address": appeal.addressText,
+                    "received": req.format.dateTime(appeal.receivedAt), "text": String(appeal.text.prefix(200))].present
+        }
+    }
+
+    /// The call added to an open appeal instead of a new one: the caller's words in its correspondence, the files on
+    /// it, a line in its history. Once per form, like registering.
+    func linkCall(_ req: Request, form: Form, code raw: String) async throws -> Response {
+        guard let code = TrackingCode(TextNormalizer.latinDigits(raw)),
+              let appeal = try await Appeal.query(on: req.db).filter(\.$trackingCode == code.description).first(),
+              try await req.maySee(appeal, in: try await req.accessScope()),
+              AppealTransitions.workflow.isOpen(appeal.status) else {
+            throw AppError.notFound(entity: "appeal", id: raw)
+        }
+        guard let text = form.text.nonBlank else {
+            return try await Self.page(req, form: form, errors: ["text": req.message(.missing(field: "text"))], status: .unprocessableEntity)
+        }
+        let files = form.realFiles
+        if let refused = Self.refusal(of: files, limit: req.settings.attachmentLimit) {
+            return try await Self.page(req, form: form, errors: ["files": req.message(refused)], status: .unprocessableEntity)
+        }
+        let actor = try req.actor
+        let now = req.now
+        let token = form._once.flatMap(UUID.init(uuidString:)) ?? UUID()
+        guard case .claimed = try await FormOnce.claim(token, userID: actor.userID, store: req.store, now: now) else {
+            return req.redirect(to: "/appeals/\(appeal.trackingCode)", redirectType: .normal)
+        }
+        let caller = [form.surname, form.name, form.patronymic, Form.latin(form.phone)].compactMap { $0.nonBlank }.joined(separator: " ")
+        let channel = AppealChannel(rawValue: form.channel ?? "") ?? .phone
+        let appealID = appeal.id!
+        try await req.store.write { db in
+            let row = CorrespondenceRecord()
+            row.id = UUID.timeOrdered(at: now)
+            row.appealID = appealID
+            row.direction = "in"
+            row.channel = channel.rawValue
+            row.sender = caller.nonEmpty
+            row.text = String(text.prefix(Validate.maxTextLength))
+            row.automatic = false
+            row.at = now
+            try await row.create(on: db)
+            try await HistoryRecorder(db: db, actor: actor, at: now)
+                .record(entity: "appeal", id: appealID, appealID: appealID, action: "repeat-contact", to: channel.rawValue, comment: String(text.prefix(200)))
+        }
+        for file in files {
+            _ = try await AttachmentStore.save(appealID: appealID, fileName: file.filename, data: file.data, actor: actor, settings: req.settings,
+                                               store: req.store, now: now)
+        }
+        try await FormOnce.complete(token, appealID: appealID, store: req.store)
+        return req.redirect(to: "/appeals/\(appeal.trackingCode)?linked=1#correspondence", redirectType: .normal)
+    }
+}
