@@ -122,23 +122,31 @@ extension OmbudServerSuite {
                 #expect(messages.map(\.messageID) == ["telegram:5551234:17", "telegram:5551234:18"])
                 #expect(messages.allSatisfy { $0.thread == "telegram:5551234:5551234" && $0.sender == "telegram:5551234" })
 
+                // The author is told the code in the same chat, once.
+                let notices = try await JobRecord.query(on: ctx.app.db).filter(\.$kind == ChannelNotice.kind).all()
+                #expect(notices.count == 1)
+                try await ChannelNotice.run(try #require(notices.first), app: ctx.app)
+                let notice = NetworkRecorder.json(try #require(network.calls.last))
+                #expect(notice["chat_id"] as? Int == 5551234 && (notice["text"] as? String)?.contains(appeal.trackingCode) == true)
+
                 // act: the answer is approved
                 let job = try await answer(ctx, appeal.id!, text: "Мусор вывезут завтра до 12:00.")
                 try await ReplyJob.run(job, app: ctx.app)
                 // check: sendMessage to the chat, as a reply to the first message
-                let sent = network.calls.filter { $0.url.hasSuffix("/sendMessage") }
+                let answers = { network.calls.filter { ($0.url.hasSuffix("/sendMessage")) && String(decoding: $0.body, as: UTF8.self).contains("Мусор вывезут") } }
+                let sent = answers()
                 #expect(sent.count == 1)
                 let body = NetworkRecorder.json(try #require(sent.first))
                 #expect(sent.first?.url == "http://127.0.0.1:9/bot123:TEST/sendMessage")
                 #expect(body["chat_id"] as? Int == 5551234)
                 #expect((body["text"] as? String)?.contains("Мусор вывезут завтра до 12:00.") == true)
                 #expect((body["reply_parameters"] as? [String: Any])?["message_id"] as? Int == 18)
-                let out = try #require(try await CorrespondenceRecord.query(on: ctx.app.db).filter(\.$direction == "out").first())
+                let out = try #require(try await CorrespondenceRecord.query(on: ctx.app.db).filter(\.$direction == "out").filter(\.$automatic == false).first())
                 #expect(out.remoteID == "77" && out.recipient == "telegram:5551234")
                 #expect(try await HistoryEntry.query(on: ctx.app.db).filter(\.$action == "reply-sent").count() == 1)
                 // A retried job sends nothing twice.
                 try await ReplyJob.run(job, app: ctx.app)
-                #expect(network.calls.filter { $0.url.hasSuffix("/sendMessage") }.count == 1)
+                #expect(answers().count == 1)
                 _ = clock
             }
         }

@@ -96,12 +96,16 @@ class FakeNetworks:
                 "OMBUD_VK_CONFIRMATION": VK_CONFIRMATION, "OMBUD_VK_API": self.url,
                 "OMBUD_SMS_SECRET": SMS_SECRET, "OMBUD_SMS_URL": self.url + "/sms/send"}
 
-    def wait_for(self, path, ombud, appeal_id, timeout=REPLY_TIMEOUT):
-        """The first request to `path`; on timeout, fails with what did arrive and the appeal's history."""
+    def wait_for(self, path, ombud, appeal_id, containing, timeout=REPLY_TIMEOUT):
+        """The first request to `path` whose text (`text` or VK's `message`) contains `containing`; on timeout, fails
+        with what did arrive and the appeal's history."""
+        def text(r):
+            body = r["body"] if isinstance(r["body"], dict) else {}
+            return str(body.get("text", "")) + str(body.get("message", ""))
         deadline = time.time() + timeout
         while time.time() < deadline:
             with self.lock:
-                found = [r for r in self.requests if r["path"] == path]
+                found = [r for r in self.requests if r["path"] == path and containing in text(r)]
             if found:
                 return found[0]
             time.sleep(0.2)
@@ -190,8 +194,12 @@ def check_telegram(ombud, fake):
     card = appeal_with(ombud, "social", "Не горит фонарь у дома 12")
     assert card["channel"] == "social" and card["replyChannel"] == "social", card
 
+    # The author is told the code at once, in the same chat.
+    notice = fake.wait_for(f"/bot{TELEGRAM_TOKEN}/sendMessage", ombud, card["id"], card["trackingCode"])
+    assert notice["body"]["chat_id"] == 700100200 and "зарегистрировано" in notice["body"]["text"], notice["body"]
+
     answer(ombud, card["id"], "Фонарь заменили 21 ноября.")
-    sent = fake.wait_for(f"/bot{TELEGRAM_TOKEN}/sendMessage", ombud, card["id"])
+    sent = fake.wait_for(f"/bot{TELEGRAM_TOKEN}/sendMessage", ombud, card["id"], "Фонарь заменили 21 ноября.")
     assert sent["headers"]["Content-Type"].startswith("application/json")
     assert sent["body"]["chat_id"] == 700100200, sent["body"]
     assert "Фонарь заменили 21 ноября." in sent["body"]["text"], sent["body"]
@@ -223,7 +231,7 @@ def check_vk(ombud, fake):
     card = appeal_with(ombud, "social", "Во дворе дома 7 не вывезли мусор")
     assert card["channel"] == "social" and card["replyChannel"] == "social", card
     answer(ombud, card["id"], "Мусор вывезли, график восстановлен.")
-    sent = fake.wait_for("/method/messages.send", ombud, card["id"])
+    sent = fake.wait_for("/method/messages.send", ombud, card["id"], "Мусор вывезли, график восстановлен.")
     assert sent["headers"]["Content-Type"].startswith("application/x-www-form-urlencoded")
     assert sent["body"]["peer_id"] == "300400500", sent["body"]
     assert "Мусор вывезли, график восстановлен." in sent["body"]["message"], sent["body"]
@@ -237,7 +245,7 @@ def check_vk(ombud, fake):
     card = appeal_with(ombud, "social", "На остановке у поста сломана скамейка")
     assert card["channel"] == "social" and card["replyChannel"] == "social", card
     answer(ombud, card["id"], "Скамейку починили.")
-    sent = fake.wait_for("/method/wall.createComment", ombud, card["id"])
+    sent = fake.wait_for("/method/wall.createComment", ombud, card["id"], "Скамейку починили.")
     body = sent["body"]
     assert (body["owner_id"], body["post_id"], body["reply_to_comment"]) == (str(-VK_GROUP), "512", "8801"), body
     assert body["from_group"] and body["guid"] and body["access_token"] == VK_TOKEN, body
@@ -268,7 +276,7 @@ def check_sms(ombud, fake):
     assert card["channel"] == "sms" and card["replyChannel"] == "sms", card
 
     answer(ombud, card["id"], "Горячую воду дали 22 ноября.")
-    sent = fake.wait_for("/sms/send", ombud, card["id"])
+    sent = fake.wait_for("/sms/send", ombud, card["id"], "Горячую воду дали 22 ноября.")
     assert sent["signature_ok"], (sent["headers"], sent["raw"])
     assert sent["headers"]["Content-Type"].startswith("application/json")
     assert sent["body"]["to"] == "+79215551234" and sent["body"]["id"], sent["body"]
@@ -286,9 +294,9 @@ def test_telegram_vk_and_sms_appeals_are_taken_once_and_answered_through_the_net
         check_telegram(ombud, fake)
         check_vk(ombud, fake)
         check_sms(ombud, fake)
-        # Each answer went out once, and nothing else was called.
+        # Each new appeal's notice and each answer went out once, and nothing else was called.
         assert sorted(r["path"] for r in fake.requests) == sorted(
-            [f"/bot{TELEGRAM_TOKEN}/sendMessage", "/method/messages.send", "/method/wall.createComment", "/sms/send"])
+            [f"/bot{TELEGRAM_TOKEN}/sendMessage", "/method/messages.send", "/method/wall.createComment", "/sms/send"] * 2)
     finally:
         ombud.kill()
         fake.stop()

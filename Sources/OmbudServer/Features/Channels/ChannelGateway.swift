@@ -65,12 +65,14 @@ enum ChannelGateway {
         let validated = try AppealIntake.validate(input, now: now)
         let prepared = try await AppealIntake.prepare(validated, actor: actor(message.network), settings: app.ombudSettings, store: app.store, now: now)
         let code = try await app.ombud.intake.submit(prepared)
-        try await record(message, channel: channel, appealID: prepared.id, app: app, now: now)
+        try await record(message, channel: channel, appealID: prepared.id, app: app, now: now, acknowledge: true)
         return .created(code)
     }
 
-    /// The message in the correspondence and the history; its files fetched by jobs (the webhook answers at once).
-    static func record(_ message: ChannelMessage, channel: AppealChannel, appealID: UUID, app: Application, now: Date) async throws {
+    /// The message in the correspondence and the history; its files fetched by jobs (the webhook answers at once); for a
+    /// new appeal, the author told its code.
+    static func record(_ message: ChannelMessage, channel: AppealChannel, appealID: UUID, app: Application, now: Date,
+                       acknowledge: Bool = false) async throws {
         let limit = app.ombudSettings.attachmentLimit
         let target = String(decoding: try JSONEncoder().encode(message.replyTarget), as: UTF8.self)
         try await app.store.write { db in
@@ -100,6 +102,7 @@ enum ChannelGateway {
                 }
                 try await ChannelFiles.enqueue(appealID: appealID, network: message.network, file: file, now: now, db: db)
             }
+            if acknowledge { try await ChannelNotice.enqueue(appealID: appealID, target: message.replyTarget, now: now, db: db) }
         }
     }
 }

@@ -34,7 +34,7 @@ struct ChannelWebhooks: RouteCollection {
             throw AppError.forbidden(reason: "the event is for community \(envelope.groupID.map(String.init) ?? "none"), not OMBUD_VK_GROUP_ID")
         }
         // VK sends the confirmation without the secret key; everything else must carry it.
-        if envelope.type == "confirmation" { return Response(status: .ok, body: .init(string: community.confirmation)) }
+        if envelope.type == "confirmation" { return Self.plain(community.confirmation) }
         guard let secret = envelope.secret, SessionPolicy.constantTimeEqual(secret, community.secret) else {
             throw AppError.forbidden(reason: "the event's secret does not match OMBUD_VK_SECRET")
         }
@@ -79,6 +79,10 @@ struct ChannelWebhooks: RouteCollection {
             answer["trackingCode"] = code
             return try await answer.encodeResponse(status: .ok, for: req)
         }
-        return Response(status: .ok, body: .init(string: "ok"))
+        return plain("ok")
+    }
+
+    static func plain(_ text: String) -> Response {
+        Response(status: .ok, headers: ["Content-Type": "text/plain; charset=utf-8"], body: .init(string: text))
     }
 }

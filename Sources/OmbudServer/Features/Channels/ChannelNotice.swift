@@ -1,0 +1,29 @@
+import Fluent
+import Foundation
+import OmbudDomain
+import Vapor
+
+/// The author of a new appeal from a social network or SMS is told at once that it is registered and under which
+/// code, in the same chat; the answer comes there later. Nothing is sent where the network cannot send (SMS in only).
+enum ChannelNotice {
+    static let kind = "channel.notice"
+
+    struct Payload: Codable {
+        var appeal: UUID
+        var target: ReplyTarget
+    }
+
+    static func enqueue(appealID: UUID, target: ReplyTarget, now: Date, db: any Database) async throws {
+        let payload = String(decoding: try JSONEncoder().encode(Payload(appeal: appealID, target: target)), as: UTF8.self)
+        try await JobQueue.enqueue(kind: kind, payload: payload, uniqueKey: "\(kind):\(appealID.uuidString)", runAt: now, now: now, db: db)
+    }
+
+    static func run(_ job: JobRecord, app: Application) async throws {
+        let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
+        guard ChannelDelivery.call("", index: 0, to: payload.target, key: "", settings: app.ombudSettings.channels) != nil,
+              let code = try await AppealQueries.trackingCodes([payload.appeal], db: app.store.db)[payload.appeal] else { return }
+        let text = app.pages.text("reply", "registered", language: .ru).replacingOccurrences(of: "{code}", with: code)
+        try await ChannelDelivery.deliver(text, to: payload.target, appealID: payload.appeal, channel: payload.target.network == "sms" ? .sms : .social,
+                                          purpose: "notice", job: job, app: app)
+    }
+}
