@@ -110,11 +110,6 @@ public enum Telegram {
         return trimmedBase(api) + "/file/bot\(token)/" + path
     }
 
-    public static func setWebhook(api: String, token: String, url: String, secret: String) -> ChannelCall {
-        .json(self.url(api: api, token: token, method: "setWebhook"),
-              ["url": url, "secret_token": secret, "allowed_updates": ["message"], "drop_pending_updates": false])
-    }
-
     static func url(api: String, token: String, method: String) -> String { trimmedBase(api) + "/bot\(token)/\(method)" }
 
     /// The Bot API's answer: `{"ok": true, "result": {...}}` or `{"ok": false, "error_code": …, "description": …}`.
