@@ -43,11 +43,13 @@ extension OmbudServerSuite.IntakePagesTests {
 
             // "Register as a new appeal" after seeing them registers.
             try await browser.send(.GET, "/appeals/new")
-            let anyway = try await post(browser, call + [("repeatChecked", "1"), ("action", "register")])
+            // The caller asks for the answer by SMS.
+            let anyway = try await post(browser, call + [("repeatChecked", "1"), ("replyChannel", "sms"), ("action", "register")])
             #expect(anyway.status == .seeOther)
             #expect(try await ctx.appealCount() == 3)
             let newest = try #require(try await Appeal.query(on: ctx.app.db).filter(\.$text == "Опять темно в подъезде").first())
             #expect(newest.lat == 59.9508 && newest.lon == 30.31)
+            #expect(try await AppealQueries.replyChannel(newest.id!, db: ctx.app.db) == "sms")
 
             // A point that is not one is refused naming the field.
             try await browser.send(.GET, "/appeals/new")

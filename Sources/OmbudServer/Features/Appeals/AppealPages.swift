@@ -84,6 +84,7 @@ struct AppealPages: RouteCollection {
         let context: [String: Any?] = [
             "id": view.id.uuidString, "code": view.trackingCode, "status": stateOf(view.status), "statusKey": view.status,
             "channel": req.text("channels", view.channel), "kind": req.text("kinds", view.kind),
+            "replyChannel": view.replyChannel.map { req.text("channels", $0) },
             "received": f.dateTime(view.receivedAt), "registered": view.registeredAt.map { f.dateTime($0) },
             "controlDate": view.deadlines.controlDate.flatMap(CivilDate.init(iso:)).map { f.date($0) }, "deadline": deadline.isEmpty ? nil : deadline,
             "overdue": view.overdue, "text": view.text, "address": view.address?.text, "district": view.address?.district,

@@ -20,6 +20,9 @@ struct IntakePages: RouteCollection {
         pages.get("district", use: district)
     }
 
+    /// The answers an operator can promise on the phone: by mail, by post, by SMS, or a call back (sent by hand).
+    static let replyChannels = [AppealChannel.email, .letter, .sms, .phone].map(\.rawValue)
+
     /// Most files one form may carry; more are added on the card.
     static let maxFiles = 5
 
@@ -28,6 +31,8 @@ struct IntakePages: RouteCollection {
         var _csrf: String?
         var _once: String?
         var channel: String?
+        /// Empty: by the rule (the inbound channel, else e-mail, else a letter).
+        var replyChannel: String?
         var kind: String?
         var urgency: String?
         var applicantId: String?
@@ -95,7 +100,7 @@ struct IntakePages: RouteCollection {
             let spot = point.nonBlank.flatMap(RepeatContactRule.point)
             let place = address.nonBlank != nil || district.nonBlank != nil || spot != nil
                 ? AddressInput(text: address.nonBlank, lat: spot?.lat, lon: spot?.lon, district: district.nonBlank) : nil
-            return AppealInput(channel: channel ?? "", text: text ?? "", kind: kind.nonBlank, urgency: urgency.nonBlank,
+            return AppealInput(channel: channel ?? "", replyChannel: replyChannel.nonBlank, text: text ?? "", kind: kind.nonBlank, urgency: urgency.nonBlank,
                                applicant: applicantInput, questions: questions.isEmpty ? nil : questions, address: place,
                                officeCode: Self.latin(officeCode), register: register != nil)
         }
@@ -276,6 +281,8 @@ struct IntakePages: RouteCollection {
             "form": fields, "once": form._once ?? "", "register": form.register != nil, "failed": !errors.isEmpty,
             "otherError": known.count < errors.count ? errors.filter { !known.contains($0.key) }.values.joined(separator: "; ") : "",
             "channels": options(AppealChannel.self, "channels", selected: form.channel),
+            "replyChannels": ([""] + Self.replyChannels).map { ["value": $0, "label": $0.isEmpty ? req.text("intake", "replyAuto") : req.text("channels", $0),
+                                                               "selected": $0 == (form.replyChannel ?? "")] },
             "kinds": options(AppealKind.self, "kinds", selected: form.kind),
             "urgencies": options(Urgency.self, "urgency", selected: form.urgency),
             "questions": questions, "matches": matches, "hasMatches": !matches.isEmpty, "looked": lookup && matches.isEmpty,
