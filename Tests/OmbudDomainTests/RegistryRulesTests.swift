@@ -49,6 +49,11 @@ import Testing
         #expect(AttachmentRules.sniffType([0x89, 0x50, 0x4E, 0x47, 0x0D], name: "photo.jpg") == "image/png")
         #expect(AttachmentRules.sniffType(Array("<html><script>".utf8), name: "page.html") == "application/octet-stream")
         #expect(AttachmentRules.sniffType(Array("<svg onload=x>".utf8), name: "a.svg") == "application/octet-stream")
+        // Call recordings as telephone systems and phones make them.
+        #expect(AttachmentRules.sniffType([0xFF, 0xF3, 0x64, 0xC4], name: "call.bin") == "audio/mpeg")
+        #expect(AttachmentRules.sniffType(Array("RIFF\u{0}\u{0}\u{0}\u{0}WAVEfmt ".utf8), name: "call") == "audio/wav")
+        #expect(AttachmentRules.sniffType([0, 0, 0, 0x20] + Array("ftypM4A ".utf8), name: "memo.m4a") == "audio/mp4")
+        #expect(AttachmentRules.sniffType([0, 0, 0, 0x20] + Array("ftypisom".utf8), name: "clip.m4a") == "video/mp4")
         #expect(AttachmentRules.relativePath(sha256: String(repeating: "ab", count: 32)).hasPrefix("ab/ab/abab"))
     }
 

@@ -41,9 +41,13 @@ public enum AttachmentRules {
         if starts(Array("GIF8".utf8)) { return "image/gif" }
         if starts(Array("RIFF".utf8)) && starts(Array("WEBP".utf8), at: 8) { return "image/webp" }
         if starts(Array("RIFF".utf8)) && starts(Array("WAVE".utf8), at: 8) { return "audio/wav" }
-        if starts(Array("ID3".utf8)) || starts([0xFF, 0xFB]) { return "audio/mpeg" }
+        // MP3: a tag, or an MPEG-1/2/2.5 layer III frame header (what telephone systems record calls as).
+        if starts(Array("ID3".utf8)) || (b.count >= 2 && b[0] == 0xFF && [0xFB, 0xFA, 0xF3, 0xF2, 0xE3, 0xE2].contains(b[1])) { return "audio/mpeg" }
         if starts(Array("OggS".utf8)) { return "audio/ogg" }
-        if starts(Array("ftyp".utf8), at: 4) { return "video/mp4" }
+        if starts(Array("fLaC".utf8)) { return "audio/flac" }
+        if starts(Array("#!AMR".utf8)) { return "audio/amr" }
+        // MP4 audio (a phone's voice recorder, voice messages) by its brand; other MP4 is video.
+        if starts(Array("ftyp".utf8), at: 4) { return starts(Array("M4A ".utf8), at: 8) ? "audio/mp4" : "video/mp4" }
         if starts([0x50, 0x4B, 0x03, 0x04]) {
             switch (name as NSString).pathExtension.lowercased() {
             case "docx": return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

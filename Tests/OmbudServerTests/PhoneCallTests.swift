@@ -7,6 +7,25 @@ import VaporTesting
 @testable import OmbudServer
 
 extension OmbudServerSuite.IntakePagesTests {
+    /// A call registered with its recording: stored like any file, by its bytes, and playable in the card.
+    @Test func aCallRecordingIsAttachedAndPlaysInTheCard() async throws {
+        try await withOmbud { ctx, _ in
+            let browser = try await operatorBrowser(ctx)
+            try await browser.send(.GET, "/appeals/new")
+            let mp3 = Data([0xFF, 0xF3, 0x64, 0xC4] + Array(repeating: 0x55, count: 400))
+            let created = try await post(browser, [("surname", "Зайцев"), ("text", "Звонок: не убран снег во дворе"), ("action", "register")],
+                                         files: [(field: "files[]", name: "call-2026-11-23.exe", data: mp3)])
+            #expect(created.status == .seeOther)
+            let file = try #require(try await Attachment.query(on: ctx.app.db).first())
+            #expect(file.contentType == "audio/mpeg")
+            try await browser.send(.GET, created.headers.first(name: .location) ?? "")
+            #expect(browser.html.contains(#"<audio controls preload="none" src="/api/v1/attachments/\#(file.id!)""#))
+            try await ctx.app.testing().test(.GET, "/api/v1/attachments/\(file.id!)", headers: ctx.auth) { res in
+                #expect(res.status == .ok && res.headers.contentType?.description == "audio/mpeg" && res.body.readableBytes == mp3.count)
+            }
+        }
+    }
+
     /// A call about a problem already open nearby on the same topic: the operator sees the open appeal and adds the
     /// call to it, or registers a new one anyway.
     @Test func aRepeatCallIsShownTheOpenAppealNearbyAndJoinsIt() async throws {
