@@ -52,6 +52,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.jobHandlers.register(ReplyJob.kind, ReplyJob.run)
     app.jobHandlers.register(ChannelFiles.kind, ChannelFiles.run)
     app.jobHandlers.register(ChannelNotice.kind, ChannelNotice.run)
+    app.jobHandlers.register(ChannelProfile.kind, ChannelProfile.run)
     app.pages = try await Pages.load()
 
     ContentConfiguration.global.use(encoder: APIJSONEncoder(fallback: JSONCoding.encoder), for: .json)

@@ -142,6 +142,14 @@ private func form(_ call: ChannelCall) -> [String: String] {
         #expect(a["random_id"] != form(VK.sendMessage(api: "x", token: "T", peerID: 3131, text: "Ответ", key: "job-2"))["random_id"])
     }
 
+    @Test func theAuthorsNameComesFromUsersGet() {
+        let call = VK.usersGet(api: "https://api.vk.com/", token: "T", userID: "42")
+        #expect(call.url == "https://api.vk.com/method/users.get" && form(call)["user_ids"] == "42")
+        #expect(VK.name(usersGetAnswer: bytes(#"{"response": [{"id": 42, "first_name": "Иван", "last_name": "Петров", "can_access_closed": true}]}"#))! == ("Иван", "Петров"))
+        #expect(VK.name(usersGetAnswer: bytes(#"{"response": []}"#)) == nil)
+        #expect(VK.name(usersGetAnswer: bytes(#"{"error": {"error_code": 5}}"#)) == nil)
+    }
+
     @Test func vkErrorsAreTriedAgainOnlyWhenVKAsksToWait() {
         #expect(VK.result(status: 200, body: bytes(#"{"response": 1234}"#)) == .sent(remoteID: "1234"))
         #expect(VK.result(status: 200, body: bytes(#"{"response": {"comment_id": 9}}"#)) == .sent(remoteID: "9"))

@@ -140,6 +140,7 @@ extension OmbudServerSuite {
                 #expect(sent.first?.url == "http://127.0.0.1:9/bot123:TEST/sendMessage")
                 #expect(body["chat_id"] as? Int == 5551234)
                 #expect((body["text"] as? String)?.contains("Мусор вывезут завтра до 12:00.") == true)
+                #expect((body["text"] as? String)?.contains("письмо") == false)  // no "reply to this mail" in a chat
                 #expect((body["reply_parameters"] as? [String: Any])?["message_id"] as? Int == 18)
                 let out = try #require(try await CorrespondenceRecord.query(on: ctx.app.db).filter(\.$direction == "out").filter(\.$automatic == false).first())
                 #expect(out.remoteID == "77" && out.recipient == "telegram:5551234")
@@ -147,6 +148,13 @@ extension OmbudServerSuite {
                 // A retried job sends nothing twice.
                 try await ReplyJob.run(job, app: ctx.app)
                 #expect(answers().count == 1)
+                // The same person in a public group: another thread, another appeal, the same card (by their Telegram id).
+                let group = Self.telegramUpdate(id: 9, message: 3, text: "Во дворе опять мусор").replacingOccurrences(of: #""chat": {"id": 5551234, "type": "private"}"#,
+                                                                                                                        with: #""chat": {"id": -100777, "type": "supergroup", "username": "city"}"#)
+                try await hook(ctx, "/channels/telegram", group, headers: secret) { res in #expect(res.status == .ok) }
+                let other = try #require(try await Appeal.query(on: ctx.app.db).filter(\.$id != appeal.id!).first())
+                #expect(other.$applicant.id == applicant.id)
+                #expect(try await CorrespondenceRecord.query(on: ctx.app.db).filter(\.$appealID == other.id!).first()?.link == "https://t.me/city/3")
                 _ = clock
             }
         }
@@ -167,8 +175,16 @@ extension OmbudServerSuite {
                 try await hook(ctx, "/channels/vk", comment, headers: []) { res in #expect(res.status == .ok && res.body.string == "ok") }
                 #expect(try await ctx.appealCount() == 1)
                 let appeal = try #require(try await Appeal.query(on: ctx.app.db).first())
-                let applicant = try #require(try await Applicant.find(appeal.$applicant.id, on: ctx.app.db))
-                #expect(applicant.socialLinks == ["https://vk.com/id42"])
+                var applicant = try #require(try await Applicant.find(appeal.$applicant.id, on: ctx.app.db))
+                #expect(applicant.socialLinks == ["https://vk.com/id42"] && applicant.name == "id42")
+                // The Callback API gives no name: users.get does, and the card takes it.
+                network.answer = { _ in (200, #"{"response": [{"id": 42, "first_name": "Олег", "last_name": "Смирнов"}]}"#) }
+                let profile = try #require(try await JobRecord.query(on: ctx.app.db).filter(\.$kind == ChannelProfile.kind).first())
+                try await ChannelProfile.run(profile, app: ctx.app)
+                #expect(NetworkRecorder.form(try #require(network.calls.last))["user_ids"] == "42")
+                applicant = try #require(try await Applicant.find(appeal.$applicant.id, on: ctx.app.db))
+                #expect(applicant.name == "Олег" && applicant.surname == "Смирнов")
+                network.answer = NetworkRecorder().answer
                 let inbound = try #require(try await CorrespondenceRecord.query(on: ctx.app.db).first())
                 #expect(inbound.link == "https://vk.com/wall-229000111_77?reply=801")
 

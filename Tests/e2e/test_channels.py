@@ -84,6 +84,11 @@ class FakeNetworks:
                 return 200, {"response": n}
             if path == "/method/wall.createComment":
                 return 200, {"response": {"comment_id": n}}
+            if path == "/method/users.get":
+                names = {"300400500": ("Ирина", "Волкова"), "300400600": ("Пётр", "Соколов")}
+                first, last = names.get(body.get("user_ids"), ("DELETED", ""))
+                return 200, {"response": [{"id": int(body.get("user_ids", "0")), "first_name": first, "last_name": last,
+                                           "can_access_closed": True, "is_closed": False}]}
             return 200, {"error": {"error_code": 3, "error_msg": "Unknown method passed"}}
         if path == "/sms/send":
             record["signature_ok"] = hmac.compare_digest(headers.get("X-Ombud-Signature", ""), sign(raw))
@@ -184,6 +189,10 @@ def check_telegram(ombud, fake):
     assert hook(first, secret="not-the-secret")[0] == 403
     assert post(ombud, "/channels/telegram", first)[0] == 403
     assert appeals(ombud, "social") == []
+    # A body past the webhook's 1 MB limit: 413, nothing stored.
+    huge = telegram_update(500000, 40, "x" * 1_100_000)
+    assert hook(huge)[0] == 413
+    assert appeals(ombud, "social") == []
     # The update, then the same update again (Telegram's retry): one appeal.
     assert_ok(hook(first))
     assert_ok(hook(first))
@@ -232,6 +241,9 @@ def check_vk(ombud, fake):
     assert card["channel"] == "social" and card["replyChannel"] == "social", card
     answer(ombud, card["id"], "Мусор вывезли, график восстановлен.")
     sent = fake.wait_for("/method/messages.send", ombud, card["id"], "Мусор вывезли, график восстановлен.")
+    # The Callback API names the author by number; users.get gave the card their name.
+    status, card = ombud.request("GET", f"/api/v1/appeals/{card['id']}")
+    assert card["applicant"]["fullName"] == "Волкова Ирина", card["applicant"]
     assert sent["headers"]["Content-Type"].startswith("application/x-www-form-urlencoded")
     assert sent["body"]["peer_id"] == "300400500", sent["body"]
     assert "Мусор вывезли, график восстановлен." in sent["body"]["message"], sent["body"]
@@ -294,9 +306,10 @@ def test_telegram_vk_and_sms_appeals_are_taken_once_and_answered_through_the_net
         check_telegram(ombud, fake)
         check_vk(ombud, fake)
         check_sms(ombud, fake)
-        # Each new appeal's notice and each answer went out once, and nothing else was called.
+        # Each new appeal's notice and each answer went out once, each VK author's name was asked once, nothing else.
         assert sorted(r["path"] for r in fake.requests) == sorted(
-            [f"/bot{TELEGRAM_TOKEN}/sendMessage", "/method/messages.send", "/method/wall.createComment", "/sms/send"] * 2)
+            [f"/bot{TELEGRAM_TOKEN}/sendMessage", "/method/messages.send", "/method/wall.createComment", "/sms/send"] * 2
+            + ["/method/users.get"] * 2)
     finally:
         ombud.kill()
         fake.stop()

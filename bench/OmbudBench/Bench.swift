@@ -13,6 +13,7 @@ final class Bench {
     let searchRequests = 800 // over all words
     let pageRequests = 500 // per page
     let password = "bench-password-\(UUID().uuidString.prefix(8))"
+    let smsSecret = "bench-sms-secret-\(UUID().uuidString.prefix(8))"
 
     init(options: Options) { self.options = options }
 
@@ -31,6 +32,7 @@ final class Bench {
         environment["OMBUD_DATA_DIR"] = folder.path
         environment["OMBUD_DATABASE_URL"] = options.postgresURL
         environment["VAPOR_ENV"] = "production" // as deployed: log level notice, no per-request log lines
+        environment["OMBUD_SMS_SECRET"] = smsSecret // SMS in only: the webhook's path is measured, nothing is sent out
         say("Data folder: \(folder.path)")
         let server = ServerProcess(binary: binary, environment: environment, log: folder.appendingPathComponent("server.log"))
 
@@ -70,6 +72,7 @@ final class Bench {
             let cpuBefore = Machine.CPU(server: server.pid)
             try await measure(into: &report, base: "http://127.0.0.1:\(port)", token: String(token), bodies: bodies, client: client)
             try await measurePublic(into: &report, base: "http://127.0.0.1:\(port)", key: String(open311Key), client: client)
+            try await measureChannels(into: &report, base: "http://127.0.0.1:\(port)", client: client)
             report.notes.append("CPU during the measured phases (share of all \(report.cores) cores): "
                                 + Machine.CPU.share(from: cpuBefore, to: Machine.CPU(server: server.pid),
                                                        postgres: options.postgresURL != nil))
@@ -225,6 +228,24 @@ final class Bench {
             try check(loaded)
             report.rows.append(.init(result: loaded, unit: "req/s"))
         }
+    }
+
+    /// The SMS gateway's webhook: each message signed, from its own phone, a new appeal with a new card.
+    private func measureChannels(into report: inout Report, base: String, client: HTTPClient) async throws {
+        let driver = LoadDriver(client: client, clients: options.clients)
+        let messages = min(options.appeals / 10, 10_000)
+        let secret = smsSecret
+        say("SMS: \(messages) × POST /channels/sms…")
+        let taken = await driver.run("POST /channels/sms (signed SMS, new appeal)", count: messages) { i in
+            let body = #"{"id": "bench-\#(i)", "from": "+7921\#(String(format: "%07d", i))", "text": "Не вывозят мусор во дворе, сообщение \#(i)"}"#
+            let signature = "sha256=" + HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "X-Ombud-Signature", value: signature)
+            return try HTTPClient.Request(url: base + "/channels/sms", method: .POST, headers: headers, body: .string(body))
+        }
+        report.rows.append(.init(result: taken, unit: "messages/s"))
+        guard taken.failures == 0 else { throw BenchError("SMS messages failed: \(taken.firstFailure ?? "")") }
     }
 
     /// Signs in through `/login` (its double-submit CSRF cookie and field) and returns the session cookie.

@@ -172,6 +172,20 @@ public enum VK {
         ])
     }
 
+    /// `users.get`: the author's name, which the Callback API does not carry.
+    public static func usersGet(api: String, token: String, userID: String) -> ChannelCall {
+        .form(trimmedBase(api) + "/method/users.get", [("user_ids", userID), ("access_token", token), ("v", version)])
+    }
+
+    /// The first and last name from `users.get`'s answer (`{"response": [{"id", "first_name", "last_name"}]}`).
+    public static func name(usersGetAnswer body: [UInt8]) -> (first: String, last: String?)? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let user = (object["response"] as? [[String: Any]])?.first,
+              let first = (user["first_name"] as? String)?.trimmed(), !first.isEmpty, first.count <= 100 else { return nil }
+        let last = (user["last_name"] as? String)?.trimmed()
+        return (first, last.flatMap { $0.isEmpty || $0.count > 100 ? nil : $0 })
+    }
+
     /// A stable positive 31-bit number for a key (FNV-1a).
     static func randomID(_ key: String) -> Int32 {
         var hash: UInt32 = 2_166_136_261

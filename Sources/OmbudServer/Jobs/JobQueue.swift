@@ -12,6 +12,23 @@ enum JobQueue {
     /// How long a claimed job may run before another worker may take it (its worker is presumed dead).
     static let lease: TimeInterval = 15 * 60
 
+    /// A job decided on before it is written (with an appeal in the intake's transaction, or on its own).
+    struct Planned: Sendable {
+        var kind: String
+        var payload: String
+        var uniqueKey: String?
+
+        init<P: Encodable>(kind: String, payload: P, uniqueKey: String?) throws {
+            self.kind = kind
+            self.payload = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
+            self.uniqueKey = uniqueKey
+        }
+    }
+
+    static func enqueue(_ job: Planned, now: Date, db: any Database) async throws {
+        try await enqueue(kind: job.kind, payload: job.payload, uniqueKey: job.uniqueKey, runAt: now, now: now, db: db)
+    }
+
     /// Adds a job; with `uniqueKey`, only if no job with that key exists yet. Returns whether it was added.
     @discardableResult
     static func enqueue(kind: String, payload: String = "{}", uniqueKey: String? = nil, runAt: Date, maxAttempts: Int = RetryPolicy().maxAttempts,

@@ -3,6 +3,14 @@ import Foundation
 import Vapor
 
 /// Appends to the change history. There is deliberately no function that edits or removes an entry.
+/// A history entry of an appeal, decided before the appeal is written (its actor and time are the appeal's).
+struct HistoryNote: Sendable {
+    var action: String
+    var field: String? = nil
+    var to: String? = nil
+    var comment: String? = nil
+}
+
 struct HistoryRecorder {
     let db: any Database
     let actor: Actor?

@@ -97,6 +97,10 @@ enum IntakeWriter {
             "next_alert_at", "created_by", "updated_at"])
         var history = Table(name: "history", columns: [
             "id", "entity", "entity_id", "appeal_id", "actor_id", "actor", "at", "action", "field", "from_value", "to_value", "comment"])
+        var correspondence = Table(name: "correspondence", columns: [
+            "id", "appeal_id", "direction", "channel", "sender", "recipient", "subject", "text", "message_id", "automatic", "at", "thread",
+            "link", "reply_target", "remote_id"])
+        var jobs = Table(name: "jobs", columns: ["id", "kind", "payload", "unique_key", "status", "run_at", "attempts", "max_attempts", "created_at"])
         let none: String? = nil
         let noID: UUID? = nil
         for (p, code) in zip(batch, codes) {
@@ -108,8 +112,7 @@ enum IntakeWriter {
                 applicants.rows.append([a.id, r.kind, r.surname, r.name, r.patronymic, r.organisationName, r.phones, r.emails,
                                         r.postalAddress, r.addressKey, r.socialStatus, r.territory, r.audience, r.socialLinks,
                                         r.contactSource, r.publicityConsent, r.searchText, p.now, p.now])
-                for key in r.phones.compactMap(TextNormalizer.phoneKey) { contacts.rows.append([UUID.timeOrdered(), a.id, "phone", key]) }
-                for key in r.emails { contacts.rows.append([UUID.timeOrdered(), a.id, "email", key]) }
+                for (kind, key) in ApplicantStore.contactKeys(of: r) { contacts.rows.append([UUID.timeOrdered(), a.id, kind, key]) }
                 history.rows.append([UUID.timeOrdered(), "applicant", a.id, noID, actorID, actorName, p.now, "create", none, none, none, none])
             }
             let registered = p.status != AppealTransitions.workflow.initial
@@ -141,8 +144,19 @@ enum IntakeWriter {
                 history.rows.append([UUID.timeOrdered(), "appeal", p.id, p.id, actorID, actorName, p.now, "transition", "status",
                                      AppealTransitions.workflow.initial, p.status, none])
             }
+            for m in p.letters {
+                correspondence.rows.append([m.id ?? UUID.timeOrdered(), p.id, m.direction, m.channel, m.sender, m.recipient, m.subject, m.text,
+                                            m.messageID, m.automatic, m.at, m.thread, m.link, m.replyTarget, m.remoteID])
+            }
+            for n in p.notes {
+                history.rows.append([UUID.timeOrdered(), "appeal", p.id, p.id, actorID, actorName, p.now, n.action, n.field, none, n.to, n.comment])
+            }
+            for j in p.jobs {
+                jobs.rows.append([UUID.timeOrdered(), j.kind, j.payload, j.uniqueKey, JobQueue.Status.queued.rawValue, p.now, 0,
+                                  RetryPolicy().maxAttempts, p.now])
+            }
         }
-        return [applicants, contacts, appeals, publications, coApplicants, questions, tasks, history]
+        return [applicants, contacts, appeals, publications, coApplicants, questions, tasks, history, correspondence, jobs]
     }
 }
 

@@ -40,6 +40,12 @@ struct PreparedAppeal: Sendable {
     /// What the public may see of it and how its author finds it again: written with the appeal, or not at all.
     var publication: Publication?
 
+    /// Written in the appeal's own transaction: the message it came as, what the history says of it, and the jobs it
+    /// starts (fetching its files, telling its author the code) — so an appeal never exists without the way to answer.
+    var letters: [CorrespondenceRecord] = []
+    var notes: [HistoryNote] = []
+    var jobs: [JobQueue.Planned] = []
+
     struct Publication: Sendable {
         var listed: Bool
         var textPublic: Bool

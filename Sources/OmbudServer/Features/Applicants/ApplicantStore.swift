@@ -83,12 +83,15 @@ enum ApplicantStore {
 
     static func storeContacts(of applicant: Applicant, db: any Database) async throws {
         let id = try applicant.requireID()
-        for key in applicant.phones.compactMap(TextNormalizer.phoneKey) {
-            try await ApplicantContact(applicantID: id, kind: "phone", valueKey: key).create(on: db)
+        for (kind, key) in contactKeys(of: applicant) {
+            try await ApplicantContact(applicantID: id, kind: kind, valueKey: key).create(on: db)
         }
-        for key in applicant.emails {
-            try await ApplicantContact(applicantID: id, kind: "email", valueKey: key).create(on: db)
-        }
+    }
+
+    /// The keys a card is found by: normalised phones, e-mails, and network ids (`telegram:123`, `vk:42`).
+    static func contactKeys(of applicant: Applicant) -> [(kind: String, key: String)] {
+        applicant.phones.compactMap(TextNormalizer.phoneKey).map { ("phone", $0) } + applicant.emails.map { ("email", $0) }
+            + applicant.socialLinks.compactMap(SocialIdentity.contactKey(link:)).map { ("social", $0) }
     }
 
     static func summary(id: UUID, _ v: Validated) -> ApplicantSummary {

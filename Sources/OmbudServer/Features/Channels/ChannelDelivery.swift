@@ -23,6 +23,15 @@ enum ChannelDelivery {
 
     static func sms(_ settings: ChannelSettings) -> ChannelSettings.SMSGateway? { settings.sms.flatMap { $0.outbound == nil ? nil : $0 } }
 
+    /// Whether Ombud is set up to send to `target`'s network (SMS may be set up to take messages only).
+    static func canSend(to target: ReplyTarget, settings: ChannelSettings) -> Bool {
+        switch target {
+        case .telegram: settings.telegram != nil
+        case .vkMessage, .vkComment: settings.vk != nil
+        case .sms: sms(settings) != nil
+        }
+    }
+
     /// The longest part a network takes in one message.
     static func limit(_ target: ReplyTarget) -> Int {
         switch target {

@@ -14,10 +14,9 @@ enum ChannelFiles {
         var file: ChannelFile
     }
 
-    static func enqueue(appealID: UUID, network: String, file: ChannelFile, now: Date, db: any Database) async throws {
-        let payload = String(decoding: try JSONEncoder().encode(Payload(appeal: appealID, network: network, file: file)), as: UTF8.self)
-        try await JobQueue.enqueue(kind: kind, payload: payload, uniqueKey: "\(kind):\(appealID.uuidString):\(Tokens.hash(file.ref).prefix(16))",
-                                   runAt: now, now: now, db: db)
+    static func job(appealID: UUID, network: String, file: ChannelFile) throws -> JobQueue.Planned {
+        try .init(kind: kind, payload: Payload(appeal: appealID, network: network, file: file),
+                  uniqueKey: "\(kind):\(appealID.uuidString):\(Tokens.hash(file.ref).prefix(16))")
     }
 
     /// VK serves files from its own domains; the configured API host is allowed too (a proxy, or a test's server).

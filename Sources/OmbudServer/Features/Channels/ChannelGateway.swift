@@ -40,9 +40,19 @@ enum ChannelGateway {
         let channel: AppealChannel = message.network == "sms" ? .sms : .social
         let earlier = try await CorrespondenceRecord.query(on: db).filter(\.$thread == message.thread).filter(\.$direction == "in")
             .sort(\.$at, .descending).first()
+        let limit = app.ombudSettings.attachmentLimit
         if let earlier, let appeal = try await Appeal.find(earlier.appealID, on: db),
            AppealTransitions.workflow.openStates.contains(appeal.status) {
-            try await record(message, channel: channel, appealID: appeal.id!, app: app, now: now)
+            let (letter, notes, jobs) = try planned(message, channel: channel, appealID: appeal.id!, limit: limit, now: now)
+            try await app.store.write { db in
+                try await letter.create(on: db)
+                let history = HistoryRecorder(db: db, actor: actor(message.network), at: now)
+                for n in notes {
+                    try await history.record(entity: "appeal", id: letter.appealID, appealID: letter.appealID, action: n.action, field: n.field,
+                                             to: n.to, comment: n.comment)
+                }
+                for job in jobs { try await JobQueue.enqueue(job, now: now, db: db) }
+            }
             return .added(appeal.trackingCode)
         }
         var applicant: ApplicantInput
@@ -51,7 +61,7 @@ enum ChannelGateway {
             applicant = ApplicantInput(id: card.id)
         } else {
             applicant = ApplicantInput(contactSource: message.network)
-            let fallback = message.author.username ?? (message.network == "vk" ? "id\(message.author.id)" : message.author.id)
+            let fallback = message.author.username ?? (message.network == "vk" ? ChannelProfile.placeholder(message.author.id) : message.author.id)
             (applicant.surname, applicant.name) = MailboxParser.cardName(display: message.authorName, email: fallback)
             if message.network == "sms" { applicant.phone = message.author.id } else { applicant.socialLinks = message.author.links }
         }
@@ -63,46 +73,46 @@ enum ChannelGateway {
         // The author writes again after their last appeal from this thread was closed: a repeat appeal (59-FZ art. 11).
         if let earlier, let code = try await AppealQueries.trackingCodes([earlier.appealID], db: db)[earlier.appealID] { input.repeatOf = code }
         let validated = try AppealIntake.validate(input, now: now)
-        let prepared = try await AppealIntake.prepare(validated, actor: actor(message.network), settings: app.ombudSettings, store: app.store, now: now)
-        let code = try await app.ombud.intake.submit(prepared)
-        try await record(message, channel: channel, appealID: prepared.id, app: app, now: now, acknowledge: true)
-        return .created(code)
+        var prepared = try await AppealIntake.prepare(validated, actor: actor(message.network), settings: app.ombudSettings, store: app.store, now: now)
+        // The message, its history, its files and the notice to its author go in the appeal's own transaction.
+        let (letter, notes, jobs) = try planned(message, channel: channel, appealID: prepared.id, limit: limit, now: now)
+        prepared.letters = [letter]
+        prepared.notes = notes
+        prepared.jobs = jobs + [try ChannelNotice.job(appealID: prepared.id, target: message.replyTarget)]
+        if message.network == "vk", applicant.id == nil, let card = prepared.applicantID {
+            prepared.jobs.append(try ChannelProfile.job(applicantID: card, userID: message.author.id))
+        }
+        return .created(try await app.ombud.intake.submit(prepared))
     }
 
-    /// The message in the correspondence and the history; its files fetched by jobs (the webhook answers at once); for a
-    /// new appeal, the author told its code.
-    static func record(_ message: ChannelMessage, channel: AppealChannel, appealID: UUID, app: Application, now: Date,
-                       acknowledge: Bool = false) async throws {
-        let limit = app.ombudSettings.attachmentLimit
-        let target = String(decoding: try JSONEncoder().encode(message.replyTarget), as: UTF8.self)
-        try await app.store.write { db in
-            let row = CorrespondenceRecord()
-            row.id = UUID.timeOrdered(at: now)
-            row.appealID = appealID
-            row.direction = "in"
-            row.channel = channel.rawValue
-            row.sender = message.author.contactKey ?? message.author.id
-            row.text = message.text
-            row.messageID = message.messageKey
-            row.automatic = false
-            row.at = now
-            row.thread = message.thread
-            row.link = message.link ?? message.author.links.first
-            row.replyTarget = target
-            try await row.create(on: db)
-            let history = HistoryRecorder(db: db, actor: actor(message.network), at: now)
-            // The history names the network, not the person: who wrote is in the correspondence, shown by role.
-            try await history.record(entity: "appeal", id: appealID, appealID: appealID, action: "message-in", to: message.network,
-                                     comment: String(message.text.prefix(200)))
-            for file in message.files {
-                if let size = file.size, size > limit {
-                    try await history.record(entity: "appeal", id: appealID, appealID: appealID, action: "file-refused", field: "attachments",
-                                             to: file.name, comment: "larger than \(limit / 1_048_576) MB: not fetched")
-                    continue
-                }
-                try await ChannelFiles.enqueue(appealID: appealID, network: message.network, file: file, now: now, db: db)
+    /// The message as a correspondence row (with where an answer to it goes), its history, and the jobs that fetch
+    /// its files (the webhook answers at once).
+    static func planned(_ message: ChannelMessage, channel: AppealChannel, appealID: UUID, limit: Int, now: Date) throws
+        -> (CorrespondenceRecord, [HistoryNote], [JobQueue.Planned]) {
+        let row = CorrespondenceRecord()
+        row.id = UUID.timeOrdered(at: now)
+        row.appealID = appealID
+        row.direction = "in"
+        row.channel = channel.rawValue
+        row.sender = message.author.contactKey ?? message.author.id
+        row.text = message.text
+        row.messageID = message.messageKey
+        row.automatic = false
+        row.at = now
+        row.thread = message.thread
+        row.link = message.link ?? message.author.links.first
+        row.replyTarget = String(decoding: try JSONEncoder().encode(message.replyTarget), as: UTF8.self)
+        // The history names the network, not the person: who wrote is in the correspondence, shown by role.
+        var notes = [HistoryNote(action: "message-in", to: message.network, comment: String(message.text.prefix(200)))]
+        var jobs: [JobQueue.Planned] = []
+        for file in message.files {
+            if let size = file.size, size > limit {
+                notes.append(HistoryNote(action: "file-refused", field: "attachments", to: file.name,
+                                         comment: "larger than \(limit / 1_048_576) MB: not fetched"))
+            } else {
+                jobs.append(try ChannelFiles.job(appealID: appealID, network: message.network, file: file))
             }
-            if acknowledge { try await ChannelNotice.enqueue(appealID: appealID, target: message.replyTarget, now: now, db: db) }
         }
+        return (row, notes, jobs)
     }
 }

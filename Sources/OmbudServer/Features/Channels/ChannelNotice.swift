@@ -13,14 +13,13 @@ enum ChannelNotice {
         var target: ReplyTarget
     }
 
-    static func enqueue(appealID: UUID, target: ReplyTarget, now: Date, db: any Database) async throws {
-        let payload = String(decoding: try JSONEncoder().encode(Payload(appeal: appealID, target: target)), as: UTF8.self)
-        try await JobQueue.enqueue(kind: kind, payload: payload, uniqueKey: "\(kind):\(appealID.uuidString)", runAt: now, now: now, db: db)
+    static func job(appealID: UUID, target: ReplyTarget) throws -> JobQueue.Planned {
+        try .init(kind: kind, payload: Payload(appeal: appealID, target: target), uniqueKey: "\(kind):\(appealID.uuidString)")
     }
 
     static func run(_ job: JobRecord, app: Application) async throws {
         let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
-        guard ChannelDelivery.call("", index: 0, to: payload.target, key: "", settings: app.ombudSettings.channels) != nil,
+        guard ChannelDelivery.canSend(to: payload.target, settings: app.ombudSettings.channels),
               let code = try await AppealQueries.trackingCodes([payload.appeal], db: app.store.db)[payload.appeal] else { return }
         let text = app.pages.text("reply", "registered", language: .ru).replacingOccurrences(of: "{code}", with: code)
         try await ChannelDelivery.deliver(text, to: payload.target, appealID: payload.appeal, channel: payload.target.network == "sms" ? .sms : .social,

@@ -27,8 +27,9 @@ enum ReplyJob {
         guard let appeal = try await Appeal.find(payload.appeal, on: store.db) else { return }
         let applicant = try await appeal.$applicant.id.asyncMap { try await Applicant.find($0, on: store.db) } ?? nil
         let questions = try await Question.query(on: store.db).filter(\.$appeal.$id == appeal.id!).sort(\.$position).all()
-        let text = answerText(code: appeal.trackingCode, applicant: applicant, answers: questions.compactMap { $0.answerText?.nonBlank }, pages: app.pages)
         let channel = try await AppealQueries.replyChannel(appeal.id!, db: store.db).flatMap(AppealChannel.init(rawValue:))
+        let text = answerText(code: appeal.trackingCode, applicant: applicant, answers: questions.compactMap { $0.answerText?.nonBlank },
+                              pages: app.pages, replyHint: channel == .email)
         switch channel {
         case .email?:
             if let applicant, let to = applicant.emails.first {
@@ -87,10 +88,11 @@ enum ReplyJob {
     }
 
     /// In Russian, the language of the law the answer is given under (the applicant's language is not recorded).
-    static func answerText(code: String, applicant: Applicant?, answers: [String], pages: Pages) -> String {
+    /// `replyHint`: how to write back by mail (a chat needs no such hint).
+    static func answerText(code: String, applicant: Applicant?, answers: [String], pages: Pages, replyHint: Bool) -> String {
         func text(_ key: String) -> String { pages.text("reply", key, language: .ru) }
         let greeting = applicant.map { text("dear").replacingOccurrences(of: "{name}", with: [$0.name, $0.patronymic].compactMap { $0 }.joined(separator: " ").nonEmpty ?? $0.fullName) }
             ?? text("hello")
-        return ([greeting, text("intro").replacingOccurrences(of: "{code}", with: code)] + answers + [text("replyHint")]).joined(separator: "\n\n")
+        return ([greeting, text("intro").replacingOccurrences(of: "{code}", with: code)] + answers + (replyHint ? [text("replyHint")] : [])).joined(separator: "\n\n")
     }
 }
