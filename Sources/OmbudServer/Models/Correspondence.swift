@@ -27,4 +27,15 @@ final class CorrespondenceRecord: Model, @unchecked Sendable {
     @OptionalField(key: "remote_id") var remoteID: String?
 
     init() {}
+
+    convenience init(appealID: UUID, direction: String, channel: String, text: String, at: Date, automatic: Bool = false) {
+        self.init()
+        self.id = UUID.timeOrdered(at: at)
+        self.appealID = appealID
+        self.direction = direction
+        self.channel = channel
+        self.text = text
+        self.at = at
+        self.automatic = automatic
+    }
 }

@@ -77,20 +77,10 @@ extension IntakePages {
         let caller = [form.surname, form.name, form.patronymic, Form.latin(form.phone)].compactMap { $0.nonBlank }.joined(separator: " ")
         let channel = AppealChannel(rawValue: form.channel ?? "") ?? .phone
         let appealID = appeal.id!
-        try await req.store.write { db in
-            let row = CorrespondenceRecord()
-            row.id = UUID.timeOrdered(at: now)
-            row.appealID = appealID
-            row.direction = "in"
-            row.channel = channel.rawValue
-            row.sender = caller.nonEmpty
-            row.text = String(text.prefix(Validate.maxTextLength))
-            row.automatic = false
-            row.at = now
-            try await row.create(on: db)
-            try await HistoryRecorder(db: db, actor: actor, at: now)
-                .record(entity: "appeal", id: appealID, appealID: appealID, action: "repeat-contact", to: channel.rawValue, comment: String(text.prefix(200)))
-        }
+        let row = CorrespondenceRecord(appealID: appealID, direction: "in", channel: channel.rawValue, text: String(text.prefix(Validate.maxTextLength)), at: now)
+        row.sender = caller.nonEmpty
+        try await Correspondence.add(row, notes: [HistoryNote(action: "repeat-contact", to: channel.rawValue, comment: String(text.prefix(200)))],
+                                     actor: actor, now: now, store: req.store)
         for file in files {
             _ = try await AttachmentStore.save(appealID: appealID, fileName: file.filename, data: file.data, actor: actor, settings: req.settings,
                                                store: req.store, now: now)

@@ -107,16 +107,10 @@ enum ChannelDelivery {
             case let .sent(remoteID):
                 let now = app.clock.now()
                 try await store.write { db in
-                    let row = CorrespondenceRecord()
-                    row.id = UUID.timeOrdered(at: now)
-                    row.appealID = appealID
-                    row.direction = "out"
-                    row.channel = channel.rawValue
+                    let row = CorrespondenceRecord(appealID: appealID, direction: "out", channel: channel.rawValue, text: part, at: now,
+                                                   automatic: purpose != "reply")
                     row.recipient = recipient(target)
-                    row.text = part
                     row.messageID = partID
-                    row.automatic = purpose != "reply"
-                    row.at = now
                     row.remoteID = remoteID
                     row.replyTarget = String(decoding: try JSONEncoder().encode(target), as: UTF8.self)
                     try await row.create(on: db)

@@ -44,15 +44,7 @@ enum ChannelGateway {
         if let earlier, let appeal = try await Appeal.find(earlier.appealID, on: db),
            AppealTransitions.workflow.openStates.contains(appeal.status) {
             let (letter, notes, jobs) = try planned(message, channel: channel, appealID: appeal.id!, limit: limit, now: now)
-            try await app.store.write { db in
-                try await letter.create(on: db)
-                let history = HistoryRecorder(db: db, actor: actor(message.network), at: now)
-                for n in notes {
-                    try await history.record(entity: "appeal", id: letter.appealID, appealID: letter.appealID, action: n.action, field: n.field,
-                                             to: n.to, comment: n.comment)
-                }
-                for job in jobs { try await JobQueue.enqueue(job, now: now, db: db) }
-            }
+            try await Correspondence.add(letter, notes: notes, jobs: jobs, actor: actor(message.network), now: now, store: app.store)
             return .added(appeal.trackingCode)
         }
         var applicant: ApplicantInput
@@ -89,16 +81,9 @@ enum ChannelGateway {
     /// its files (the webhook answers at once).
     static func planned(_ message: ChannelMessage, channel: AppealChannel, appealID: UUID, limit: Int, now: Date) throws
         -> (CorrespondenceRecord, [HistoryNote], [JobQueue.Planned]) {
-        let row = CorrespondenceRecord()
-        row.id = UUID.timeOrdered(at: now)
-        row.appealID = appealID
-        row.direction = "in"
-        row.channel = channel.rawValue
+        let row = CorrespondenceRecord(appealID: appealID, direction: "in", channel: channel.rawValue, text: message.text, at: now)
         row.sender = message.author.contactKey ?? message.author.id
-        row.text = message.text
         row.messageID = message.messageKey
-        row.automatic = false
-        row.at = now
         row.thread = message.thread
         row.link = message.link ?? message.author.links.first
         row.replyTarget = String(decoding: try JSONEncoder().encode(message.replyTarget), as: UTF8.self)

@@ -56,7 +56,9 @@ enum MailGateway {
         // A reply to an appeal joins its correspondence, automatic or not (it is never answered either way).
         if let code = MailRules.trackingCode(subject: mail.subject, threadIDs: mail.threadIDs),
            let appeal = try await Appeal.query(on: db).filter(\.$trackingCode == code.description).first() {
-            try await record(mail, raw: raw, appealID: appeal.id!, automatic: automatic, app: app, now: now)
+            let (letter, note) = entry(mail, appealID: appeal.id!, automatic: automatic, now: now)
+            try await Correspondence.add(letter, notes: [note], actor: actor, now: now, store: store)
+            try await keepFiles(mail, raw: raw, appealID: appeal.id!, app: app, now: now)
             return .added(appeal.trackingCode)
         }
         if automatic {
@@ -79,34 +81,30 @@ enum MailGateway {
         do throws(ValidationError) { validated = try AppealIntake.validate(input, now: now) } catch {
             throw try quarantine("\(error.field): \(error.reason)")
         }
-        let prepared = try await AppealIntake.prepare(validated, actor: actor, settings: settings, store: store, now: now)
+        var prepared = try await AppealIntake.prepare(validated, actor: actor, settings: settings, store: store, now: now)
+        // The message is written with the appeal: a new appeal always has the Message-ID its answer threads under.
+        let (letter, note) = entry(mail, appealID: prepared.id, automatic: false, now: now)
+        prepared.letters = [letter]
+        prepared.notes = [note]
         let code = try await app.ombud.intake.submit(prepared)
-        try await record(mail, raw: raw, appealID: prepared.id, automatic: false, app: app, now: now)
+        try await keepFiles(mail, raw: raw, appealID: prepared.id, app: app, now: now)
         return .created(code)
     }
 
-    /// The message in the correspondence and the history; the raw message and the files as the appeal's attachments.
-    static func record(_ mail: InboundMail, raw: [UInt8], appealID: UUID, automatic: Bool, app: Application, now: Date) async throws {
-        let store = app.store
-        try await store.write { db in
-            let row = CorrespondenceRecord()
-            row.id = UUID.timeOrdered(at: now)
-            row.appealID = appealID
-            row.direction = "in"
-            row.channel = AppealChannel.email.rawValue
-            row.sender = mail.fromAddress
-            row.recipient = mail.headers["To"].map(EncodedWords.decode)
-            row.subject = mail.subject
-            row.text = mail.text
-            row.messageID = mail.messageID
-            row.automatic = automatic
-            row.at = now
-            try await row.create(on: db)
-            try await HistoryRecorder(db: db, actor: actor, at: now)
-                .record(entity: "appeal", id: appealID, appealID: appealID, action: "mail-in", field: nil, to: AppealChannel.email.rawValue,
-                        comment: automatic ? "automatic: \(mail.subject)" : mail.subject)
-        }
-        let settings = app.ombudSettings
+    /// The message as the appeal's correspondence, and its line in the history.
+    static func entry(_ mail: InboundMail, appealID: UUID, automatic: Bool, now: Date) -> (CorrespondenceRecord, HistoryNote) {
+        let row = CorrespondenceRecord(appealID: appealID, direction: "in", channel: AppealChannel.email.rawValue, text: mail.text, at: now,
+                                       automatic: automatic)
+        row.sender = mail.fromAddress
+        row.recipient = mail.headers["To"].map(EncodedWords.decode)
+        row.subject = mail.subject
+        row.messageID = mail.messageID
+        return (row, HistoryNote(action: "mail-in", to: AppealChannel.email.rawValue, comment: automatic ? "automatic: \(mail.subject)" : mail.subject))
+    }
+
+    /// The raw message and its files as the appeal's attachments.
+    static func keepFiles(_ mail: InboundMail, raw: [UInt8], appealID: UUID, app: Application, now: Date) async throws {
+        let (settings, store) = (app.ombudSettings, app.store)
         _ = try await AttachmentStore.save(appealID: appealID, fileName: "message-\(now.timeIntervalSince1970).eml", data: ByteBuffer(bytes: raw),
                                            actor: actor, settings: settings, store: store, now: now, limit: max(settings.attachmentLimit, maxMessage))
         for file in mail.attachments where !file.data.isEmpty && file.data.count <= settings.attachmentLimit {

@@ -69,18 +69,11 @@ enum ReplyJob {
         try await SMTPClient.send(message, settings: smtp, group: app.eventLoopGroup)
         let subject = message.subject
         try await store.write { db in
-            let row = CorrespondenceRecord()
-            row.id = UUID.timeOrdered(at: now)
-            row.appealID = appeal.id!
-            row.direction = "out"
-            row.channel = AppealChannel.email.rawValue
+            let row = CorrespondenceRecord(appealID: appeal.id!, direction: "out", channel: AppealChannel.email.rawValue, text: text, at: now)
             row.sender = smtp.from.address
             row.recipient = to
             row.subject = subject
-            row.text = text
             row.messageID = messageID
-            row.automatic = false
-            row.at = now
             try await row.create(on: db)
             try await HistoryRecorder(db: db, actor: actor, at: now)
                 .record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "reply-sent", to: AppealChannel.email.rawValue)
