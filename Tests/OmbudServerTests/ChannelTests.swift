@@ -243,6 +243,13 @@ extension OmbudServerSuite {
                 #expect(call.headers[SMS.signatureHeader] == ChannelDelivery.signature(call.body, secret: secret))
                 let sent = NetworkRecorder.json(call)
                 #expect(sent["to"] as? String == "+79215551234" && (sent["text"] as? String)?.contains("Воду дадут к вечеру.") == true)
+                // A phone call whose caller asked for the answer by SMS: it goes to the card's phone.
+                let phoned = try await ctx.createAppeal(["channel": "phone", "replyChannel": "sms", "text": "Перезвоните или напишите",
+                                                       "applicant": AnyEncodable(["surname": AnyEncodable("Лебедев"), "phone": AnyEncodable("8 (911) 222-33-44")])])
+                let callJob = try await answer(ctx, phoned.id, text: "Напишем в СМС.")
+                try await ReplyJob.run(callJob, app: ctx.app)
+                let texted = NetworkRecorder.json(try #require(network.calls.last))
+                #expect(texted["to"] as? String == "+79112223344" && (texted["text"] as? String)?.contains("Напишем в СМС.") == true)
                 // The gateway down: tried again later, and the last try is recorded.
                 network.answer = { _ in (503, "") }
                 let again = try await answer(ctx, try await secondSMSAppeal(ctx, signed: signed), text: "Ответ")
