@@ -262,6 +262,35 @@ extension OmbudServerSuite {
             }
         }
 
+        @Test func anAnswerTheNetworkRefusedIsListedForAdministratorsWithARetry() async throws {
+            try await withOmbud(settings: Self.configure) { ctx, _ in
+                let network = NetworkRecorder()
+                network.answer = { call in
+                    call.url.contains("messages.send") ? (200, #"{"error": {"error_code": 901, "error_msg": "Can't send messages for users without permission"}}"#)
+                                                       : (200, #"{"response": [{"id": 3131, "first_name": "Нина", "last_name": "Орлова"}]}"#)
+                }
+                ctx.app.channelTransport = network.transport
+                let dm = #"{"type": "message_new", "group_id": 229000111, "secret": "vk-secret", "object": {"message": {"id": 0, "date": 1795000000, "peer_id": 3131, "from_id": 3131, "text": "Нет отопления", "conversation_message_id": 5}}}"#
+                try await hook(ctx, "/channels/vk", dm, headers: []) { res in #expect(res.status == .ok) }
+                let appeal = try #require(try await Appeal.query(on: ctx.app.db).first())
+                // act: the worker runs the notice (refused for good) and fetches the name
+                try await Worker(app: ctx.app).runOnce()
+                // check
+                let failed = try #require(try await JobRecord.query(on: ctx.app.db).filter(\.$kind == ChannelNotice.kind).first())
+                #expect(failed.status == "failed" && failed.attempts == 1 && failed.lastError?.contains("VK 901") == true)
+                let admin = try await Browser.signedIn(ctx, login: "admin2", roles: ["administrator"])
+                try await admin.send(.GET, "/admin/channels")
+                #expect(admin.html.contains(appeal.trackingCode) && admin.html.contains("VK 901") && admin.html.contains("/admin/channels/jobs/\(failed.id!)/retry"))
+                #expect(admin.html.contains("/channels/vk") && admin.html.contains("включён"))
+                let retried = try await admin.send(.POST, "/admin/channels/jobs/\(failed.id!)/retry", form: ["_csrf": try #require(admin.csrf)])
+                #expect(retried.status == .ok)
+                #expect(try await JobRecord.find(failed.id, on: ctx.app.db)?.status == "queued")
+                // Someone without the right to manage jobs does not see the page.
+                let reception = try await Browser.signedIn(ctx, login: "op", roles: ["reception"])
+                #expect(try await reception.send(.GET, "/admin/channels").status == .forbidden)
+            }
+        }
+
         func secondSMSAppeal(_ ctx: TestContext, signed: (String) -> [(String, String)]) async throws -> UUID {
             let body = #"{"id": "gw-9", "from": "+7 921 000-00-09", "text": "Шум ночью"}"#
             var code = ""

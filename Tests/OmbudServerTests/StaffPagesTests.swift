@@ -145,7 +145,7 @@ extension OmbudServerSuite {
                                                ("/appeals/\(code)/slip", .appealsRead), ("/admin", .appealsRead), ("/admin/units", .orgUnitsManage),
                                                ("/admin/units/city", .orgUnitsManage), ("/admin/users", .usersManage), ("/admin/topics", .topicsManage),
                                                ("/admin/calendars", .calendarsManage), ("/admin/workflow", .appealsRead), ("/admin/open311", .topicsManage),
-                                               ("/appeals/new/topics?q=" + Browser.encode("благоустройство"), .appealsCreate)] {
+                                               ("/admin/channels", .jobsManage), ("/appeals/new/topics?q=" + Browser.encode("благоустройство"), .appealsCreate)] {
                         let res = try await browser.send(.GET, path)
                         let allowed = role.permissions.contains(permission)
                         #expect(res.status == (allowed ? .ok : .forbidden), "\(role.key) \(path)")

@@ -36,7 +36,8 @@ struct AdminPages: RouteCollection {
         let actor = try req.actor
         let links: [(String, String, Permission)] = [("units", "/admin/units", .orgUnitsManage), ("users", "/admin/users", .usersManage),
                                                      ("topics", "/admin/topics", .topicsManage), ("calendars", "/admin/calendars", .calendarsManage),
-                                                     ("open311", "/admin/open311", .topicsManage), ("workflow", "/admin/workflow", .appealsRead)]
+                                                     ("open311", "/admin/open311", .topicsManage), ("channels", "/admin/channels", .jobsManage),
+                                                     ("workflow", "/admin/workflow", .appealsRead)]
         return req.page("admin", ["links": links.filter { actor.can($0.2) }.map { ["href": $0.1, "label": req.text("admin", $0.0)] }])
     }
 
