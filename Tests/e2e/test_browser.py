@@ -221,6 +221,7 @@ def test_every_page_fits_a_phone_in_both_directions(page, server):
              f"/applicants/{body['applicant']['id']}", "/search?q=крыша"] + [f"/tasks?view={v}" for v in
              ["mine", "unit", "registration", "approval", "feedback", "overdue", "promises", "all"]] + [
              "/admin", "/admin/units", "/admin/units/city", "/admin/users", "/admin/topics?q=освещение", "/admin/calendars", "/admin/workflow",
+             "/admin/channels",
              "/account/password"]
     for lang in ["ru", "fa"]:
         page.context.clear_cookies()
