@@ -291,6 +291,24 @@ extension OmbudServerSuite {
             }
         }
 
+        @Test func channelSettingsNameTheVariableThatIsWrong() throws {
+            func refused(_ env: [String: String]) -> String? {
+                do { _ = try ChannelSettings.fromEnvironment(env); return nil } catch { return error.field }
+            }
+            let on = try ChannelSettings.fromEnvironment(["OMBUD_TELEGRAM_TOKEN": "1:A", "OMBUD_TELEGRAM_SECRET": "s_1-x", "OMBUD_VK_TOKEN": "t",
+                                                          "OMBUD_VK_GROUP_ID": "7", "OMBUD_VK_SECRET": "k", "OMBUD_VK_CONFIRMATION": "c",
+                                                          "OMBUD_SMS_SECRET": String(repeating: "s", count: 16), "OMBUD_REPEAT_RADIUS_M": "300"])
+            #expect(on.telegram?.api == "https://api.telegram.org" && on.vk?.groupID == 7 && on.sms?.outbound == nil && on.repeatContacts.radius == 300)
+            #expect(try ChannelSettings.fromEnvironment([:]).telegram == nil)
+            #expect(refused(["OMBUD_TELEGRAM_TOKEN": "1:A"]) == "OMBUD_TELEGRAM_SECRET")
+            #expect(refused(["OMBUD_TELEGRAM_TOKEN": "1:A", "OMBUD_TELEGRAM_SECRET": "has space"]) == "OMBUD_TELEGRAM_SECRET")
+            #expect(refused(["OMBUD_TELEGRAM_TOKEN": "1:A", "OMBUD_TELEGRAM_SECRET": "s", "OMBUD_TELEGRAM_API": "ftp://x"]) == "OMBUD_TELEGRAM_API")
+            #expect(refused(["OMBUD_VK_TOKEN": "t", "OMBUD_VK_GROUP_ID": "club7"]) == "OMBUD_VK_GROUP_ID")
+            #expect(refused(["OMBUD_SMS_URL": "https://gw.example/sms"]) == "OMBUD_SMS_SECRET")
+            #expect(refused(["OMBUD_SMS_SECRET": "short"]) == "OMBUD_SMS_SECRET")
+            #expect(refused(["OMBUD_REPEAT_RADIUS_M": "-1"]) == "OMBUD_REPEAT_RADIUS_M")
+        }
+
         func secondSMSAppeal(_ ctx: TestContext, signed: (String) -> [(String, String)]) async throws -> UUID {
             let body = #"{"id": "gw-9", "from": "+7 921 000-00-09", "text": "Шум ночью"}"#
             var code = ""

@@ -83,6 +83,9 @@ enum ChannelDelivery {
         let actor = ChannelGateway.actor(target.network)
         let store = app.store
         func failed(_ reason: String, final: Bool) async throws -> any Error {
+            // A transport error may quote the address, and Telegram's holds the bot's token: never into the history.
+            let reason = [settings.telegram?.token, settings.vk?.token].compactMap { $0 }
+                .reduce(reason) { $0.replacingOccurrences(of: $1, with: "<token>") }
             if final || job.attempts >= job.maxAttempts {
                 try await store.write { db in
                     try await HistoryRecorder(db: db, actor: actor, at: app.clock.now())
