@@ -57,6 +57,15 @@ extension OmbudServerSuite.IntakePagesTests {
             let letter = try #require(try await CorrespondenceRecord.query(on: ctx.app.db).filter(\.$appealID == open.id).first())
             #expect(letter.channel == "phone" && letter.text == "Опять темно в подъезде" && letter.sender == "Смирнова +7 911 000 11 22")
             #expect(try await HistoryEntry.query(on: ctx.app.db).filter(\.$appealID == open.id).filter(\.$action == "repeat-contact").count() == 1)
+            // The API gives the call with the caller to those who may see personal data (audited), masked to others.
+            try await ctx.app.testing().test(.GET, "/api/v1/appeals/\(open.id)/correspondence", headers: ctx.auth) { res in
+                let items = try res.content.decode([CorrespondenceView].self)
+                #expect(items.count == 1 && items[0].sender == "Смирнова +7 911 000 11 22" && !items[0].masked && items[0].channel == "phone")
+            }
+            #expect(try await AuditRecord.query(on: ctx.app.db).filter(\.$action == "personal-data.view").filter(\.$details == "correspondence").count() == 1)
+            let journalist = try await Browser.signedIn(ctx, login: "press", roles: ["journalist"])
+            try await journalist.send(.GET, "/api/v1/appeals/\(open.id)/correspondence")
+            #expect(journalist.html.contains(#""masked":true"#) && !journalist.html.contains("Смирнова") && journalist.html.contains("Опять темно"))
             try await browser.send(.GET, "/appeals/\(open.trackingCode)?linked=1")
             #expect(browser.html.contains("Звонок добавлен") && browser.html.contains(#"id="correspondence""#) && browser.html.contains("Опять темно в подъезде"))
 

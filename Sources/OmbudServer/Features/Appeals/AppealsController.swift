@@ -11,6 +11,7 @@ struct AppealsController: RouteCollection {
         read.get("by-code", ":code", use: byCode)
         read.get(":id", use: show)
         read.get(":id", "history", use: history)
+        read.get(":id", "correspondence", use: correspondence)
         appeals.grouped(Require(.appealsTransition)).post(":id", "transitions", use: transition)
         appeals.grouped(Require(.appealsTransition)).post("bulk-transitions", use: bulkTransition)
         let edit = appeals.grouped(Require(.appealsEdit))
@@ -86,6 +87,18 @@ struct AppealsController: RouteCollection {
         let entries = try await HistoryEntry.query(on: req.db).group(.or) { $0.filter(\.$appealID == id).filter(\.$entityID == id) }
             .sort(\.$at).all()
         return entries.map(HistoryView.init)
+    }
+
+    /// The messages in and out, oldest first; who wrote, to whom and the network link are personal data, masked for
+    /// readers without the personal-data permission and audited for those with it.
+    func correspondence(req: Request) async throws -> [CorrespondenceView] {
+        let id = try await req.visibleAppealID()
+        let rows = try await CorrespondenceRecord.query(on: req.db).filter(\.$appealID == id).sort(\.$at).all()
+        let personal = try req.actor.can(.personalData)
+        if personal, !rows.isEmpty {
+            try await req.audit("personal-data.view", entity: "appeal", entityID: id.uuidString, details: "correspondence")
+        }
+        return rows.map { CorrespondenceView($0, personal: personal) }
     }
 
     func addQuestion(req: Request) async throws -> Response {

@@ -67,3 +67,33 @@ struct HistoryView: Content {
         comment = entry.comment
     }
 }
+
+/// One message of an appeal's correspondence as the API gives it.
+struct CorrespondenceView: Content {
+    var id: UUID
+    var direction: String
+    var channel: String
+    var at: Date
+    var subject: String?
+    var text: String
+    var automatic: Bool
+    /// Who wrote (in) or to whom it went (out), the message's link on the network: null when masked.
+    var sender: String?
+    var recipient: String?
+    var link: String?
+    var masked: Bool
+
+    init(_ row: CorrespondenceRecord, personal: Bool) {
+        id = row.id!
+        direction = row.direction
+        channel = row.channel
+        at = row.at
+        subject = row.subject
+        text = row.text
+        automatic = row.automatic
+        sender = personal ? row.sender : nil
+        recipient = personal ? row.recipient : nil
+        link = personal ? row.link : nil
+        masked = !personal
+    }
+}
