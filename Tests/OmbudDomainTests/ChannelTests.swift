@@ -210,6 +210,10 @@ private func form(_ call: ChannelCall) -> [String: String] {
         #expect(rule.match(new, RepeatContactRule.Place(topics: ["other"], address: nil, lat: 59.93, lon: 30.31)) == nil)
         #expect(rule.match(new, RepeatContactRule.Place(topics: ["0003.0008.0086.0567"], address: nil, lat: 59.94, lon: 30.31)) == nil)
         #expect(rule.match(new, RepeatContactRule.Place(topics: ["0003.0008.0086.0567"], address: "садовая УЛ. д. 5")) == .sameAddress)
+        for same in ["ул. Садовая, 5", "Садовая улица, дом 5, кв. 12", "г. Санкт-Петербург, Садовая ул., д.5"] {
+            #expect(RepeatContactRule.addressWords(same) == ["садовая", "5"], "\(same)")
+        }
+        #expect(rule.match(new, RepeatContactRule.Place(topics: ["0003.0008.0086.0567"], address: "Садовая, 7")) == nil)
         #expect(!rule.applies(to: RepeatContactRule.Place(topics: [], address: "Садовая")))
         let box = rule.box(around: (59.93, 30.31))
         #expect(box.lat.contains(59.9313) && !box.lat.contains(59.9315))

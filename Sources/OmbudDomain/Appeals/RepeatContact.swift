@@ -23,7 +23,7 @@ public struct RepeatContactRule: Sendable, Equatable {
             self.lon = lon
         }
 
-        var addressKey: String? { address.map(ApplicantMatching.addressKey).flatMap { $0.isEmpty ? nil : $0 } }
+        var addressWords: Set<String>? { address.flatMap(RepeatContactRule.addressWords) }
         var point: (lat: Double, lon: Double)? { lat.flatMap { lat in lon.map { (lat, $0) } } }
     }
 
@@ -40,12 +40,12 @@ public struct RepeatContactRule: Sendable, Equatable {
             let d = PublicLocation.distance(a, b)
             if d <= radius { return .near(d) }
         }
-        if let a = new.addressKey, a == open.addressKey { return .sameAddress }
+        if let a = new.addressWords, a == open.addressWords { return .sameAddress }
         return nil
     }
 
     /// Whether there is anything to look for: a topic and a place.
-    public func applies(to new: Place) -> Bool { !new.topics.isEmpty && (new.point != nil || new.addressKey != nil) }
+    public func applies(to new: Place) -> Bool { !new.topics.isEmpty && (new.point != nil || new.addressWords != nil) }
 
     /// The latitude and longitude span that holds every point within `radius` of `center` (for an indexed query).
     public func box(around center: (lat: Double, lon: Double)) -> (lat: ClosedRange<Double>, lon: ClosedRange<Double>) {
@@ -53,6 +53,24 @@ public struct RepeatContactRule: Sendable, Equatable {
         let dLon = radius / (111_320.0 * max(cos(center.lat * .pi / 180), 0.01))
         return ((center.lat - dLat)...(center.lat + dLat), (center.lon - dLon)...(center.lon + dLon))
     }
+
+    /// The words that name a place, in any order and whatever the street type is written as: "ул. Садовая, д. 5",
+    /// "Садовая ул., 5" and "садовая улица дом 5 кв 12" are one place (the flat is not part of the problem's place).
+    public static func addressWords(_ address: String) -> Set<String>? {
+        var words: Set<String> = []
+        var skipNext = false
+        for word in TextNormalizer.words(address) {
+            if skipNext { skipNext = false; continue }
+            if ["кв", "квартира", "оф", "офис", "комн", "комната"].contains(word) { skipNext = true; continue }
+            if !addressNoise.contains(word) { words.insert(word) }
+        }
+        return words.isEmpty ? nil : words
+    }
+
+    static let addressNoise: Set<String> = [
+        "ул", "улица", "д", "дом", "пр", "просп", "проспект", "пер", "переулок", "наб", "набережная", "пл", "площадь", "ш", "шоссе",
+        "б", "р", "бульвар", "г", "город", "санкт", "петербург", "спб", "москва", "корп", "корпус", "к", "стр", "строение", "лит", "литера",
+    ]
 
     /// "59.9386, 30.3141" (a point as operators paste it from a map); nil when it is not one.
     public static func point(_ text: String) -> (lat: Double, lon: Double)? {

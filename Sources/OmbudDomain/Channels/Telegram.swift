@@ -12,8 +12,6 @@ public enum Telegram {
         var update_id: Int64
         var message: Message?
         var edited_message: Message?
-        var channel_post: Message?
-        var callback_query: AnyValue?
     }
 
     struct Message: Decodable {
@@ -56,8 +54,6 @@ public enum Telegram {
         var latitude: Double
         var longitude: Double
     }
-
-    struct AnyValue: Decodable {}
 
     /// The message an update carries; `ChannelSkip` for updates that are not a citizen's new message (edits, channel
     /// posts, buttons, other bots — our own answers among them, so the bot never talks to itself).

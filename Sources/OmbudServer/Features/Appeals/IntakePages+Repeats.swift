@@ -20,7 +20,7 @@ extension IntakePages {
             .filter(.sql(SQLQueryString("appeals.id IN (SELECT appeal_id FROM questions WHERE topic_code IN (\(binds: topics)))")))
         if let point {
             let box = rule.box(around: point)
-            // Near the point, or with an address to compare (open appeals of one topic are hundreds, not millions).
+            // Near the point, or with an address to compare (words are compared in Swift: SQLite folds no Cyrillic case).
             query = query.group(.or) { or in
                 or.group(.and) { near in
                     near.filter(\.$lat >= box.lat.lowerBound).filter(\.$lat <= box.lat.upperBound)
@@ -32,16 +32,15 @@ extension IntakePages {
             query = query.filter(\.$addressText != nil)
         }
         if let condition = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID) { query = query.filter(.sql(condition)) }
-        let open = try await query.sort(\.$receivedAt, .descending).limit(500).all()
-        guard !open.isEmpty else { return [] }
-        let topicsOf = Dictionary(grouping: try await Question.query(on: req.db).filter(\.$appeal.$id ~~ open.map { $0.id! }).all(), by: { $0.$appeal.id })
-            .mapValues { Set($0.map(\.topicCode)) }
-        let matches: [(Appeal, RepeatContactRule.Match)] = open.compactMap { appeal in
-            let other = RepeatContactRule.Place(topics: topicsOf[appeal.id!] ?? [], address: appeal.addressText, lat: appeal.lat, lon: appeal.lon)
-            return rule.match(place, other).map { (appeal, $0) }
-        }
+        // Only the place of each (every one shares a topic with the call already), then the few that match in full.
+        let places = try await query.field(\.$id).field(\.$addressText).field(\.$lat).field(\.$lon).all()
         func metres(_ m: RepeatContactRule.Match) -> Double { if case let .near(d) = m { return d } else { return 0 } }
-        return matches.sorted { metres($0.1) < metres($1.1) }.prefix(10).map { appeal, match in
+        let found = places.compactMap { a in
+            rule.match(place, RepeatContactRule.Place(topics: place.topics, address: a.addressText, lat: a.lat, lon: a.lon)).map { (a.id!, $0) }
+        }.sorted { metres($0.1) < metres($1.1) }.prefix(10)
+        guard !found.isEmpty else { return [] }
+        let appeals = Dictionary(uniqueKeysWithValues: try await Appeal.query(on: req.db).filter(\.$id ~~ found.map(\.0)).all().map { ($0.id!, $0) })
+        return found.compactMap { id, match in appeals[id].map { ($0, match) } }.map { appeal, match in
             var why: String
             switch match {
             case let .near(d): why = req.text("intake", "repeatNear", ["m": Int(d.rounded())])
