@@ -193,6 +193,47 @@ final class Bench {
             try check(loaded)
             report.rows.append(.init(result: loaded, unit: "req/s"))
         }
+        try await measureRepeatCheck(into: &report, base: base, headers: signedIn, bodies: bodies, client: client)
+    }
+
+    /// An operator registers a call at the point of an appeal already open on the same topic: the form comes back
+    /// (200) with the open appeals nearby. Every open appeal of the topic is weighed, so this is the check at its
+    /// largest: tens of thousands of open appeals on one topic.
+    private func measureRepeatCheck(into report: inout Report, base: String, headers: HTTPHeaders, bodies: [ByteBuffer], client: HTTPClient) async throws {
+        let page = try await client.execute(request: HTTPClient.Request(url: base + "/appeals/new", headers: headers)).get()
+        guard let csrf = String(buffer: page.body ?? ByteBuffer()).firstMatch(of: /name="_csrf" value="([^"]+)"/)?.1 else {
+            throw BenchError("the intake form has no CSRF token")
+        }
+        struct Probe: Decodable {
+            struct Question: Decodable { var topicCode: String }
+            struct Address: Decodable { var lat: Double?, lon: Double? }
+            var questions: [Question]
+            var address: Address
+        }
+        // Places of loaded appeals: each call lands on one of them.
+        let places: [(String, Double, Double)] = bodies.prefix(2_000).compactMap { body in
+            guard let probe = try? JSONDecoder().decode(Probe.self, from: Data(buffer: body)), let topic = probe.questions.first?.topicCode,
+                  let lat = probe.address.lat, let lon = probe.address.lon else { return nil }
+            return (topic, lat, lon)
+        }
+        guard !places.isEmpty else { throw BenchError("no appeal with a point to call about") }
+        var form = headers
+        form.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        let formHeaders = form
+        let token = String(csrf)
+        let post: @Sendable (Int) throws -> HTTPClient.Request = { i in
+            let (topic, lat, lon) = places[i % places.count]
+            let body = "_csrf=\(token)&_once=\(UUID().uuidString)&channel=phone&kind=statement&urgency=follow-up&surname=%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2"
+                + "&text=%D0%9E%D0%BF%D1%8F%D1%82%D1%8C&topics%5B%5D=\(topic)&questionTexts%5B%5D=&point=\(lat)%2C+\(lon)&action=register"
+            return try HTTPClient.Request(url: base + "/appeals/new", method: .POST, headers: formHeaders, body: .string(body))
+        }
+        let single = LoadDriver(client: client, clients: 1)
+        say("Repeat check: \(warmUp) warm-up + \(pageRequests / 5) calls one at a time…")
+        try check(await single.run("warm-up", count: warmUp, request: post))
+        let alone = await single.run("POST /appeals/new (a call where an appeal on its topic is open: the repeat check), server time",
+                                     count: pageRequests / 5, request: post)
+        try check(alone)
+        report.rows.append(.init(result: alone, unit: "req/s"))
     }
 
     /// The public side: Open311 reports posted by an app (each an appeal with its public row), then the answers the

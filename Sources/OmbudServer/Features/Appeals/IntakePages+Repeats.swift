@@ -15,32 +15,32 @@ extension IntakePages {
         let place = RepeatContactRule.Place(topics: Set((form.topics ?? []).compactMap(Form.latin)), address: form.address.nonBlank,
                                             lat: point?.lat, lon: point?.lon)
         guard rule.applies(to: place) else { return [] }
-        let topics = Array(place.topics)
-        var query = Appeal.query(on: req.db).filter(\.$status ~~ AppealTransitions.workflow.openStates)
-            .filter(.sql(SQLQueryString("appeals.id IN (SELECT appeal_id FROM questions WHERE topic_code IN (\(binds: topics)))")))
+        let scope = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID)
+        // Candidates from two bounded lookups: the points in the radius's box (indexed by latitude), and the appeals the
+        // full-text index finds by the address's words; the rule then weighs each.
+        var ids: Set<UUID> = []
         if let point {
             let box = rule.box(around: point)
-            // Near the point, or with an address to compare (words are compared in Swift: SQLite folds no Cyrillic case).
-            query = query.group(.or) { or in
-                or.group(.and) { near in
-                    near.filter(\.$lat >= box.lat.lowerBound).filter(\.$lat <= box.lat.upperBound)
-                        .filter(\.$lon >= box.lon.lowerBound).filter(\.$lon <= box.lon.upperBound)
-                }
-                or.filter(\.$addressText != nil)
-            }
-        } else {
-            query = query.filter(\.$addressText != nil)
+            var near = Appeal.query(on: req.db).filter(\.$lat >= box.lat.lowerBound).filter(\.$lat <= box.lat.upperBound)
+                .filter(\.$lon >= box.lon.lowerBound).filter(\.$lon <= box.lon.upperBound)
+            if let scope { near = near.filter(.sql(scope)) }
+            ids.formUnion(try await near.field(\.$id).limit(1_000).all().compactMap(\.id))
         }
-        if let condition = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID) { query = query.filter(.sql(condition)) }
-        // Only the place of each (every one shares a topic with the call already), then the few that match in full.
-        let places = try await query.field(\.$id).field(\.$addressText).field(\.$lat).field(\.$lon).all()
+        if let address = place.address, let words = RepeatContactRule.addressWords(address) {
+            let page = try await AppealList.page(AppealList.Filters(q: words.sorted().joined(separator: " "), limit: 200), scope: scope,
+                                                 settings: req.settings, db: req.db, now: req.now)
+            ids.formUnion(page.items.map(\.id))
+        }
+        guard !ids.isEmpty else { return [] }
+        let topics = Array(place.topics)
+        let open = try await Appeal.query(on: req.db).filter(\.$id ~~ Array(ids)).filter(\.$status ~~ AppealTransitions.workflow.openStates)
+            .filter(.sql(SQLQueryString("appeals.id IN (SELECT appeal_id FROM questions WHERE topic_code IN (\(binds: topics)))"))).all()
         func metres(_ m: RepeatContactRule.Match) -> Double { if case let .near(d) = m { return d } else { return 0 } }
-        let found = places.compactMap { a in
-            rule.match(place, RepeatContactRule.Place(topics: place.topics, address: a.addressText, lat: a.lat, lon: a.lon)).map { (a.id!, $0) }
+        // Every candidate shares a topic with the call already.
+        let found = open.compactMap { a in
+            rule.match(place, RepeatContactRule.Place(topics: place.topics, address: a.addressText, lat: a.lat, lon: a.lon)).map { (a, $0) }
         }.sorted { metres($0.1) < metres($1.1) }.prefix(10)
-        guard !found.isEmpty else { return [] }
-        let appeals = Dictionary(uniqueKeysWithValues: try await Appeal.query(on: req.db).filter(\.$id ~~ found.map(\.0)).all().map { ($0.id!, $0) })
-        return found.compactMap { id, match in appeals[id].map { ($0, match) } }.map { appeal, match in
+        return found.map { appeal, match in
             var why: String
             switch match {
             case let .near(d): why = req.text("intake", "repeatNear", ["m": Int(d.rounded())])

@@ -3,7 +3,8 @@ import SQLKit
 
 /// 011: correspondence through social networks and SMS — the thread a message belongs to (a chat, a post's comments),
 /// the message's own link on the network, where an answer to it goes, and what the network said to our answers; and the
-/// receipts of webhook deliveries, claimed before a message is taken so a retried delivery is never taken twice.
+/// receipts of webhook deliveries, claimed before a message is taken so a retried delivery is never taken twice; an
+/// index of appeals by point, for the repeat-contact check.
 struct AddChannelThreads: AsyncMigration {
     func prepare(on db: any Database) async throws {
         // One column per statement: SQLite adds one at a time.
@@ -15,9 +16,12 @@ struct AddChannelThreads: AsyncMigration {
             .field("at", .datetime, .required)
             .create()
         try await (db as! any SQLDatabase).create(index: "idx_correspondence_thread").on("correspondence").column("thread").column("at").run()
+        // The repeat-contact check looks for open appeals near a point.
+        try await (db as! any SQLDatabase).create(index: "idx_appeals_point").on("appeals").column("lat").column("lon").run()
     }
 
     func revert(on db: any Database) async throws {
+        try await (db as! any SQLDatabase).drop(index: "idx_appeals_point").run()
         try await db.schema("channel_receipts").delete()
         try await (db as! any SQLDatabase).drop(index: "idx_correspondence_thread").run()
         for field in ["remote_id", "reply_target", "link", "thread"] {
