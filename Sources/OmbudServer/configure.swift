@@ -53,6 +53,9 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.jobHandlers.register(ChannelFiles.kind, ChannelFiles.run)
     app.jobHandlers.register(ChannelNotice.kind, ChannelNotice.run)
     app.jobHandlers.register(ChannelProfile.kind, ChannelProfile.run)
+    app.channelThreads = KeyedSerializer()
+    // Files from the networks are fetched from the address checked and nowhere else: redirects are not followed.
+    app.http.client.configuration.redirectConfiguration = .disallow
     app.pages = try await Pages.load()
 
     ContentConfiguration.global.use(encoder: APIJSONEncoder(fallback: JSONCoding.encoder), for: .json)

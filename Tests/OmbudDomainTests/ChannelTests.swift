@@ -192,6 +192,10 @@ private func form(_ call: ChannelCall) -> [String: String] {
         #expect(ChannelText.chunks(text, limit: 40) == [String(repeating: "а", count: 30), String(repeating: "б", count: 30), String(repeating: "в", count: 10)])
         #expect(ChannelText.chunks(String(repeating: "x", count: 90), limit: 40).map(\.count) == [40, 40, 10])
         #expect(ChannelText.chunks("  ", limit: 40).isEmpty)
+        // Counted as Telegram counts: an emoji is two units.
+        #expect(ChannelText.chunks(String(repeating: "😀", count: 30), limit: 40).map(\.count) == [20, 10])
+        #expect(ReplyTarget.telegram(chatID: -100123, messageID: 1).isShared && !ReplyTarget.telegram(chatID: 5, messageID: nil).isShared)
+        #expect(ReplyTarget.vkMessage(peerID: 2_000_000_001).isShared && !ReplyTarget.vkMessage(peerID: 3131).isShared)
     }
 
     @Test func cardsAreFoundByTheirNetworkID() {

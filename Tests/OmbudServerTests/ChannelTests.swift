@@ -155,6 +155,12 @@ extension OmbudServerSuite {
                 let other = try #require(try await Appeal.query(on: ctx.app.db).filter(\.$id != appeal.id!).first())
                 #expect(other.$applicant.id == applicant.id)
                 #expect(try await CorrespondenceRecord.query(on: ctx.app.db).filter(\.$appealID == other.id!).first()?.link == "https://t.me/city/3")
+                // Answered in the group, where others read it: no greeting by name.
+                let groupJob = try await answer(ctx, other.id!, text: "Контейнеры заменят.")
+                try await ReplyJob.run(groupJob, app: ctx.app)
+                let inGroup = NetworkRecorder.json(try #require(network.calls.last))
+                #expect(inGroup["chat_id"] as? Int == -100777 && (inGroup["text"] as? String)?.contains("Контейнеры заменят.") == true)
+                #expect((inGroup["text"] as? String)?.contains("Анна") == false)
                 _ = clock
             }
         }
@@ -207,6 +213,23 @@ extension OmbudServerSuite {
                 #expect(failure.comment?.contains("VK 901") == true)
                 let dmCall = try #require(network.calls.last)
                 #expect(dmCall.url.hasSuffix("/method/messages.send") && NetworkRecorder.form(dmCall)["peer_id"] == "3131")
+            }
+        }
+
+        @Test func messagesOfOneThreadArrivingTogetherMakeOneAppeal() async throws {
+            try await withOmbud(settings: Self.configure) { ctx, clock in
+                // An album: three updates of one chat at once, and one of them delivered twice.
+                let updates = (0..<3).map { Self.telegramUpdate(id: 100 + $0, message: 60 + $0, text: "Фото \($0 + 1)") } + [Self.telegramUpdate(id: 100, message: 60, text: "Фото 1")]
+                let outcomes = try await withThrowingTaskGroup(of: ChannelGateway.Outcome.self) { group in
+                    for update in updates {
+                        group.addTask { try await ChannelGateway.receive(try Telegram.message(fromUpdate: Array(update.utf8)), app: ctx.app, now: clock.now) }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(try await ctx.appealCount() == 1)
+                #expect(try await Applicant.query(on: ctx.app.db).count() == 1)
+                #expect(outcomes.filter { if case .created = $0 { true } else { false } }.count == 1 && outcomes.contains(.duplicate))
+                #expect(try await CorrespondenceRecord.query(on: ctx.app.db).count() == 3)
             }
         }
 

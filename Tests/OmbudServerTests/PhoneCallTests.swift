@@ -69,10 +69,17 @@ extension OmbudServerSuite.IntakePagesTests {
             try await browser.send(.GET, "/appeals/\(open.trackingCode)?linked=1")
             #expect(browser.html.contains("Звонок добавлен") && browser.html.contains(#"id="correspondence""#) && browser.html.contains("Опять темно в подъезде"))
 
-            // "Register as a new appeal" after seeing them registers.
+            // "Register as a new appeal" after seeing them registers; a call changed since (another point) is checked again.
             try await browser.send(.GET, "/appeals/new")
+            try await post(browser, call + [("action", "register")])
+            let seen = String(try #require(browser.html.firstMatch(of: /name="repeatChecked" value="([0-9a-f]+)"/)).1)
+            var moved = call
+            moved[5] = ("point", "59.9507, 30.3101")
+            try await post(browser, moved + [("repeatChecked", seen), ("action", "register")])
+            #expect(browser.html.contains(#"id="repeats""#))
+            #expect(try await ctx.appealCount() == 2)
             // The caller asks for the answer by SMS.
-            let anyway = try await post(browser, call + [("repeatChecked", "1"), ("replyChannel", "sms"), ("action", "register")])
+            let anyway = try await post(browser, call + [("repeatChecked", seen), ("replyChannel", "sms"), ("action", "register")])
             #expect(anyway.status == .seeOther)
             #expect(try await ctx.appealCount() == 3)
             let newest = try #require(try await Appeal.query(on: ctx.app.db).filter(\.$text == "Опять темно в подъезде").first())

@@ -98,6 +98,17 @@ public enum ReplyTarget: Sendable, Equatable, Codable {
     case vkComment(ownerID: Int64, postID: Int64, commentID: Int64)
     case sms(phone: String)
 
+    /// Read by others than the citizen: a group chat (Telegram's are negative ids, VK's start at 2,000,000,000) or a
+    /// comment thread on a wall.
+    public var isShared: Bool {
+        switch self {
+        case let .telegram(chat, _): chat < 0
+        case let .vkMessage(peer): peer >= 2_000_000_000
+        case .vkComment: true
+        case .sms: false
+        }
+    }
+
     public var network: String {
         switch self {
         case .telegram: "telegram"
@@ -153,12 +164,14 @@ public struct ChannelCall: Sendable, Equatable {
 }
 
 public enum ChannelText {
-    /// A long answer in parts of at most `limit` characters, cut at a paragraph, else a line, else a space.
+    /// A long answer in parts of at most `limit` UTF-16 code units (how Telegram and VK count a message's length; an
+    /// emoji is two or more), cut at a paragraph, else a line, else a space.
     public static func chunks(_ text: String, limit: Int) -> [String] {
         var parts: [String] = []
         var rest = Substring(text.trimmed())
-        while rest.count > limit {
-            let window = rest.prefix(limit)
+        while rest.utf16.count > limit {
+            var units = 0
+            let window = rest.prefix { units += $0.utf16.count; return units <= limit }
             let cut = window.range(of: "\n\n", options: .backwards)?.lowerBound
                 ?? window.lastIndex(of: "\n") ?? window.lastIndex(of: " ")
             let end = cut.flatMap { $0 > window.startIndex ? $0 : nil } ?? window.endIndex

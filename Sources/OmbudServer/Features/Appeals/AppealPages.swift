@@ -126,7 +126,7 @@ struct AppealPages: RouteCollection {
             "correspondence": letters.map { m in
                 ["in": m.direction == "in", "channel": req.text("channels", m.channel), "at": f.dateTime(m.at), "subject": m.subject,
                  "who": personal ? (m.direction == "in" ? m.sender : m.recipient) : nil, "link": personal ? m.link : nil,
-                 "text": m.text, "automatic": m.automatic].present
+                 "text": personal || m.direction == "in" ? m.text : nil, "automatic": m.automatic].present
             },
             "hasCorrespondence": !letters.isEmpty,
             "listed": publication?.listed == true,

@@ -77,7 +77,8 @@ struct CorrespondenceView: Content {
     var subject: String?
     var text: String
     var automatic: Bool
-    /// Who wrote (in) or to whom it went (out), the message's link on the network: null when masked.
+    /// Who wrote (in) or to whom it went (out), the message's link on the network: null when masked. An answer sent
+    /// greets the applicant by name, so its text is empty when masked (its answers are on the appeal's questions).
     var sender: String?
     var recipient: String?
     var link: String?
@@ -89,7 +90,7 @@ struct CorrespondenceView: Content {
         channel = row.channel
         at = row.at
         subject = row.subject
-        text = row.text
+        text = personal || row.direction == "in" ? row.text : ""
         automatic = row.automatic
         sender = personal ? row.sender : nil
         recipient = personal ? row.recipient : nil

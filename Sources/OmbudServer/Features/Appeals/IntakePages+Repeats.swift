@@ -21,7 +21,8 @@ extension IntakePages {
         var ids: Set<UUID> = []
         if let point {
             let box = rule.box(around: point)
-            var near = Appeal.query(on: req.db).filter(\.$lat >= box.lat.lowerBound).filter(\.$lat <= box.lat.upperBound)
+            var near = Appeal.query(on: req.db).filter(\.$status ~~ AppealTransitions.workflow.openStates)
+                .filter(\.$lat >= box.lat.lowerBound).filter(\.$lat <= box.lat.upperBound)
                 .filter(\.$lon >= box.lon.lowerBound).filter(\.$lon <= box.lon.upperBound)
             if let scope { near = near.filter(.sql(scope)) }
             ids.formUnion(try await near.field(\.$id).limit(1_000).all().compactMap(\.id))
@@ -54,6 +55,7 @@ extension IntakePages {
     /// The call added to an open appeal instead of a new one: the caller's words in its correspondence, the files on
     /// it, a line in its history. Once per form, like registering.
     func linkCall(_ req: Request, form: Form, code raw: String) async throws -> Response {
+        guard try req.actor.can(.appealsEdit) else { throw AppError.forbidden(reason: "adding to an appeal needs the right to edit appeals") }
         guard let code = TrackingCode(TextNormalizer.latinDigits(raw)),
               let appeal = try await Appeal.query(on: req.db).filter(\.$trackingCode == code.description).first(),
               try await req.maySee(appeal, in: try await req.accessScope()),

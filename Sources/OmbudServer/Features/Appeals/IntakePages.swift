@@ -56,8 +56,14 @@ struct IntakePages: RouteCollection {
         var action: String?
         /// The codes registered earlier in this call ("register and take another"), comma-separated.
         var done: String?
-        /// Set once the operator has seen the open appeals this call may repeat: the next submit registers.
+        /// The place and topics the operator has seen the open appeals for (`repeatKey`): the next submit registers,
+        /// unless the call has changed since.
         var repeatChecked: String?
+
+        var repeatKey: String {
+            let parts = [(topics ?? []).compactMap(Form.latin).sorted().joined(separator: ","), address.nonBlank ?? "", point.nonBlank ?? ""]
+            return String(Tokens.hash(parts.joined(separator: "|")).prefix(16))
+        }
         var files: [File]?
 
         /// Persian and Arabic digits typed into codes and phones become Latin ones.
@@ -147,7 +153,7 @@ struct IntakePages: RouteCollection {
         if let point = form.point.nonBlank, RepeatContactRule.point(point) == nil {
             return try await Self.page(req, form: form, errors: ["point": req.text("intake", "badPoint")], status: .unprocessableEntity)
         }
-        if form.repeatChecked == nil {
+        if form.repeatChecked != form.repeatKey {
             let repeats = try await Self.repeatCandidates(req, form: form)
             if !repeats.isEmpty { return try await Self.page(req, form: form, repeats: repeats) }
         }
@@ -289,7 +295,8 @@ struct IntakePages: RouteCollection {
             "topics": topics, "noTopics": topicResults && topics.isEmpty,
             "done": Self.codes(form.done), "hasDone": !Self.codes(form.done).isEmpty, "doneList": Self.codes(form.done).joined(separator: ","),
             "focus": focus ?? (repeats.isEmpty ? "" : "repeats"),
-            "repeats": repeats, "hasRepeats": !repeats.isEmpty, "repeatChecked": !repeats.isEmpty || form.repeatChecked != nil,
+            "repeats": repeats, "hasRepeats": !repeats.isEmpty,
+            "repeatChecked": !repeats.isEmpty || form.repeatChecked == form.repeatKey ? form.repeatKey : "",
             "filesLimit": req.text("intake", "filesLimit", ["files": maxFiles, "mb": req.settings.attachmentLimit / (1024 * 1024)]),
             "limitBytes": req.settings.attachmentLimit, "maxFilesRaw": maxFiles,
             "districts": try await req.store.references.districts(db: req.db),

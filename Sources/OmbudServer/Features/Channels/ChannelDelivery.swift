@@ -83,9 +83,11 @@ enum ChannelDelivery {
         let actor = ChannelGateway.actor(target.network)
         let store = app.store
         func failed(_ reason: String, final: Bool) async throws -> any Error {
-            // A transport error may quote the address, and Telegram's holds the bot's token: never into the history.
-            let reason = [settings.telegram?.token, settings.vk?.token].compactMap { $0 }
-                .reduce(reason) { $0.replacingOccurrences(of: $1, with: "<token>") }
+            // A transport error may quote the address, and Telegram's holds the bot's token; a gateway's answer may quote
+            // the phone: neither goes into the history, which every reader of the appeal sees.
+            var secrets: [(String, String)] = [settings.telegram?.token, settings.vk?.token].compactMap { $0 }.map { ($0, "<token>") }
+            if case let .sms(phone) = target { secrets += [phone, String(phone.dropFirst()), "8" + phone.dropFirst(2)].map { ($0, "<phone>") } }
+            let reason = secrets.reduce(reason) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
             if final || job.attempts >= job.maxAttempts {
                 try await store.write { db in
                     try await HistoryRecorder(db: db, actor: actor, at: app.clock.now())

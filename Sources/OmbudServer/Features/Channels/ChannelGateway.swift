@@ -1,12 +1,12 @@
 import Fluent
 import Foundation
 import OmbudDomain
-import SQLKit
 import Vapor
 
 /// A message from a social network or the SMS gateway into the registry: it joins the open appeal of its thread (the
 /// same author in the same chat or under the same post), or becomes a new appeal with the author's card — found by
-/// their network id or phone, else made — and their link. Each message is taken once, however often it is delivered.
+/// their network id or phone, else made — and their link. Each message is taken once, however often it is delivered:
+/// its key is unique in the correspondence, which is written in the same transaction as the appeal it makes.
 enum ChannelGateway {
     enum Outcome: Equatable, Sendable {
         case created(String)
@@ -17,22 +17,23 @@ enum ChannelGateway {
     static func actor(_ network: String) -> Actor { .system(network) }
 
     static func receive(_ message: ChannelMessage, app: Application, now: Date) async throws -> Outcome {
-        let store = app.store
-        // Claimed first: a delivery retried while the first is still being taken finds the claim and stops.
-        let claimed = try await store.write { db in
-            try await (db as! any SQLDatabase).insert(into: "channel_receipts").columns("message_key", "at")
-                .values(SQLBind(message.messageKey), SQLBind(now)).ignoringConflicts(with: ["message_key"]).returning("message_key").all()
-        }
-        guard !claimed.isEmpty else { return .duplicate }
-        do {
-            return try await take(message, app: app, now: now)
-        } catch {
-            // Not taken: the network's next delivery tries again.
-            _ = try? await store.write { db in
-                try await (db as! any SQLDatabase).delete(from: "channel_receipts").where("message_key", .equal, message.messageKey).run()
+        // One author's messages sent together (an album, a long SMS in parts) are taken one after another, so the
+        // first makes the appeal and the others join it.
+        try await app.channelThreads.serially(message.thread) {
+            if try await taken(message, db: app.store.db) { return .duplicate }
+            do {
+                return try await take(message, app: app, now: now)
+            } catch {
+                // The same delivery taken meanwhile by another process: the message's unique key refused this one.
+                if try await taken(message, db: app.store.db) { return .duplicate }
+                throw error
             }
-            throw error
         }
+    }
+
+    /// Whether the message is in the correspondence already (its key is unique there, written with the appeal).
+    static func taken(_ message: ChannelMessage, db: any Database) async throws -> Bool {
+        try await CorrespondenceRecord.query(on: db).filter(\.$messageID == message.messageKey).first() != nil
     }
 
     static func take(_ message: ChannelMessage, app: Application, now: Date) async throws -> Outcome {

@@ -28,16 +28,19 @@ enum ReplyJob {
         let applicant = try await appeal.$applicant.id.asyncMap { try await Applicant.find($0, on: store.db) } ?? nil
         let questions = try await Question.query(on: store.db).filter(\.$appeal.$id == appeal.id!).sort(\.$position).all()
         let channel = try await AppealQueries.replyChannel(appeal.id!, db: store.db).flatMap(AppealChannel.init(rawValue:))
-        let text = answerText(code: appeal.trackingCode, applicant: applicant, answers: questions.compactMap { $0.answerText?.nonBlank },
-                              pages: app.pages, replyHint: channel == .email)
+        let answers = questions.compactMap { $0.answerText?.nonBlank }
         switch channel {
         case .email?:
             if let applicant, let to = applicant.emails.first {
+                let text = answerText(code: appeal.trackingCode, applicant: applicant, answers: answers, pages: app.pages, replyHint: true)
                 try await mail(text, to: to, appeal: appeal, applicant: applicant, job: job, app: app)
                 return
             }
         case let network? where network == .social || network == .sms:
             if let target = try await ChannelDelivery.target(appealID: appeal.id!, channel: network, applicant: applicant, db: store.db) {
+                // Under a wall post or in a group chat others read the answer too: it does not greet the person by name.
+                let text = answerText(code: appeal.trackingCode, applicant: target.isShared ? nil : applicant, answers: answers, pages: app.pages,
+                                      replyHint: false)
                 try await ChannelDelivery.deliver(text, to: target, appealID: appeal.id!, channel: network, purpose: "reply", job: job, app: app)
                 return
             }

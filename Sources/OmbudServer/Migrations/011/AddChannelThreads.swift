@@ -2,8 +2,7 @@ import Fluent
 import SQLKit
 
 /// 011: correspondence through social networks and SMS — the thread a message belongs to (a chat, a post's comments),
-/// the message's own link on the network, where an answer to it goes, and what the network said to our answers; and the
-/// receipts of webhook deliveries, claimed before a message is taken so a retried delivery is never taken twice; an
+/// the message's own link on the network, where an answer to it goes, and what the network said to our answers; and an
 /// index of appeals by point, for the repeat-contact check.
 struct AddChannelThreads: AsyncMigration {
     func prepare(on db: any Database) async throws {
@@ -11,10 +10,6 @@ struct AddChannelThreads: AsyncMigration {
         for field in ["thread", "link", "reply_target", "remote_id"] {
             try await db.schema("correspondence").field(.string(field), .string).update()
         }
-        try await db.schema("channel_receipts")
-            .field("message_key", .string, .identifier(auto: false))
-            .field("at", .datetime, .required)
-            .create()
         try await (db as! any SQLDatabase).create(index: "idx_correspondence_thread").on("correspondence").column("thread").column("at").run()
         // The repeat-contact check looks for open appeals near a point.
         try await (db as! any SQLDatabase).create(index: "idx_appeals_point").on("appeals").column("lat").column("lon").run()
@@ -22,7 +17,6 @@ struct AddChannelThreads: AsyncMigration {
 
     func revert(on db: any Database) async throws {
         try await (db as! any SQLDatabase).drop(index: "idx_appeals_point").run()
-        try await db.schema("channel_receipts").delete()
         try await (db as! any SQLDatabase).drop(index: "idx_correspondence_thread").run()
         for field in ["remote_id", "reply_target", "link", "thread"] {
             try await db.schema("correspondence").deleteField(.string(field)).update()
