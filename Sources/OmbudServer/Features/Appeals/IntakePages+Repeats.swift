@@ -21,11 +21,12 @@ extension IntakePages {
         var ids: Set<UUID> = []
         if let point {
             let box = rule.box(around: point)
-            var near = Appeal.query(on: req.db).filter(\.$status ~~ AppealTransitions.workflow.openStates)
-                .filter(\.$lat >= box.lat.lowerBound).filter(\.$lat <= box.lat.upperBound)
+            // By the point index alone (a status filter here makes the planner walk every open appeal instead: p50 63 ms
+            // against 35 at 100,000 appeals); open ones are kept below. 5,000 is more than any block of ~300 m holds.
+            var near = Appeal.query(on: req.db).filter(\.$lat >= box.lat.lowerBound).filter(\.$lat <= box.lat.upperBound)
                 .filter(\.$lon >= box.lon.lowerBound).filter(\.$lon <= box.lon.upperBound)
             if let scope { near = near.filter(.sql(scope)) }
-            ids.formUnion(try await near.field(\.$id).limit(1_000).all().compactMap(\.id))
+            ids.formUnion(try await near.field(\.$id).limit(5_000).all().compactMap(\.id))
         }
         if let address = place.address, let words = RepeatContactRule.addressWords(address) {
             let page = try await AppealList.page(AppealList.Filters(q: words.sorted().joined(separator: " "), limit: 200), scope: scope,
