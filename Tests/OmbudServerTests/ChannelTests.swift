@@ -354,8 +354,8 @@ extension OmbudServerSuite {
                 let files = try await Attachment.query(on: ctx.app.db).all()
                 #expect(files.map(\.fileName) == ["photo-30.jpg"] && files.first?.size == png.count)
                 #expect(try await HistoryEntry.query(on: ctx.app.db).filter(\.$action == "file-refused").first()?.toValue == "video.mp4")
-                #expect(!ChannelFiles.allowed("http://169.254.169.254/latest", api: "https://api.vk.com"))
-                #expect(ChannelFiles.allowed("https://sun9-1.userapi.com/x.jpg", api: "https://api.vk.com"))
+                #expect(!VK.isFileHost("http://169.254.169.254/latest", api: "https://api.vk.com"))
+                #expect(VK.isFileHost("https://sun9-1.userapi.com/x.jpg", api: "https://api.vk.com"))
             }
         }
     }

@@ -98,6 +98,25 @@ public enum ReplyTarget: Sendable, Equatable, Codable {
     case vkComment(ownerID: Int64, postID: Int64, commentID: Int64)
     case sms(phone: String)
 
+    /// The longest part the network takes in one message.
+    public var messageLimit: Int {
+        switch self {
+        case .telegram: Telegram.messageLimit
+        case .vkMessage, .vkComment: VK.messageLimit
+        case .sms: SMS.maxInboundText
+        }
+    }
+
+    /// Where an answer went, as the correspondence records it.
+    public var recipient: String {
+        switch self {
+        case let .telegram(chat, _): "telegram:\(chat)"
+        case let .vkMessage(peer): "vk:\(peer)"
+        case let .vkComment(owner, post, comment): "https://vk.com/wall\(owner)_\(post)?reply=\(comment)"
+        case let .sms(phone): phone
+        }
+    }
+
     /// Read by others than the citizen: a group chat (Telegram's are negative ids, VK's start at 2,000,000,000) or a
     /// comment thread on a wall.
     public var isShared: Bool {

@@ -172,6 +172,15 @@ public enum VK {
         ])
     }
 
+    /// Whether a file address in an event may be fetched: VK serves files from its own domains over HTTPS; `api`'s host
+    /// (a proxy, or a test's server) is allowed too. Anything else in a payload is never fetched.
+    public static func isFileHost(_ url: String, api: String?) -> Bool {
+        guard let parsed = URL(string: url), let host = parsed.host?.lowercased(), let scheme = parsed.scheme?.lowercased(),
+              ["http", "https"].contains(scheme) else { return false }
+        if let api, URL(string: api)?.host?.lowercased() == host { return true }
+        return scheme == "https" && ["vk.com", "vk.me", "userapi.com", "vkuser.net", "vk-cdn.net"].contains { host == $0 || host.hasSuffix("." + $0) }
+    }
+
     /// `users.get`: the author's name, which the Callback API does not carry.
     public static func usersGet(api: String, token: String, userID: String) -> ChannelCall {
         .form(trimmedBase(api) + "/method/users.get", [("user_ids", userID), ("access_token", token), ("v", version)])

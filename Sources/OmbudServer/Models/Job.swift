@@ -23,3 +23,8 @@ final class JobRecord: Model, @unchecked Sendable {
 
     init() {}
 }
+
+extension JobRecord {
+    /// The job's payload, as `JobQueue.Planned` wrote it.
+    func decode<P: Decodable>(_ type: P.Type) throws -> P { try JSONDecoder().decode(type, from: Data(payload.utf8)) }
+}

@@ -21,26 +21,26 @@ struct ChannelAdminPages: RouteCollection {
         let settings = req.settings
         let f = req.format
         let base = req.baseURL
-        let on = req.text("admin", "channelOn"), off = req.text("admin", "channelOff")
-        let channels: [[String: Any]] = [
-            ["name": "E-mail", "on": settings.smtp != nil, "state": settings.smtp != nil ? on : off, "address": "ombud mail-in", "variables": "OMBUD_SMTP_HOST"],
-            ["name": "Telegram", "on": settings.channels.telegram != nil, "state": settings.channels.telegram != nil ? on : off,
-             "address": base + "/channels/telegram", "variables": "OMBUD_TELEGRAM_TOKEN, OMBUD_TELEGRAM_SECRET"],
-            ["name": "VK", "on": settings.channels.vk != nil, "state": settings.channels.vk != nil ? on : off, "address": base + "/channels/vk",
-             "variables": "OMBUD_VK_TOKEN, OMBUD_VK_GROUP_ID, OMBUD_VK_SECRET, OMBUD_VK_CONFIRMATION"],
-            ["name": "SMS", "on": settings.channels.sms != nil,
-             "state": settings.channels.sms == nil ? off : settings.channels.sms?.outbound == nil ? req.text("admin", "channelInOnly") : on,
-             "address": base + "/channels/sms", "variables": "OMBUD_SMS_SECRET, OMBUD_SMS_URL"],
+        let sms = settings.channels.sms
+        func channel(_ name: String, _ on: Bool, _ state: String? = nil, _ address: String, _ variables: String) -> [String: Any] {
+            ["name": name, "state": state ?? (on ? req.text("admin", "channelOn") : req.text("admin", "channelOff")), "address": address, "variables": variables]
+        }
+        let channels = [
+            channel("E-mail", settings.smtp != nil, nil, "ombud mail-in", "OMBUD_SMTP_HOST"),
+            channel("Telegram", settings.channels.telegram != nil, nil, base + "/channels/telegram", "OMBUD_TELEGRAM_TOKEN, OMBUD_TELEGRAM_SECRET"),
+            channel("VK", settings.channels.vk != nil, nil, base + "/channels/vk", "OMBUD_VK_TOKEN, OMBUD_VK_GROUP_ID, OMBUD_VK_SECRET, OMBUD_VK_CONFIRMATION"),
+            channel("SMS", sms != nil, sms != nil && sms?.outbound == nil ? req.text("admin", "channelInOnly") : nil, base + "/channels/sms",
+                    "OMBUD_SMS_SECRET, OMBUD_SMS_URL"),
         ]
         // Jobs that met an error: being tried again, or failed for good.
         let jobs = try await JobRecord.query(on: req.db).filter(\.$kind ~~ kinds).filter(\.$lastError != nil)
             .filter(\.$status ~~ [JobQueue.Status.queued.rawValue, JobQueue.Status.failed.rawValue])
             .sort(\.$runAt, .descending).limit(100).all()
         struct Subject: Decodable { var appeal: UUID? }
-        let appealIDs = jobs.compactMap { try? JSONDecoder().decode(Subject.self, from: Data($0.payload.utf8)).appeal }
-        let codes = try await AppealQueries.trackingCodes(appealIDs, db: req.db)
-        let rows: [[String: Any]] = jobs.map { job in
-            let appeal = (try? JSONDecoder().decode(Subject.self, from: Data(job.payload.utf8)).appeal).flatMap { codes[$0] }
+        let subjects = jobs.map { try? $0.decode(Subject.self).appeal }
+        let codes = try await AppealQueries.trackingCodes(subjects.compactMap { $0 }, db: req.db)
+        let rows: [[String: Any]] = zip(jobs, subjects).map { job, subject in
+            let appeal = subject.flatMap { codes[$0] }
             let failed = job.status == JobQueue.Status.failed.rawValue
             return ["id": job.id!.uuidString, "kind": req.text("jobKinds", job.kind), "appeal": appeal, "error": job.lastError ?? "",
                     "attempts": req.text("admin", "attempts", ["n": job.attempts, "of": job.maxAttempts]), "failed": failed,

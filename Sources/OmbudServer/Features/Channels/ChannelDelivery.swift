@@ -32,15 +32,6 @@ enum ChannelDelivery {
         }
     }
 
-    /// The longest part a network takes in one message.
-    static func limit(_ target: ReplyTarget) -> Int {
-        switch target {
-        case .telegram: Telegram.messageLimit
-        case .vkMessage, .vkComment: VK.messageLimit
-        case .sms: SMS.maxInboundText
-        }
-    }
-
     /// The call that sends part `index` of an answer; nil when the network is not configured to send.
     static func call(_ part: String, index: Int, to target: ReplyTarget, key: String, settings: ChannelSettings) -> ChannelCall? {
         switch target {
@@ -96,7 +87,7 @@ enum ChannelDelivery {
             }
             return final ? PermanentFailure(reason: reason) : Abort(.badGateway, reason: reason)
         }
-        for (i, part) in ChannelText.chunks(text, limit: limit(target)).enumerated() {
+        for (i, part) in ChannelText.chunks(text, limit: target.messageLimit).enumerated() {
             let partID = "out:\(key):\(i)"
             if try await CorrespondenceRecord.query(on: store.db).filter(\.$messageID == partID).first() != nil { continue }
             guard let call = call(part, index: i, to: target, key: key, settings: settings) else {
@@ -114,7 +105,7 @@ enum ChannelDelivery {
                 try await store.write { db in
                     let row = CorrespondenceRecord(appealID: appealID, direction: "out", channel: channel.rawValue, text: part, at: now,
                                                    automatic: purpose != "reply")
-                    row.recipient = recipient(target)
+                    row.recipient = target.recipient
                     row.messageID = partID
                     row.remoteID = remoteID
                     row.replyTarget = String(decoding: try JSONEncoder().encode(target), as: UTF8.self)
@@ -125,15 +116,6 @@ enum ChannelDelivery {
         try await store.write { db in
             try await HistoryRecorder(db: db, actor: actor, at: app.clock.now())
                 .record(entity: "appeal", id: appealID, appealID: appealID, action: "\(purpose)-sent", to: target.network)
-        }
-    }
-
-    static func recipient(_ target: ReplyTarget) -> String {
-        switch target {
-        case let .telegram(chat, _): "telegram:\(chat)"
-        case let .vkMessage(peer): "vk:\(peer)"
-        case let .vkComment(owner, post, comment): "https://vk.com/wall\(owner)_\(post)?reply=\(comment)"
-        case let .sms(phone): phone
         }
     }
 }

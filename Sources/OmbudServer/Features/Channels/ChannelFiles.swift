@@ -4,7 +4,7 @@ import OmbudDomain
 import Vapor
 
 /// A file that came with a social network's message, fetched into the appeal's attachments by a job: Telegram's
-/// through `getFile`, VK's from VK's own hosts only (an address in a payload is never fetched from just anywhere).
+/// through `getFile`, VK's from VK's own hosts only (`VK.isFileHost`).
 enum ChannelFiles {
     static let kind = "channel.file"
 
@@ -19,17 +19,8 @@ enum ChannelFiles {
                   uniqueKey: "\(kind):\(appealID.uuidString):\(Tokens.hash(file.ref).prefix(16))")
     }
 
-    /// VK serves files from its own domains; the configured API host is allowed too (a proxy, or a test's server).
-    static func allowed(_ url: String, api: String?) -> Bool {
-        guard let parsed = URL(string: url), let host = parsed.host?.lowercased(), ["http", "https"].contains(parsed.scheme?.lowercased() ?? "") else {
-            return false
-        }
-        if let api, URL(string: api)?.host?.lowercased() == host { return true }
-        return parsed.scheme?.lowercased() == "https" && ["vk.com", "vk.me", "userapi.com", "vkuser.net", "vk-cdn.net"].contains { host == $0 || host.hasSuffix("." + $0) }
-    }
-
     static func run(_ job: JobRecord, app: Application) async throws {
-        let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
+        let payload = try job.decode(Payload.self)
         let settings = app.ombudSettings
         let transport = app.channelTransport
         var url: String?
@@ -43,7 +34,7 @@ enum ChannelFiles {
                 throw Abort(.badGateway, reason: "getFile gave no file path (HTTP \(answer.status))")
             }
         default:
-            guard allowed(payload.file.ref, api: settings.channels.vk?.api) else {
+            guard VK.isFileHost(payload.file.ref, api: settings.channels.vk?.api) else {
                 throw PermanentFailure(reason: "a file address outside the network's hosts: \(payload.file.ref.prefix(200))")
             }
             url = payload.file.ref

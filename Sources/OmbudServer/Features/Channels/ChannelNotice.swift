@@ -18,7 +18,7 @@ enum ChannelNotice {
     }
 
     static func run(_ job: JobRecord, app: Application) async throws {
-        let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
+        let payload = try job.decode(Payload.self)
         guard ChannelDelivery.canSend(to: payload.target, settings: app.ombudSettings.channels),
               let code = try await AppealQueries.trackingCodes([payload.appeal], db: app.store.db)[payload.appeal] else { return }
         let text = app.pages.text("reply", "registered", language: .ru).replacingOccurrences(of: "{code}", with: code)

@@ -21,7 +21,7 @@ enum ChannelProfile {
     }
 
     static func run(_ job: JobRecord, app: Application) async throws {
-        let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
+        let payload = try job.decode(Payload.self)
         guard let vk = app.ombudSettings.channels.vk else { return }
         let answer = try await app.channelTransport.send(VK.usersGet(api: vk.api, token: vk.token, userID: payload.userID))
         guard let name = VK.name(usersGetAnswer: answer.body) else {

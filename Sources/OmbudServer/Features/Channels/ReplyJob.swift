@@ -16,13 +16,12 @@ enum ReplyJob {
 
     /// Queued in the transaction that records the answer, so that an approved answer always has its job.
     static func enqueue(appealID: UUID, now: Date, db: any Database) async throws {
-        let payload = String(decoding: try JSONEncoder().encode(Payload(appeal: appealID)), as: UTF8.self)
-        try await JobQueue.enqueue(kind: kind, payload: payload, uniqueKey: "\(kind):\(appealID.uuidString):\(Int(now.timeIntervalSince1970))",
-                                   runAt: now, now: now, db: db)
+        try await JobQueue.enqueue(.init(kind: kind, payload: Payload(appeal: appealID),
+                                         uniqueKey: "\(kind):\(appealID.uuidString):\(Int(now.timeIntervalSince1970))"), now: now, db: db)
     }
 
     static func run(_ job: JobRecord, app: Application) async throws {
-        let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
+        let payload = try job.decode(Payload.self)
         let store = app.store
         guard let appeal = try await Appeal.find(payload.appeal, on: store.db) else { return }
         let applicant = try await appeal.$applicant.id.asyncMap { try await Applicant.find($0, on: store.db) } ?? nil

@@ -12,7 +12,7 @@ enum MailJob {
     struct Payload: Codable { var notification: UUID }
 
     static func run(_ job: JobRecord, app: Application) async throws {
-        let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
+        let payload = try job.decode(Payload.self)
         let store = app.store
         guard let note = try await NotificationRecord.find(payload.notification, on: store.db) else { return }
         guard note.emailStatus == DeliveryStatus.pending.rawValue || note.emailStatus == DeliveryStatus.failed.rawValue,

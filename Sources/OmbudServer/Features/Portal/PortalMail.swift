@@ -20,7 +20,7 @@ enum PortalMail {
     }
 
     static func run(_ job: JobRecord, app: Application) async throws {
-        let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
+        let payload = try job.decode(Payload.self)
         guard let smtp = app.ombudSettings.smtp else { throw Abort(.serviceUnavailable, reason: "no mail server is configured (OMBUD_SMTP_HOST)") }
         let message = MailMessage(from: smtp.from, to: try MailAddress(payload.to), subject: payload.subject, text: payload.text,
                                   messageID: "\(job.id!.uuidString.lowercased())@\(smtp.messageIDHost)", date: app.clock.now())
