@@ -45,6 +45,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(CreatePortal())
     app.migrations.add(CreateCorrespondence())
     app.migrations.add(AddChannelThreads())
+    app.migrations.add(Hardening())
     app.jobHandlers.register(Housekeeping.kind, Housekeeping.run)
     app.jobHandlers.register(MailJob.kind, MailJob.run)
     app.jobHandlers.register(PortalMail.kind, PortalMail.run)

@@ -385,7 +385,17 @@ extension OmbudServerSuite.DeadlineControlTests {
             for path in ["/api/v1/tasks?offset=9223372036854775807", "/api/v1/promises?offset=9223372036854775807", "/api/v1/tasks?limit=0"] {
                 try await ctx.send(.GET, path, ctx.auth) { #expect($0.status == .unprocessableEntity, "\(path)") }
             }
-            try await ctx.send(.GET, "/api/v1/promises?appeal=\(created.trackingCode)", police) { #expect($0.status == .notFound) }
+            // Outside the reader's scope an appeal is refused exactly like one that does not exist.
+            var outside: [String: String] = [:], unknown: [String: String] = [:]
+            try await ctx.send(.GET, "/api/v1/promises?appeal=\(created.trackingCode)", police) {
+                #expect($0.status == .unprocessableEntity)
+                outside = try JSONDecoder().decode([String: String].self, from: Data($0.body.string.replacingOccurrences(of: created.trackingCode, with: "2031-999999").utf8))
+            }
+            try await ctx.send(.GET, "/api/v1/promises?appeal=2031-999999", police) {
+                #expect($0.status == .unprocessableEntity)
+                unknown = try JSONDecoder().decode([String: String].self, from: Data($0.body.string.utf8))
+            }
+            #expect(!outside.isEmpty && outside == unknown)
 
             // Reassigned, a task is announced to its new person once, without the alerts of the past.
             var task: TaskView?

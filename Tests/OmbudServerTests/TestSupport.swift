@@ -15,13 +15,21 @@ struct TestContext {
     var auth: HTTPHeaders { ["Authorization": "Bearer \(token)"] }
 }
 
+/// The tests' clock. Like production's, it is never on a whole second and carries digits below the microsecond:
+/// SQLite reads dates back rounded to microseconds and PostgreSQL truncates them, so code that compares a date it
+/// read with the one it wrote fails here as it would in production.
 final class MutableClock: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Date
-    init(_ date: Date) { value = date }
+    init(_ date: Date) { value = Self.fractional(date) }
     var now: Date {
         get { lock.withLock { value } }
-        set { lock.withLock { value = newValue } }
+        set { lock.withLock { value = Self.fractional(newValue) } }
+    }
+
+    static func fractional(_ date: Date) -> Date {
+        let seconds = date.timeIntervalSince1970
+        return seconds.rounded(.down) == seconds ? Date(timeIntervalSince1970: seconds + 0.123_456_789) : date
     }
 }
 

@@ -39,8 +39,10 @@ public struct LoginThrottle: Sendable, Equatable {
         if lockEnded || quiet { failures = 0 }
         failures += 1
         let stillLocked = state.lockedUntil.flatMap { now < $0 ? $0 : nil }
-        return State(failures: failures, lastFailureAt: now,
-                     lockedUntil: failures >= maxFailures ? now.addingTimeInterval(lockout) : stillLocked)
+        // The lock ends on a whole second: databases give fractions back rounded (SQLite) or truncated (PostgreSQL),
+        // and the "try again in N seconds" told to the user must hold to the second.
+        let until = Date(timeIntervalSince1970: now.addingTimeInterval(lockout).timeIntervalSince1970.rounded(.down))
+        return State(failures: failures, lastFailureAt: now, lockedUntil: failures >= maxFailures ? until : stillLocked)
     }
 }
 

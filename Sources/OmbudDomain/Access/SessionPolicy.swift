@@ -14,11 +14,18 @@ public struct SessionPolicy: Sendable, Equatable {
     }
 
     public func isExpired(createdAt: Date, lastSeen: Date, now: Date) -> Bool {
-        now.timeIntervalSince(lastSeen) >= idle || now.timeIntervalSince(createdAt) >= lifetime || now < createdAt
+        // A session "made in the future" means a clock went back.
+        Self.elapsed(lastSeen, now) >= idle || Self.elapsed(createdAt, now) >= lifetime || Self.elapsed(createdAt, now) < 0
     }
 
     public func needsTouch(lastSeen: Date, now: Date) -> Bool {
-        now.timeIntervalSince(lastSeen) >= touchInterval
+        Self.elapsed(lastSeen, now) >= touchInterval
+    }
+
+    /// Seconds from `a` to `b` to the millisecond: the stored moments come back from the databases a fraction of a
+    /// microsecond off (SQLite rounds, PostgreSQL truncates), which must not decide whether a session ended.
+    static func elapsed(_ a: Date, _ b: Date) -> TimeInterval {
+        (b.timeIntervalSince(a) * 1000).rounded() / 1000
     }
 
     /// Compares secrets (CSRF tokens) in time independent of where they first differ.

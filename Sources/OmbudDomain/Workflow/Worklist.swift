@@ -9,8 +9,9 @@ public enum Worklist: String, CaseIterable, Sendable {
     public var assignee: Assignee {
         switch self {
         case .mine: .mine
-        case .unit, .overdue: .unit
-        case .registration, .approval, .feedback, .promises, .all: .all
+        case .unit: .unit
+        // Overdue work is everything overdue the reader may see: the tab counts what the overdue filter of "all" counts.
+        case .registration, .approval, .feedback, .overdue, .promises, .all: .all
         }
     }
 

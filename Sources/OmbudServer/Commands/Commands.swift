@@ -23,13 +23,8 @@ struct AutoMigratingServe: AnyAsyncCommand {
 
     func run(using context: inout CommandContext) async throws {
         if !context.input.arguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
-            let app = context.application
-            try await app.autoMigrate()
-            if app.ombudSettings.runWorker {
-                let worker = ServeWorker()
-                app.lifecycle.use(worker)
-                worker.start(app)
-            }
+            try await context.application.autoMigrate()
+            ServeWorker.startIfWanted(context.application)
         }
         try await serve.run(using: &context)
     }

@@ -47,7 +47,27 @@ struct CalendarCommand: AsyncCommandGroup {
 
 struct UsersCommand: AsyncCommandGroup {
     var help: String { "Manages user accounts." }
-    var commands: [String: any AnyAsyncCommand] { ["add": UsersAdd(), "passwd": UsersPasswd()] }
+    var commands: [String: any AnyAsyncCommand] { ["add": UsersAdd(), "passwd": UsersPasswd(), "recover-admin": UsersRecoverAdmin()] }
+
+    struct UsersRecoverAdmin: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Argument(name: "login", help: "the account to give the administrator role (created if missing)") var login: String
+            init() {}
+        }
+        var help: String {
+            "Restores the administrator role with every permission and makes LOGIN an active local administrator with the password read from standard input: the way back in when nobody can administer."
+        }
+
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let app = context.application
+            try await app.autoMigrate()
+            guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+                throw AppError.missing(field: "password (on standard input)")
+            }
+            let user = try await Administrators.recover(login: signature.login, password: password, store: app.store, now: Date())
+            context.console.print("\(user.login) is an active administrator; the administrator role has every permission again.")
+        }
+    }
 
     struct UsersPasswd: AsyncCommand {
         struct Signature: CommandSignature {

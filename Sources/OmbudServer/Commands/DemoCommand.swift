@@ -53,6 +53,7 @@ struct DemoCommand: AsyncCommand {
             Open311: http://\(host):\(port)/open311/v2/discovery.xml  api_key \(key)
             """)
         guard !signature.noServe else { return }
+        ServeWorker.startIfWanted(app)
         var serveContext = context
         serveContext.input = CommandInput(arguments: ["ombud", "--hostname", host, "--port", String(port)])
         try await (await app.servers.asyncCommand).run(using: &serveContext)

@@ -46,6 +46,14 @@ struct WorkerCommand: AsyncCommand {
 final class ServeWorker: LifecycleHandler, @unchecked Sendable {
     private var task: Task<Void, Never>?
 
+    /// `serve` and `demo` start the same way: with the worker unless `OMBUD_WORKER=off`.
+    static func startIfWanted(_ app: Application) {
+        guard app.ombudSettings.runWorker else { return }
+        let worker = ServeWorker()
+        app.lifecycle.use(worker)
+        worker.start(app)
+    }
+
     func start(_ app: Application) {
         let worker = Worker(app: app)
         task = Task { await worker.run() }

@@ -86,6 +86,31 @@ enum JobQueue {
         try await store.write { db in try await job.save(on: db) }
     }
 
+    /// What the queue holds now and when a worker last took a job: the administrators' proof that work is being done.
+    struct State: Sendable {
+        var waiting = 0
+        /// Queued jobs due more than a minute ago: a running worker takes a due job within seconds, so any such
+        /// job means that no worker runs (or that the workers cannot keep up).
+        var overdue = 0
+        var failed = 0
+        var lastTaken: Date?
+    }
+
+    static func state(now: Date, db: any Database) async throws -> State {
+        let sql = db as! any SQLDatabase
+        let row = try await sql.raw("""
+            SELECT SUM(CASE WHEN status = \(bind: Status.queued.rawValue) THEN 1 ELSE 0 END) AS waiting,
+                   SUM(CASE WHEN status = \(bind: Status.queued.rawValue) AND run_at < \(bind: now.addingTimeInterval(-60)) THEN 1 ELSE 0 END) AS overdue,
+                   SUM(CASE WHEN status = \(bind: Status.failed.rawValue) THEN 1 ELSE 0 END) AS failed,
+                   MAX(locked_at) AS last_taken
+            FROM jobs
+            """).first()
+        // SUM over no rows is NULL.
+        func count(_ column: String) throws -> Int { try row?.decode(column: column, as: Int?.self) ?? 0 }
+        return State(waiting: try count("waiting"), overdue: try count("overdue"), failed: try count("failed"),
+                     lastTaken: try row?.decode(column: "last_taken", as: Date?.self))
+    }
+
     /// An administrator runs a failed job again, with a fresh set of attempts.
     static func retry(_ id: UUID, now: Date, store: Store) async throws -> JobRecord {
         try await store.write { db in

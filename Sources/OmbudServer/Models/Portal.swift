@@ -27,6 +27,22 @@ final class PublicAppeal: Model, @unchecked Sendable {
     init() {}
 }
 
+/// A further secret status link of a portal appeal: the one its mail carried. The mail job makes it when it sends,
+/// so the secret is never stored in clear, not even in the job's payload; only its SHA-256 is kept.
+final class PortalLink: Model, @unchecked Sendable {
+    static let schema = "portal_links"
+    @ID(custom: "token_hash", generatedBy: .user) var id: String?
+    @Field(key: "appeal_id") var appealID: UUID
+    @Field(key: "created_at") var createdAt: Date
+
+    init() {}
+    init(tokenHash: String, appealID: UUID, createdAt: Date) {
+        id = tokenHash
+        self.appealID = appealID
+        self.createdAt = createdAt
+    }
+}
+
 final class AppealRating: Model, @unchecked Sendable {
     static let schema = "appeal_ratings"
     @ID(key: .id) var id: UUID?

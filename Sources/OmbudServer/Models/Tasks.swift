@@ -27,8 +27,16 @@ final class TaskRecord: Model, @unchecked Sendable {
     @OptionalField(key: "closed_at") var closedAt: Date?
     @OptionalField(key: "closed_by") var closedBy: UUID?
     @Field(key: "updated_at") var updatedAt: Date
+    /// One more at every change: what the deadline sweep compares before it writes (see migration 012).
+    @Field(key: "version") var version: Int
 
     init() {}
+
+    /// Marks a change of a row that was read: the sweep that read it before will leave it alone.
+    func touch(_ now: Date) {
+        updatedAt = now
+        version += 1
+    }
 }
 
 struct ChecklistItem: Codable, Sendable, Equatable {
@@ -56,8 +64,14 @@ final class PromiseRecord: Model, @unchecked Sendable {
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "updated_at") var updatedAt: Date
     @OptionalField(key: "settled_at") var settledAt: Date?
+    @Field(key: "version") var version: Int
 
     init() {}
+
+    func touch(_ now: Date) {
+        updatedAt = now
+        version += 1
+    }
 }
 
 /// One message to one user, shown in the app (read or unread) and, by the user's preference, sent by e-mail.

@@ -153,6 +153,7 @@ struct AccessAdminController: RouteCollection {
             if let active = input.isActive, active != role.isActive { changes.append("active: \(role.isActive) → \(active)"); role.isActive = active }
             role.updatedAt = now
             try await role.save(on: db)
+            try await Administrators.requireOne(db: db)
             try await Audit.changes(changes, action: "role.update", by: actor, entity: "role", entityID: key,
                                     address: req.clientAddress, at: now, db: db)
             return role
@@ -250,6 +251,7 @@ struct AccessAdminController: RouteCollection {
                 if !active { try await Sessions.endAll(userID: try user.requireID(), reason: "deactivated", now: now, db: db) }
             }
             try await user.save(on: db)
+            try await Administrators.requireOne(db: db)
             try await Audit.changes(changes, action: "user.update", by: actor, entity: "user", entityID: login,
                                     address: req.clientAddress, at: now, db: db)
             return user
@@ -276,7 +278,7 @@ struct AccessAdminController: RouteCollection {
         guard let login = input.login?.trimmed(), !login.isEmpty else { throw AppError.missing(field: "login") }
         guard let name = input.name?.trimmed(), !name.isEmpty else { throw AppError.missing(field: "name") }
         let (token, secret) = try await Accounts.issueToken(login: login, name: name, permissions: input.permissions,
-                                                            store: req.store, now: req.now)
+                                                            maker: try req.actor.permissions, store: req.store, now: req.now)
         try await req.audit("token.create", entity: "token", entityID: token.id?.uuidString,
                             details: "\(login): \(name)" + (token.permissions.map { " [\($0.joined(separator: " "))]" } ?? ""))
         return try await TokenView(token, login: login, secret: secret).encodeResponse(status: .created, for: req)

@@ -8,10 +8,7 @@ import Vapor
 extension Request {
     /// The units whose appeals the actor sees.
     func accessScope() async throws -> AccessScope {
-        let actor = try actor
-        let units = try await store.references.current(db: db)
-        return AccessScope.of(memberOf: Set(actor.unitIDs), parents: units.unitParents, hqUnits: units.hqUnits,
-                              permissions: actor.permissions)
+        try actor.scope(try await store.references.current(db: db))
     }
 
     /// The appeal if the actor may see it. Outside the scope it answers 404 like an unknown id, so that guessing ids

@@ -109,10 +109,20 @@ struct AuditController: RouteCollection {
         }
         let from = try day(f.from, "from")
         let to = try day(f.to, "to").map { $0.addingTimeInterval(86_400) }
+        let sql = req.store.sql
+        let dialect = sql.dialect.name
+        // `before`: a time chosen by the reader, or the `nextBefore` of the previous page — the last record's moment as
+        // stored and its id, so that records sharing a time with it are neither dropped nor shown twice.
         var before: Date?
+        var after: (StoredMoment, UUID)?
         if let raw = f.before {
-            guard let date = try? Date(raw, strategy: .iso8601) else { throw AppError.invalid(field: "before", reason: "expected an ISO 8601 time") }
-            before = date
+            if let key = AuditCursor.parse(raw, dialect: dialect) {
+                after = key
+            } else if let date = JSONCoding.parseDate(raw) {
+                before = date
+            } else {
+                throw AppError.invalid(field: "before", reason: "expected an ISO 8601 time or the nextBefore of a page")
+            }
         }
 
         /// The filters on `audit_log` and on `history` alike (they share these column names); built once per table.
@@ -128,20 +138,21 @@ struct AuditController: RouteCollection {
             if let from { q = q + " AND at >= \(bind: from)" }
             if let to { q = q + " AND at < \(bind: to)" }
             if let before { q = q + " AND at < \(bind: before)" }
+            if let (moment, id) = after { q = q + " AND (at < \(moment.value) OR (at = \(moment.value) AND id < \(bind: id)))" }
             return q
         }
-        let sql = req.store.sql
+        let raw = StoredMoment.select("at", as: "at_raw", dialect: dialect)
         let query: SQLQueryString = """
-            SELECT id, at, actor, action, entity, CAST(entity_id AS TEXT) AS entity_id, address, details, 'audit' AS source
+            SELECT id, at, \(raw), actor, action, entity, CAST(entity_id AS TEXT) AS entity_id, address, details, 'audit' AS source
             FROM audit_log WHERE \(conditions())
             UNION ALL
-            SELECT id, at, actor, action, entity, CAST(entity_id AS TEXT) AS entity_id, NULL AS address,
+            SELECT id, at, \(raw), actor, action, entity, CAST(entity_id AS TEXT) AS entity_id, NULL AS address,
                    CASE WHEN field IS NULL THEN comment ELSE field || ': ' || COALESCE(from_value, '∅') || ' → ' || COALESCE(to_value, '∅') END AS details,
                    'history' AS source
             FROM history WHERE \(conditions())
             ORDER BY at DESC, id DESC LIMIT \(literal: limit + 1)
             """
-        let rows = try await sql.raw(query).all()
+        var rows = try await sql.raw(query).all()
         var items = try rows.map { row in
             AuditEntry(id: try row.decode(column: "id", as: UUID.self), at: try row.decode(column: "at", as: Date.self),
                        actor: try row.decode(column: "actor", as: String.self), action: try row.decode(column: "action", as: String.self),
@@ -152,7 +163,10 @@ struct AuditController: RouteCollection {
         var next: String?
         if items.count > limit {
             items.removeLast()
-            next = items.last.map { $0.at.formatted(.iso8601) }
+            rows.removeLast()
+            if let last = items.last, let row = rows.last {
+                next = AuditCursor.encode(try StoredMoment.read(row, column: "at_raw", dialect: dialect), last.id)
+            }
         }
         if csv {
             try await req.audit("audit.export", details: "\(items.count) records")
@@ -167,6 +181,21 @@ struct AuditController: RouteCollection {
             return response
         }
         return try await AuditPage(items: items, nextBefore: next).encodeResponse(for: req)
+    }
+}
+
+/// The audit log's page boundary: the last record's moment as stored and its id.
+enum AuditCursor {
+    static func encode(_ moment: StoredMoment, _ id: UUID) -> String {
+        "k" + Data("\(moment.raw)|\(id.uuidString)".utf8).base64EncodedString()
+    }
+
+    static func parse(_ text: String, dialect: String) -> (StoredMoment, UUID)? {
+        guard text.hasPrefix("k"), let data = Data(base64Encoded: String(text.dropFirst())), let raw = String(data: data, encoding: .utf8) else { return nil }
+        let parts = raw.split(separator: "|")
+        guard parts.count == 2, let moment = StoredMoment(parsing: String(parts[0]), dialect: dialect),
+              let id = UUID(uuidString: String(parts[1])) else { return nil }
+        return (moment, id)
     }
 }
 

@@ -86,15 +86,18 @@ enum Accounts {
 
     /// Returns the token in clear text once; only its digest is kept.
     static func createToken(login: String, name: String, permissions: [String]? = nil, store: Store, now: Date) async throws -> String {
-        try await issueToken(login: login, name: name, permissions: permissions, store: store, now: now).secret
+        try await issueToken(login: login, name: name, permissions: permissions, maker: nil, store: store, now: now).secret
     }
 
     /// The new token's record and its secret (returned once; only the digest is kept).
-    static func issueToken(login: String, name: String, permissions: [String]?, store: Store, now: Date) async throws -> (record: APIToken, secret: String) {
+    /// `maker`: the permissions of whoever asks (nil for the server's console); the token gets no more than those.
+    static func issueToken(login: String, name: String, permissions: [String]?, maker: Set<Permission>?, store: Store,
+                           now: Date) async throws -> (record: APIToken, secret: String) {
         let token = Tokens.generate()
         let limit: [String]?
         do throws(ValidationError) {
-            limit = try permissions.map { raw throws(ValidationError) in try Permission.parse(raw, field: "permissions").map(\.rawValue).sorted() }
+            let requested = try permissions.map { raw throws(ValidationError) in try Permission.parse(raw, field: "permissions") }
+            limit = try Administration.tokenLimit(requested: requested, maker: maker, field: "permissions")?.map(\.rawValue).sorted()
         } catch { throw error.appError }
         let record = try await store.write { db in
             guard let user = try await User.query(on: db).filter(\.$login == login).first() else {

@@ -18,6 +18,13 @@ struct Actor: Authenticatable, Sendable {
 
     func can(_ permission: Permission) -> Bool { permissions.contains(permission) }
 
+    /// The units whose appeals the actor sees; the portal, Open311 clients and built-in processes act for the whole
+    /// installation.
+    func scope(_ references: ReferenceCache.Snapshot) -> AccessScope {
+        guard isUser else { return .all }
+        return AccessScope.of(memberOf: Set(unitIDs), parents: references.unitParents, hqUnits: references.hqUnits, permissions: permissions)
+    }
+
     /// Someone acting from the server's console or a built-in process: named in the history and the audit, no user.
     static func system(_ login: String, permissions: Set<Permission> = [], id: UUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))) -> Actor {
         Actor(userID: id, login: login, roleKeys: [], permissions: permissions, unitIDs: [], isUser: false)

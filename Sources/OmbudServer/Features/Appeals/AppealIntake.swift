@@ -102,12 +102,18 @@ enum AppealIntake {
             coIDs.append(new.id)
             co.append(ApplicantStore.summary(id: new.id, card))
         }
+        let snapshot = try await references.current(db: db)  // one look for the scope, the calendar and the timers
+        let scope = actor?.scope(snapshot) ?? .all
         let officeID = try await unitID(v.input.officeCode, field: "officeCode")
+        // An office outside the operator's scope is refused exactly like an unknown code.
+        if let officeID, case let .units(visible, _) = scope, !visible.contains(officeID) {
+            throw AppError.invalid(field: "officeCode", reason: "unknown unit code \(v.input.officeCode?.trimmingCharacters(in: .whitespaces) ?? "")")
+        }
         let complainedID = try await unitID(v.input.complainedUnitCode, field: "complainedUnitCode")
         var repeatOfID: UUID?
         var repeatOfCode: String?
-        if let ref = v.input.repeatOf {
-            let id = try await AppealQueries.resolve(ref, db: db, field: "repeatOf")
+        if let ref = v.input.repeatOf.nonBlank {
+            let id = try await AppealQueries.resolve(ref, visibleTo: actor ?? .system("intake"), references: snapshot, db: db, field: "repeatOf")
             repeatOfID = id
             repeatOfCode = try await AppealQueries.trackingCodes([id], db: db)[id]
         }
@@ -127,7 +133,6 @@ enum AppealIntake {
         let receivedDay = CivilDate.of(v.receivedAt, in: settings.timeZone)
         var status = AppealTransitions.workflow.initial
         var deadlines = DeadlineRules.onReceipt(received: receivedDay, policy: settings.deadlinePolicy)
-        let snapshot = try await references.current(db: db)  // one look for the calendar and the timers
         let calendar = snapshot.calendars[settings.calendarKey] ?? BusinessCalendar()
         if v.input.register == true {
             let registered = CivilDate.of(now, in: settings.timeZone)

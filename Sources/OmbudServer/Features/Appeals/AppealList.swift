@@ -20,26 +20,27 @@ enum AppealList {
         var cursor: String?
     }
 
-    /// Where the previous page ended: newest first by receipt, or, for a full-text search on SQLite, by index order.
+    /// Where the previous page ended: newest first by receipt (the moment as stored, then the id), or, for a
+    /// full-text search on SQLite, by index order.
     enum Cursor: Equatable {
-        case received(Date, UUID)
+        case received(StoredMoment, UUID)
         case searchRow(Int64)
 
         var encoded: String {
             switch self {
-            case let .received(date, id): Data("\(date.timeIntervalSince1970)|\(id.uuidString)".utf8).base64EncodedString()
+            case let .received(moment, id): Data("\(moment.raw)|\(id.uuidString)".utf8).base64EncodedString()
             case let .searchRow(rowid): Data("r|\(rowid)".utf8).base64EncodedString()
             }
         }
 
-        init?(_ text: String) {
+        init?(_ text: String, dialect: String) {
             guard let data = Data(base64Encoded: text), let raw = String(data: data, encoding: .utf8) else { return nil }
             let parts = raw.split(separator: "|")
             guard parts.count == 2 else { return nil }
             if parts[0] == "r", let rowid = Int64(parts[1]) {
                 self = .searchRow(rowid)
-            } else if let seconds = Double(parts[0]), let id = UUID(uuidString: String(parts[1])) {
-                self = .received(Date(timeIntervalSince1970: seconds), id)
+            } else if let moment = StoredMoment(parsing: String(parts[0]), dialect: dialect), let id = UUID(uuidString: String(parts[1])) {
+                self = .received(moment, id)
             } else {
                 return nil
             }
@@ -59,9 +60,10 @@ enum AppealList {
         var district: String?
         var text: String
         var search_rowid: Int64?
+        var received_raw: StoredMoment
 
         /// Column by column: the keyed Decodable path of SQLKit cost a fifth of a list request.
-        init(_ row: any SQLRow) throws {
+        init(_ row: any SQLRow, dialect: String) throws {
             id = try row.decode(column: "id", as: UUID.self)
             tracking_code = try row.decode(column: "tracking_code", as: String.self)
             status = try row.decode(column: "status", as: String.self)
@@ -74,6 +76,7 @@ enum AppealList {
             district = try row.decode(column: "district", as: String?.self)
             text = try row.decode(column: "text", as: String.self)
             search_rowid = row.contains(column: "search_rowid") ? try row.decode(column: "search_rowid", as: Int64?.self) : nil
+            received_raw = try StoredMoment.read(row, column: "received_raw", dialect: dialect)
         }
     }
 
@@ -92,6 +95,7 @@ enum AppealList {
             .columns("id", "tracking_code", "status", "channel", "kind", "received_at", "control_date", "registration_due",
                      "under_control", "district")
             .column(SQLFunction("substr", args: SQLColumn("text"), SQLLiteral.numeric("1"), SQLLiteral.numeric("200")), as: "text")
+            .column(StoredMoment.select("appeals.received_at", as: "received_raw", dialect: sql.dialect.name))
         if let match, searchOrder {
             query = query.column(SQLRaw("appeal_search.rowid"), as: "search_rowid")
                 .from("appeal_search")
@@ -140,10 +144,10 @@ enum AppealList {
             guard let day = CivilDate(iso: to) else { throw AppError.invalid(field: "receivedTo", reason: "expected YYYY-MM-DD") }
             query = query.where("received_at", .lessThan, day.adding(days: 1).start(in: settings.timeZone))
         }
-        switch (f.cursor.map(Cursor.init), searchOrder) {
+        switch (f.cursor.map { Cursor($0, dialect: sql.dialect.name) }, searchOrder) {
         case (nil, _): break
-        case let (.received(date, id)?, false):
-            query = query.where(SQLQueryString("(received_at < \(bind: date) OR (received_at = \(bind: date) AND id < \(bind: id)))"))
+        case let (.received(moment, id)?, false):
+            query = query.where(SQLQueryString("(received_at < \(moment.value) OR (received_at = \(moment.value) AND id < \(bind: id)))"))
         case let (.searchRow(rowid)?, true):
             query = query.where(SQLQueryString("appeal_search.rowid < \(bind: rowid)"))
         default:
@@ -151,7 +155,7 @@ enum AppealList {
         }
         query = searchOrder ? query.orderBy(SQLRaw("appeal_search.rowid"), SQLDirection.descending)
             : query.orderBy("received_at", .descending).orderBy("id", .descending)
-        let rows = try await query.limit(limit + 1).all().map(Row.init)
+        let rows = try await query.limit(limit + 1).all().map { try Row($0, dialect: sql.dialect.name) }
         let items = rows.prefix(limit).map { row in
             AppealListItem(id: row.id, trackingCode: row.tracking_code, status: row.status, channel: row.channel, kind: row.kind,
                            receivedAt: row.received_at, controlDate: row.control_date,
@@ -161,7 +165,7 @@ enum AppealList {
         }
         let last = rows.prefix(limit).last
         let next = rows.count > limit ? last.map { row in
-            (row.search_rowid.map(Cursor.searchRow) ?? .received(row.received_at, row.id)).encoded
+            (row.search_rowid.map(Cursor.searchRow) ?? .received(row.received_raw, row.id)).encoded
         } : nil
         return AppealPage(items: Array(items), nextCursor: next)
     }

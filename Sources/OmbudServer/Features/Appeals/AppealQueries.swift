@@ -6,12 +6,20 @@ import Vapor
 
 enum AppealQueries {
     /// An appeal named by id or tracking code.
-    static func resolve(_ ref: String, db: any Database, field: String) async throws -> UUID {
-        if let id = UUID(uuidString: ref), try await Appeal.find(id, on: db) != nil { return id }
-        if let code = TrackingCode(ref), let appeal = try await Appeal.query(on: db).filter(\.$trackingCode == code.description).first() {
-            return appeal.id!
+    /// The appeal named by id or tracking code, if `actor` may see it; one outside their scope is refused exactly like
+    /// an unknown one, so that the answer does not tell whether it exists.
+    static func resolve(_ ref: String, visibleTo actor: Actor, references: ReferenceCache.Snapshot, db: any Database,
+                        field: String) async throws -> UUID {
+        var appeal: Appeal?
+        if let id = UUID(uuidString: ref) {
+            appeal = try await Appeal.find(id, on: db)
+        } else if let code = TrackingCode(ref) {
+            appeal = try await Appeal.query(on: db).filter(\.$trackingCode == code.description).first()
         }
-        throw AppError.invalid(field: field, reason: "no appeal \(ref)")
+        guard let appeal, try await AccessCheck.allows(actor.scope(references), appeal: appeal, user: actor.userID, db: db) else {
+            throw AppError.invalid(field: field, reason: "no appeal \(ref)")
+        }
+        return try appeal.requireID()
     }
 
     static func view(_ appeal: Appeal, actor: Actor, settings: Settings, db: any Database, now: Date) async throws -> AppealView {

@@ -17,7 +17,7 @@ enum AppealTransitions {
 
     static func transition(appealID: UUID, input: TransitionInput, actor: Actor, settings: Settings, store: Store, now: Date) async throws {
         var parsedGround: Article11Ground?
-        if let raw = input.article11Ground {
+        if let raw = input.article11Ground.nonBlank {
             do { parsedGround = try Validate.choice(raw, field: "article11Ground") as Article11Ground } catch { throw error.appError }
         }
         let ground = parsedGround
@@ -27,15 +27,13 @@ enum AppealTransitions {
             guard let appeal = try await Appeal.find(appealID, on: db) else { throw AppError.notFound(entity: "appeal", id: appealID.uuidString) }
             let questions = try await Question.query(on: db).filter(\.$appeal.$id == appealID).all()
             let units = UnitLookup(db: db)
-            var targetID: UUID?
-            var targetPath: [String] = []
-            if input.unitCode != nil {
-                targetID = try await units.id(input.unitCode, field: "unitCode")
-                targetPath = try await units.path(targetID!)
-            }
+            // Blank means absent: a move that needs a unit then names `unitCode` as missing.
+            let targetID = try await units.id(input.unitCode, field: "unitCode")
+            let targetPath = try await targetID.asyncMap { try await units.path($0) } ?? []
             var duplicateID: UUID?
-            if let ref = input.duplicateOf {
-                duplicateID = try await AppealQueries.resolve(ref, db: db, field: "duplicateOf")
+            if let ref = input.duplicateOf.nonBlank {
+                duplicateID = try await AppealQueries.resolve(ref, visibleTo: actor, references: try await store.references.current(db: db),
+                                                              db: db, field: "duplicateOf")
                 if duplicateID == appealID { throw AppError.invalid(field: "duplicateOf", reason: "an appeal cannot duplicate itself") }
             }
             let complained = try await appeal.complainedUnitID.asyncMap { try await OrgUnit.find($0, on: db)?.code } ?? nil
@@ -85,7 +83,7 @@ enum AppealTransitions {
                 guard !changed.isEmpty else { continue }
                 question.updatedAt = now
                 try await question.save(on: db)
-                try await history.changes(entity: "question", id: question.id!, appealID: appealID, changed)
+                try await history.changes(entity: "question", id: try question.requireID(), appealID: appealID, changed)
             }
             try await TaskStore.enter(appeal, from: from, interrupted: taken.from.contains("*"), questions: questions, actor: actor,
                                       control: control, calendar: calendar,

@@ -42,7 +42,8 @@ enum BulkTransitions {
         for ref in refs where seen.insert(ref).inserted {
             var code: String?
             do {
-                let id = try await AppealQueries.resolve(ref, db: req.db, field: "appeals")
+                let id = try await AppealQueries.resolve(ref, visibleTo: actor, references: try await req.store.references.current(db: req.db),
+                                                         db: req.db, field: "appeals")
                 let appeal = try await req.visibleAppeal(id)
                 code = appeal.trackingCode
                 try await AppealTransitions.transition(appealID: id, input: transition, actor: actor, settings: req.settings,

@@ -324,21 +324,25 @@ struct IntakePages: RouteCollection {
             }
             let words = [probe.surname, probe.name, probe.patronymic].compactMap { $0 }.joined(separator: " ")
             if !words.isEmpty {
-                for record in try await ApplicantSearch.find(words, limit: 8, db: req.db) where !found.contains(where: { $0.0.id == record.id }) {
+                // By name only the cards the operator may see: a name alone says nothing about the caller's identity.
+                for record in try await ApplicantSearch.find(words, limit: 8, access: try await req.applicantAccess(), db: req.db) where !found.contains(where: { $0.0.id == record.id }) {
                     found.append((record, []))
                 }
             }
         }
         let cards = Array(found.prefix(8))
         guard !cards.isEmpty else { return [] }
+        let ids = try cards.map { try $0.0.requireID() }
+        // A card of another unit found by the caller's phone or e-mail is named as existing, with nothing of the person.
+        let visible = try await req.applicantAccess().visible(ids, db: req.db)
         if actor.can(.personalData) {
             try await req.audit("personal-data.search", entity: "applicant", entityID: nil,
-                                details: "intake: " + cards.map { $0.0.id!.uuidString }.joined(separator: " "))
+                                details: "intake: " + ids.filter(visible.contains).map(\.uuidString).joined(separator: " "))
         }
-        let open = try await openAppeals(of: cards.map { $0.0.id! }, req: req)
+        let open = try await openAppeals(of: ids, req: req)
         return cards.map { record, reasons in
-            let summary = try? req.visible(ApplicantStore.summary(record))
-            let id = record.id!
+            let summary = visible.contains(record.id ?? UUID()) ? try? req.visible(ApplicantStore.summary(record)) : ApplicantStore.summary(record).hidden
+            let id = record.id ?? UUID()
             return [
                 "id": id.uuidString, "name": summary?.fullName ?? "", "selected": id == form.chosenApplicant,
                 "contacts": ((summary?.phones ?? []) + (summary?.emails ?? [])).joined(separator: ", ").nonEmpty,

@@ -24,18 +24,18 @@ struct ApplicantPages: RouteCollection {
         let duplicate = (try? req.content.get(String.self, at: "duplicateId")).flatMap(UUID.init(uuidString:))
         do {
             guard let duplicate else { throw AppError.missing(field: "duplicateId") }
-            _ = try await ApplicantMerging.merge(keep: applicant.id!, absorb: duplicate, actor: try req.actor, store: req.store, now: req.now)
+            guard try await req.applicantAccess().allows(duplicate, db: req.db) else {
+                throw AppError.notFound(entity: "applicant", id: duplicate.uuidString)
+            }
+            _ = try await ApplicantMerging.merge(keep: try applicant.requireID(), absorb: duplicate, actor: try req.actor, store: req.store, now: req.now)
         } catch let error as AppError {
             return try await Self.page(req, applicant: applicant, error: req.message(error), status: error.status)
         }
-        return req.redirect(to: "/applicants/\(applicant.id!.uuidString)?merged=1", redirectType: .normal)
+        return req.redirect(to: "/applicants/\(try applicant.requireID().uuidString)?merged=1", redirectType: .normal)
     }
 
     static func applicant(_ req: Request) async throws -> Applicant {
-        guard let id = req.parameters.get("id", as: UUID.self), let applicant = try await Applicant.find(id, on: req.db) else {
-            throw AppError.notFound(entity: "applicant", id: req.parameters.get("id") ?? "")
-        }
-        return applicant
+        try await req.visibleApplicant(req.parameters.get("id", as: UUID.self))
     }
 
     static func page(_ req: Request, applicant: Applicant, notice: String? = nil, error: String? = nil,
@@ -53,7 +53,10 @@ struct ApplicantPages: RouteCollection {
             let probe = ApplicantInput(surname: applicant.surname, name: applicant.name, patronymic: applicant.patronymic,
                                        organisationName: applicant.organisationName, phones: applicant.phones, emails: applicant.emails,
                                        postalAddress: applicant.postalAddress)
-            duplicates = try await ApplicantSearch.duplicates(of: probe, excluding: applicant.id, db: req.db).map { candidate in
+            // Only cards the reader may see can be offered for a merge.
+            let found = try await ApplicantSearch.duplicates(of: probe, excluding: applicant.id, db: req.db)
+            let visible = try await req.applicantAccess().visible(found.map(\.applicant.id), db: req.db)
+            duplicates = found.filter { visible.contains($0.applicant.id) }.map { candidate in
                 let d = candidate.applicant
                 return [
                     "id": d.id.uuidString, "name": d.fullName, "where": d.postalAddress,

@@ -43,25 +43,24 @@ struct ApplicantsController: RouteCollection {
 
     /// `POST /applicants/{id}/merge` with `{"duplicateId"}`: the duplicate's appeals and data go to this card.
     func merge(req: Request) async throws -> ApplicantCard {
-        guard let id = req.parameters.get("id", as: UUID.self) else { throw AppError.notFound(entity: "applicant", id: req.parameters.get("id") ?? "") }
+        let id = try await req.visibleApplicant(req.parameters.get("id", as: UUID.self)).requireID()
         guard let duplicate = try req.content.decode(MergeInput.self).duplicateId else { throw AppError.missing(field: "duplicateId") }
+        // Both cards must be the caller's to see: another unit's card answers like an unknown one.
+        guard try await req.applicantAccess().allows(duplicate, db: req.db) else { throw AppError.notFound(entity: "applicant", id: duplicate.uuidString) }
         let kept = try await ApplicantMerging.merge(keep: id, absorb: duplicate, actor: try req.actor, store: req.store, now: req.now)
         return try await Self.card(kept, req: req)
     }
 
     func update(req: Request) async throws -> ApplicantCard {
         let actor = try req.actor
-        guard let id = req.parameters.get("id", as: UUID.self) else { throw AppError.notFound(entity: "applicant", id: req.parameters.get("id") ?? "") }
+        let id = try await req.visibleApplicant(req.parameters.get("id", as: UUID.self)).requireID()
         let applicant = try await ApplicantUpdate.apply(id: id, input: try req.content.decode(ApplicantInput.self), actor: actor,
                                                         store: req.store, now: req.now)
         return try await Self.card(applicant, req: req)
     }
 
     func history(req: Request) async throws -> [HistoryView] {
-        _ = try req.actor
-        guard let id = req.parameters.get("id", as: UUID.self), try await Applicant.find(id, on: req.db) != nil else {
-            throw AppError.notFound(entity: "applicant", id: req.parameters.get("id") ?? "")
-        }
+        let id = try await req.visibleApplicant(req.parameters.get("id", as: UUID.self)).requireID()
         return try await HistoryEntry.query(on: req.db).filter(\.$entityID == id).sort(\.$at).all().map(HistoryView.init)
     }
 
@@ -78,9 +77,8 @@ struct ApplicantsController: RouteCollection {
     }
 
     func show(req: Request) async throws -> ApplicantCard {
-        guard let id = req.parameters.get("id", as: UUID.self), let applicant = try await Applicant.find(id, on: req.db) else {
-            throw AppError.notFound(entity: "applicant", id: req.parameters.get("id") ?? "")
-        }
+        let applicant = try await req.visibleApplicant(req.parameters.get("id", as: UUID.self))
+        let id = try applicant.requireID()
         let card = try await Self.card(applicant, req: req)
         if !card.applicant.masked {
             try await req.audit("personal-data.view", entity: "applicant", entityID: id.uuidString, details: card.applicant.fullName)
@@ -92,19 +90,23 @@ struct ApplicantsController: RouteCollection {
         _ = try req.actor
         let q = ((try? req.query.get(String.self, at: "q")) ?? "").trimmingCharacters(in: .whitespaces)
         guard !q.isEmpty else { throw AppError.missing(field: "q") }
-        return try await ApplicantSearch.find(q, limit: 20, db: req.db).map { try req.visible(ApplicantStore.summary($0)) }
+        return try await ApplicantSearch.find(q, limit: 20, access: try await req.applicantAccess(), db: req.db)
+            .map { try req.visible(ApplicantStore.summary($0)) }
     }
 
     func duplicates(req: Request) async throws -> [DuplicateCandidate] {
         _ = try req.actor
         let input = try req.query.decode(ApplicantInput.self)
-        return try await ApplicantSearch.duplicates(of: input, excluding: input.id, db: req.db).map { candidate in
-            DuplicateCandidate(applicant: try req.visible(candidate.applicant), reasons: candidate.reasons)
+        let found = try await ApplicantSearch.duplicates(of: input, excluding: input.id, db: req.db)
+        let visible = try await req.applicantAccess().visible(found.map(\.applicant.id), db: req.db)
+        return try found.map { candidate in
+            DuplicateCandidate(applicant: visible.contains(candidate.applicant.id) ? try req.visible(candidate.applicant) : candidate.applicant.hidden,
+                               reasons: candidate.reasons)
         }
     }
 
     static func card(_ a: Applicant, req: Request) async throws -> ApplicantCard {
-        let id = a.id!
+        let id = try a.requireID()
         let coAppeals = try await CoApplicant.query(on: req.db).filter(\.$applicant.$id == id).all().map(\.$appeal.id)
         var query = Appeal.query(on: req.db).group(.or) { group in
             group.filter(\.$applicant.$id == id)
@@ -117,7 +119,7 @@ struct ApplicantsController: RouteCollection {
         let visible = try await query.sort(\.$receivedAt, .descending).all()
         let today = CivilDate.of(req.now, in: req.settings.timeZone)
         let summary = try req.visible(ApplicantStore.summary(a))
-        let promises = visible.isEmpty ? [] : try await PromiseRecord.query(on: req.db).filter(\.$appeal.$id ~~ visible.map { $0.id! })
+        let promises = visible.isEmpty ? [] : try await PromiseRecord.query(on: req.db).filter(\.$appeal.$id ~~ visible.map { try $0.requireID() })
             .sort(\.$dueDate).all()
         return ApplicantCard(
             applicant: summary, socialStatus: a.socialStatus, territory: a.territory, audience: a.audience,
@@ -129,22 +131,31 @@ struct ApplicantsController: RouteCollection {
 
 enum ApplicantSearch {
     /// By phone or e-mail (exact, after normalisation) or by words of the name and address.
-    static func find(_ q: String, limit: Int, db: any Database) async throws -> [Applicant] {
-        if let email = TextNormalizer.emailKey(q) { return try await byContact([email], db: db) }
-        if q.allSatisfy({ $0.isNumber || " +-()".contains($0) }), let phone = TextNormalizer.phoneKey(q) {
-            return try await byContact([phone], db: db)
+    /// Only the cards `access` shows.
+    static func find(_ q: String, limit: Int, access: ApplicantAccess, db: any Database) async throws -> [Applicant] {
+        var query = Applicant.query(on: db)
+        if let email = TextNormalizer.emailKey(q) {
+            query = query.filter(\.$id ~~ (try await contactIDs([email], db: db)))
+        } else if q.allSatisfy({ $0.isNumber || " +-()".contains($0) }), let phone = TextNormalizer.phoneKey(q) {
+            query = query.filter(\.$id ~~ (try await contactIDs([phone], db: db)))
+        } else {
+            let words = TextNormalizer.words(q).prefix(5)
+            guard !words.isEmpty else { return [] }
+            query = query.filter(\.$mergedIntoID == nil)
+            for word in words { query = query.filter(\.$searchText, .custom("LIKE"), "% \(word)%") }
         }
-        let words = TextNormalizer.words(q).prefix(5)
-        guard !words.isEmpty else { return [] }
-        var query = Applicant.query(on: db).filter(\.$mergedIntoID == nil)
-        for word in words { query = query.filter(\.$searchText, .custom("LIKE"), "% \(word)%") }
+        if let condition = access.condition { query = query.filter(.sql(condition)) }
         return try await query.limit(limit).all()
     }
 
+    static func contactIDs(_ keys: [String], db: any Database) async throws -> [UUID] {
+        Array(Set(try await ApplicantContact.query(on: db).filter(\.$valueKey ~~ keys).all().map(\.$applicant.id)))
+    }
+
     static func byContact(_ keys: [String], db: any Database) async throws -> [Applicant] {
-        let ids = try await ApplicantContact.query(on: db).filter(\.$valueKey ~~ keys).all().map(\.$applicant.id)
+        let ids = try await contactIDs(keys, db: db)
         guard !ids.isEmpty else { return [] }
-        return try await Applicant.query(on: db).filter(\.$id ~~ Array(Set(ids))).all()
+        return try await Applicant.query(on: db).filter(\.$id ~~ ids).all()
     }
 
     static func duplicates(of input: ApplicantInput, excluding: UUID?, db: any Database) async throws -> [DuplicateCandidate] {
@@ -159,7 +170,8 @@ enum ApplicantSearch {
             phoneKeys: Set(phones), emailKeys: Set(emails), address: input.postalAddress)
         var seen = Set<UUID>()
         var result: [DuplicateCandidate] = []
-        for candidate in candidates where candidate.id != excluding && seen.insert(candidate.id!).inserted {
+        for candidate in candidates {
+            guard let id = candidate.id, id != excluding, seen.insert(id).inserted else { continue }
             let card = ApplicantMatching.Card(fullName: candidate.fullName,
                                               phoneKeys: Set(candidate.phones.compactMap(TextNormalizer.phoneKey)),
                                               emailKeys: Set(candidate.emails), address: candidate.postalAddress)

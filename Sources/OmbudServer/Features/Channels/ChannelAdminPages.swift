@@ -46,7 +46,18 @@ struct ChannelAdminPages: RouteCollection {
                     "attempts": req.text("admin", "attempts", ["n": job.attempts, "of": job.maxAttempts]), "failed": failed,
                     "when": failed ? job.finishedAt.map { f.dateTime($0) } : req.text("admin", "nextTry").replacingOccurrences(of: "{at}", with: f.dateTime(job.runAt))].present
         }
-        return req.page("admin-channels", ["channels": channels, "jobs": rows, "hasJobs": !rows.isEmpty, "notice": notice].present)
+        let queue = try await JobQueue.state(now: req.now, db: req.db)
+        let queueState: [String: Any] = [
+            "waiting": req.text("admin", "queueWaiting", ["n": queue.waiting]),
+            "overdue": req.text("admin", "queueOverdue", ["n": queue.overdue]),
+            "failed": req.text("admin", "queueFailed", ["n": queue.failed]),
+            "lastTaken": queue.lastTaken.map { req.text("admin", "queueLastTaken").replacingOccurrences(of: "{at}", with: f.dateTime($0)) }
+                ?? req.text("admin", "queueNeverTaken"),
+            "here": req.text("admin", settings.runWorker ? "queueWorkerHere" : "queueNoWorkerHere"),
+            "stalled": queue.overdue > 0,
+        ]
+        return req.page("admin-channels", ["channels": channels, "jobs": rows, "hasJobs": !rows.isEmpty, "notice": notice,
+                                           "queue": queueState, "allSent": rows.isEmpty && queue.overdue == 0].present)
     }
 
     func retry(req: Request) async throws -> Response {

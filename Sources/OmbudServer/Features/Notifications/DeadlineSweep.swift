@@ -11,7 +11,8 @@ import Vapor
 enum DeadlineSweep {
     static let batch = 200
 
-    /// Returns how many notifications were new.
+    /// Returns how many tasks and promises it looked at: the worker turns again at once while there were any, so a
+    /// flood of due rows is worked through without waiting between turns.
     @discardableResult
     static func run(app: Application) async throws -> Int {
         let now = app.clock.now()
@@ -33,10 +34,10 @@ enum DeadlineSweep {
         let workflow = AppealTransitions.workflow
 
         var drafts: [NotificationDraft] = []
-        var moves: [(table: String, id: UUID, seen: Date, next: Date?)] = []
+        var moves: [(table: String, id: UUID, version: Int, next: Date?)] = []
         for task in tasks {
             guard let appeal = appeals[task.$appeal.id] else {
-                moves.append(("tasks", task.id!, task.updatedAt, nil))
+                moves.append(("tasks", task.id!, task.version, nil))
                 continue
             }
             // The person a task is given to is told once (the key names them), however often the sweep looks.
@@ -47,7 +48,7 @@ enum DeadlineSweep {
             }
             // Tasks added by hand have no stage timers; a stage's task stops when the appeal has left the state.
             guard let state = task.state, appeal.status == state else {
-                moves.append(("tasks", task.id!, task.updatedAt, nil))
+                moves.append(("tasks", task.id!, task.version, nil))
                 continue
             }
             let schedule = control.alerts(state: state, entered: task.enteredAt, controlDate: appeal.deadlines.controlDate,
@@ -66,11 +67,11 @@ enum DeadlineSweep {
                                                     appealID: appeal.id, taskID: task.id, facts: facts))
                 }
             }
-            moves.append(("tasks", task.id!, task.updatedAt, window.next))
+            moves.append(("tasks", task.id!, task.version, window.next))
         }
         for promise in promises {
             guard let appeal = appeals[promise.$appeal.id], let due = CivilDate(iso: promise.dueDate) else {
-                moves.append(("promises", promise.id!, promise.updatedAt, nil))
+                moves.append(("promises", promise.id!, promise.version, nil))
                 continue
             }
             let schedule = PromiseRules.alerts(due: due, calendar: calendar, zone: zone)
@@ -88,23 +89,24 @@ enum DeadlineSweep {
                                                     promiseID: promise.id, facts: facts))
                 }
             }
-            moves.append(("promises", promise.id!, promise.updatedAt, window.next))
+            moves.append(("promises", promise.id!, promise.version, window.next))
         }
 
         let users = Dictionary(people.users.map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a })
         let pages = app.pages
         let smtp = settings.smtp != nil
-        return try await store.write { [drafts, moves] db in
-            let added = try await Notifier.store(drafts, users: users, pages: pages, smtp: smtp, zone: zone, now: now, db: db)
+        try await store.write { [drafts, moves] db in
+            _ = try await Notifier.store(drafts, users: users, pages: pages, smtp: smtp, zone: zone, now: now, db: db)
             let sql = db as! any SQLDatabase
-            // Only rows nobody changed since they were read: a reassignment, a new due date or new timers made while
-            // the sweep ran keep their reset, and the next turn looks at them again.
+            // Only rows nobody changed since they were read (their version is the one read): a reassignment, a new due
+            // date or new timers made while the sweep ran keep their reset, and the next turn looks at them again.
             for move in moves {
                 try await sql.update(move.table).set("alerts_checked_until", to: SQLBind(now)).set("next_alert_at", to: SQLBind(move.next))
-                    .where("id", .equal, SQLBind(move.id)).where("updated_at", .equal, SQLBind(move.seen)).run()
+                    .set("version", to: SQLRaw("version + 1"))
+                    .where("id", .equal, SQLBind(move.id)).where("version", .equal, SQLBind(move.version)).run()
             }
-            return added
         }
+        return tasks.count + promises.count
     }
 
     private static func isEscalation(_ alert: ScheduledAlert) -> Bool {

@@ -8,21 +8,31 @@ import Vapor
 enum PortalMail {
     static let kind = "portal.mail"
 
-    struct Payload: Codable { var to: String; var subject: String; var text: String }
+    /// `linkFor`: the mail carries a new secret status link of that appeal in place of `{link}` in its text, made when
+    /// the mail is sent (see `PortalLink`).
+    struct Payload: Codable { var to: String; var subject: String; var text: String; var linkFor: UUID? = nil }
 
     /// Queues the mail; without a mail server and the public address (`Settings.portalMail`) nothing is queued.
-    static func enqueue(to: String, subject: String, text: String, settings: Settings, now: Date, db: any Database) async throws {
+    static func enqueue(to: String, subject: String, text: String, linkFor: UUID? = nil, settings: Settings, now: Date,
+                        db: any Database) async throws {
         guard settings.portalMail else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes
-        let payload = String(decoding: try encoder.encode(Payload(to: to, subject: subject, text: text)), as: UTF8.self)
+        let payload = String(decoding: try encoder.encode(Payload(to: to, subject: subject, text: text, linkFor: linkFor)), as: UTF8.self)
         try await JobQueue.enqueue(kind: kind, payload: payload, runAt: now, now: now, db: db)
     }
 
     static func run(_ job: JobRecord, app: Application) async throws {
         let payload = try job.decode(Payload.self)
         guard let smtp = app.ombudSettings.smtp else { throw Abort(.serviceUnavailable, reason: "no mail server is configured (OMBUD_SMTP_HOST)") }
-        let message = MailMessage(from: smtp.from, to: try MailAddress(payload.to), subject: payload.subject, text: payload.text,
+        var text = payload.text
+        if let appeal = payload.linkFor, let base = app.ombudSettings.publicURL {
+            let secret = PublicAppeals.secret()
+            let now = app.clock.now()
+            try await app.store.write { db in try await PortalLink(tokenHash: Tokens.hash(secret), appealID: appeal, createdAt: now).create(on: db) }
+            text = text.replacingOccurrences(of: "{link}", with: "\(base)/portal/s/\(secret)")
+        }
+        let message = MailMessage(from: smtp.from, to: try MailAddress(payload.to), subject: payload.subject, text: text,
                                   messageID: "\(job.id!.uuidString.lowercased())@\(smtp.messageIDHost)", date: app.clock.now())
         try await SMTPClient.send(message, settings: smtp, group: app.eventLoopGroup)
     }

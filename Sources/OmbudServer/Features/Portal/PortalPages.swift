@@ -147,11 +147,14 @@ struct PortalPages: RouteCollection {
                 failed += 1
             }
         }
-        if let email = form.email.nonBlank, let base = req.settings.publicURL {
-            let link = "\(base)/portal/s/\(secret)"
-            let text = req.text("portal", "mailIntro").replacingOccurrences(of: "{code}", with: code) + "\n\n" + link + "\n\n" + req.text("portal", "mailKeep")
+        if let email = form.email.nonBlank {
+            // The mail carries a link of its own, made when it is sent: the one shown now is never written anywhere.
+            let text = req.text("portal", "mailIntro").replacingOccurrences(of: "{code}", with: code) + "\n\n{link}\n\n" + req.text("portal", "mailKeep")
             let subject = req.text("portal", "mailSubject").replacingOccurrences(of: "{code}", with: code)
-            try await req.store.write { db in try await PortalMail.enqueue(to: email, subject: subject, text: text, settings: req.settings, now: now, db: db) }
+            let appealID = prepared.id
+            try await req.store.write { db in
+                try await PortalMail.enqueue(to: email, subject: subject, text: text, linkFor: appealID, settings: req.settings, now: now, db: db)
+            }
         }
         return req.redirect(to: "/portal/s/\(secret)?created=1\(failed > 0 ? "&filesFailed=\(failed)" : "")", redirectType: .normal)
     }

@@ -14,10 +14,12 @@ struct PortalStatusPages: RouteCollection {
 
     static func appeal(_ req: Request) async throws -> (Appeal, PublicAppeal) {
         let secret = req.parameters.get("secret") ?? ""
-        guard secret.count >= 40, secret.count <= 64,
-              let row = try await PublicAppeal.query(on: req.db).filter(\.$statusTokenHash == Tokens.hash(secret)).first(),
-              let appeal = try await Appeal.find(row.id, on: req.db)
-        else { throw AppError.notFound(entity: "page", id: "") }
+        guard secret.count >= 40, secret.count <= 64 else { throw AppError.notFound(entity: "page", id: "") }
+        let hash = Tokens.hash(secret)
+        // The link shown when the appeal was made, or one a mail carried.
+        var row = try await PublicAppeal.query(on: req.db).filter(\.$statusTokenHash == hash).first()
+        if row == nil, let mailed = try await PortalLink.find(hash, on: req.db) { row = try await PublicAppeal.find(mailed.appealID, on: req.db) }
+        guard let row, let appeal = try await Appeal.find(row.id, on: req.db) else { throw AppError.notFound(entity: "page", id: "") }
         return (appeal, row)
     }
 

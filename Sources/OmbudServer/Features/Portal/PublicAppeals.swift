@@ -105,8 +105,11 @@ enum PublicAppeals {
         if !filter.ids.isEmpty {
             query = query.where(SQLColumn("tracking_code", table: "a"), .in, SQLBind.group(filter.ids))
         } else {
-            if let from = filter.from { query = query.where(SQLColumn("received_at", table: "a"), .greaterThanOrEqual, SQLBind(from)) }
-            if let to = filter.to { query = query.where(SQLColumn("received_at", table: "a"), .lessThanOrEqual, SQLBind(to)) }
+            // Open311 shows `requested_datetime` to the second, so a window holds whole seconds: a request shown at
+            // 10:00:00 is inside `end_date=10:00:00` though it came in at 10:00:00.4.
+            func second(_ date: Date) -> Date { Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)) }
+            if let from = filter.from { query = query.where(SQLColumn("received_at", table: "a"), .greaterThanOrEqual, SQLBind(second(from))) }
+            if let to = filter.to { query = query.where(SQLColumn("received_at", table: "a"), .lessThan, SQLBind(second(to).addingTimeInterval(1))) }
             if let states = filter.states { query = query.where(SQLColumn("status", table: "a"), .in, SQLBind.group(states)) }
             if !filter.serviceCodes.isEmpty {
                 // A request shows the service it was posted under, or else the service (or topic code) of its first

@@ -77,7 +77,8 @@ struct PromisesController: RouteCollection {
         }
         if let ref = f.appeal {
             // An appeal outside the reader's scope answers 404, as if it did not exist.
-            let id = try await AppealQueries.resolve(ref, db: req.db, field: "appeal")
+            let id = try await AppealQueries.resolve(ref, visibleTo: try req.actor, references: try await req.store.references.current(db: req.db),
+                                                     db: req.db, field: "appeal")
             query = query.filter(\.$appeal.$id == (try await req.visibleAppeal(id).requireID()))
         }
         let paging = try Paging(limit: f.limit, offset: f.offset)
@@ -122,6 +123,7 @@ struct PromisesController: RouteCollection {
             p.createdBy = actor.userID
             p.createdAt = now
             p.updatedAt = now
+            p.version = 0
             try await p.create(on: db)
             try await HistoryRecorder(db: db, actor: actor, at: now)
                 .record(entity: "promise", id: p.id!, appealID: appealID, action: "create", to: "\(due.iso): \(text)")
@@ -149,7 +151,7 @@ struct PromisesController: RouteCollection {
                 throw AppError.conflict(code: "promise-settled", reason: "the promise is \(p.status); give a new one instead", field: nil)
             }
             var changes: [(String, String?, String?)] = []
-            let due = try input.dueDate.map { try Self.day($0, field: "dueDate") } ?? CivilDate(iso: p.dueDate)!
+            let due = try input.dueDate.map { try Self.day($0, field: "dueDate") } ?? Self.day(p.dueDate, field: "dueDate")
             if input.text != nil || input.dueDate != nil {
                 let text: String
                 // Only a new date must not lie in the past: the text of an overdue promise can still be corrected.
@@ -182,7 +184,7 @@ struct PromisesController: RouteCollection {
                     p.nextAlertAt = nil
                 }
             }
-            p.updatedAt = now
+            p.touch(now)
             try await p.save(on: db)
             try await HistoryRecorder(db: db, actor: actor, at: now).changes(entity: "promise", id: id, appealID: p.$appeal.id, changes)
             return p

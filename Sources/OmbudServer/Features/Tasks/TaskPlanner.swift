@@ -70,6 +70,7 @@ extension TaskRecord {
         alertsCheckedUntil = p.alertsCheckedUntil
         self.createdBy = createdBy
         updatedAt = p.enteredAt
+        version = 0
     }
 }
 

@@ -19,7 +19,7 @@ enum TaskStore {
             task.closedAt = now
             task.closedBy = actor.userID
             task.nextAlertAt = nil
-            task.updatedAt = now
+            task.touch(now)
             try await task.save(on: db)
         }
         let head = try await headUser(ofExecutorOf: questions, entering: appeal.status, db: db)
@@ -70,7 +70,7 @@ enum TaskStore {
             task.assigneeUnitID = who.unit
             task.assigneeUserID = who.user
             task.nextAlertAt = now
-            task.updatedAt = now
+            task.touch(now)
             try await task.save(on: db)
         }
     }
@@ -82,7 +82,7 @@ enum TaskStore {
             .filter(\.$status == TaskStatus.open.rawValue).all() {
             if controlKeys.contains(task.key) { task.dueAt = appeal.deadlines.controlDate?.adding(days: 1).start(in: zone) }
             task.nextAlertAt = now
-            task.updatedAt = now
+            task.touch(now)
             try await task.save(on: db)
         }
     }
@@ -92,13 +92,15 @@ enum TaskStore {
     static func timersChanged(_ control: StageControl, calendar: BusinessCalendar, zone: TimeZone, now: Date, db: any Database) async throws {
         // Looked at again from the start of each stay: alerts already sent are not sent twice (their keys), and those
         // the new timers put in the past are sent now.
-        try await TaskRecord.query(on: db).filter(\.$status == TaskStatus.open.rawValue).filter(\.$state != nil)
-            .set(\.$nextAlertAt, to: now).set(\.$alertsCheckedUntil, to: nil).set(\.$updatedAt, to: now).update()
+        try await (db as! any SQLDatabase).update(TaskRecord.schema)
+            .set("next_alert_at", to: SQLBind(now)).set("alerts_checked_until", to: SQLLiteral.null).set("updated_at", to: SQLBind(now))
+            .set("version", to: SQLRaw("version + 1"))
+            .where("status", .equal, SQLBind(TaskStatus.open.rawValue)).where("state", .isNot, SQLLiteral.null).run()
         let limitKeys = control.tasks.filter { $0.due == .stageLimit }.map(\.key)
         for task in try await TaskRecord.query(on: db).filter(\.$status == TaskStatus.open.rawValue).filter(\.$key ~~ limitKeys).all() {
             guard let state = task.state else { continue }
             task.dueAt = control.timer(state)?.limit?.end(from: task.enteredAt, calendar: calendar, zone: zone)
-            task.updatedAt = now
+            task.touch(now)
             try await task.save(on: db)
         }
     }

@@ -207,6 +207,7 @@ struct TasksController: RouteCollection {
             task.nextAlertAt = task.assigneeUserID == nil ? nil : now
             task.createdBy = actor.userID
             task.updatedAt = now
+            task.version = 0
             try await task.create(on: db)
             try await HistoryRecorder(db: db, actor: actor, at: now)
                 .record(entity: "task", id: task.id!, appealID: appealID, action: "create", to: title)
@@ -259,7 +260,7 @@ struct TasksController: RouteCollection {
                 task.closedBy = actor.userID
                 task.nextAlertAt = nil
             }
-            task.updatedAt = now
+            task.touch(now)
             try await task.save(on: db)
             if let appeal = try await Appeal.find(task.$appeal.id, on: db) { try await TaskStore.requireOpenTask(appeal, db: db) }
             try await HistoryRecorder(db: db, actor: actor, at: now).changes(entity: "task", id: id, appealID: task.$appeal.id, changes)
