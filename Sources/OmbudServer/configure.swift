@@ -60,12 +60,15 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.pages = try await Pages.load()
 
     ContentConfiguration.global.use(encoder: APIJSONEncoder(fallback: JSONCoding.encoder), for: .json)
-    ContentConfiguration.global.use(decoder: JSONCoding.decoder, for: .json)
+    try NULGuard.install(json: JSONCoding.decoder)
     app.middleware = Middlewares()
+    app.middleware.use(SecurityHeadersMiddleware(hsts: settings.publicURL?.lowercased().hasPrefix("https://") == true))
     app.middleware.use(APIErrorMiddleware())
+    app.middleware.use(NULGuard())
     app.routes.defaultMaxBodySize = "1mb"
 
     try routes(app, settings: settings)
+    app.middleware.use(MethodNotAllowedMiddleware(routes: app.routes))  // after the routes: it reads their table
     await registerCommands(app)
 }
 

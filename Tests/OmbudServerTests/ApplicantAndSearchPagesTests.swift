@@ -38,11 +38,16 @@ extension OmbudServerSuite {
                 #expect(browser.html.contains(#"role="status""#))
                 let long = try await browser.send(.GET, "/search?q=" + String(repeating: "а", count: 201))
                 #expect(long.status == .unprocessableEntity && browser.html.contains(#"id="q-error""#))
-                // A role without the personal-data permission finds appeals, never applicants' cards.
+                // A role without the personal-data permission finds appeals by their words, never by a person's name,
+                // and never applicants' cards.
                 let journalist = try await signedIn(ctx, login: "journalist", roles: ["journalist"])
                 try await journalist.send(.GET, "/search?q=" + Browser.encode("Смирнова"))
+                #expect(!journalist.html.contains(found.trackingCode) && journalist.html.contains(#"role="status""#))
+                try await journalist.send(.GET, "/search?q=" + Browser.encode("Смирнова ёлка"))
+                #expect(!journalist.html.contains(found.trackingCode))
+                try await journalist.send(.GET, "/search?q=" + Browser.encode("ёлка"))
                 #expect(journalist.html.contains(found.trackingCode))
-                #expect(!journalist.html.contains("/applicants/") && !journalist.html.contains("000-11-22"))
+                #expect(!journalist.html.contains("/applicants/") && !journalist.html.contains("000-11-22") && !journalist.html.contains("Смирнова"))
             }
         }
 

@@ -88,9 +88,10 @@ public struct GeoServiceRequest: Sendable, Equatable {
     public static let listRoot = "service_requests"
 
     /// The answer to `POST requests`: the new request's id, the token that finds it, and what happens next.
-    public static func created(id: String, token: String, notice: String?) -> GeoNode {
-        .list(item: "request", [.object([("service_request_id", .text(id)), ("token", .text(token)), ("service_notice", .optional(notice)),
-                                         ("account_id", .null)])])
+    /// The answer to `POST requests`. A request becomes an appeal at once, so it has its id and, as the spec says,
+    /// no token (a token is "only returned if service_request_id isn't available").
+    public static func created(id: String, notice: String?) -> GeoNode {
+        .list(item: "request", [.object([("service_request_id", .text(id)), ("service_notice", .optional(notice)), ("account_id", .null)])])
     }
 
     /// The answer to `GET tokens/{token}`.

@@ -31,12 +31,17 @@ struct APIErrorMiddleware: AsyncMiddleware {
             status = error.status
             let code = error.status == .notFound ? "not-found" : error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "-")
             body = Body(error: code, reason: error.reason, field: nil)
+        case _ where DatabaseOutage.matches(error):
+            request.logger.warning("database unavailable: \(String(reflecting: error))")
+            status = .serviceUnavailable
+            body = Body(error: "unavailable", reason: "the database cannot be reached just now; nothing was changed, try again shortly", field: nil)
         default:
             request.logger.report(error: error)
             status = .internalServerError
             body = Body(error: "internal", reason: "internal error; it has been logged", field: nil)
         }
         let response = Response(status: status)
+        if status == .serviceUnavailable { response.headers.replaceOrAdd(name: .retryAfter, value: String(DatabaseOutage.retryAfter)) }
         try? response.content.encode(body, as: .json)
         return response
     }

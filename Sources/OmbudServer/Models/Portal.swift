@@ -22,6 +22,8 @@ final class PublicAppeal: Model, @unchecked Sendable {
     @OptionalField(key: "district") var district: String?
     @OptionalField(key: "address_id") var addressID: String?
     @OptionalField(key: "media_url") var mediaURL: String?
+    /// An Open311 request's answers to its service's attributes, one "question: answer" line each (JSON array).
+    @OptionalField(key: "attributes") var attributes: String?
     @Field(key: "created_at") var createdAt: Date
 
     init() {}

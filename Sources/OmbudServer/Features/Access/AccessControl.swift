@@ -133,15 +133,87 @@ extension ApplicantSummary {
 
 extension AppealView {
     /// The appeal as a reader with `permissions` sees it: without personal data, applicants masked (unless they
-    /// consented to publicity), the street address dropped and the point rounded.
-    func seen(by permissions: Set<Permission>) -> AppealView {
+    /// consented to publicity), the street address dropped and the point rounded, and what of them is written in the
+    /// text, the questions and the answers replaced by `hidden` (with phone numbers and e-mail addresses).
+    func seen(by permissions: Set<Permission>, hidden: String) -> AppealView {
+        guard !permissions.contains(.personalData) else { return self }
         var copy = self
         copy.applicant = applicant?.seen(by: permissions)
         copy.coApplicants = coApplicants.map { $0.seen(by: permissions) }
+        let masked = ([applicant] + coApplicants.map(Optional.some)).compactMap { $0 }.filter { !$0.seen(by: permissions).isShown }
+        var phrases: [String?] = masked.flatMap { [$0.postalAddress] + $0.phones + $0.emails }
         if let address, !PersonalDataMask.showsAddress(permissions: permissions, applicantShown: copy.applicant.map { !$0.masked }) {
             copy.address = AddressView(text: nil, lat: PersonalDataMask.approximate(address.lat),
                                        lon: PersonalDataMask.approximate(address.lon), district: address.district)
+            phrases.append(address.text)
         }
+        let redact = PersonalDataRedaction(names: masked.flatMap { [$0.surname, $0.name, $0.patronymic] }, phrases: phrases, hidden: hidden)
+        copy.text = redact(text)
+        copy.questions = questions.map { q in
+            var q = q
+            q.text = redact(q.text)
+            q.answerText = q.answerText.map { redact($0) }
+            return q
+        }
+        return copy
+    }
+}
+
+extension ApplicantSummary {
+    var isShown: Bool { !masked }
+}
+
+extension Request {
+    /// What hides an appeal's personal data in free text (its history, messages) from this reader; nil when they see it.
+    func redaction(for appeal: Appeal) async throws -> PersonalDataRedaction? {
+        let permissions = try actor.permissions
+        guard !permissions.contains(.personalData) else { return nil }
+        var ids = try await CoApplicant.query(on: db).filter(\.$appeal.$id == appeal.requireID()).all().map(\.$applicant.id)
+        if let id = appeal.$applicant.id { ids.append(id) }
+        let people = ids.isEmpty ? [] : try await Applicant.query(on: db).filter(\.$id ~~ ids).all()
+            .filter { !PersonalDataMask.shows(permissions: permissions, publicityConsent: $0.publicityConsent) }
+        return PersonalDataRedaction(names: people.flatMap { [$0.surname, $0.name, $0.patronymic] },
+                                     phrases: people.flatMap { [$0.postalAddress] + $0.phones + $0.emails } + [appeal.addressText],
+                                     hidden: text("card", "hidden"))
+    }
+}
+
+extension HistoryView {
+    /// The entry as a reader without personal data sees it: a card's changes and the applicant's name hidden, known
+    /// values and phone numbers or e-mail addresses in the rest replaced.
+    func redacted(_ redact: PersonalDataRedaction?, hidden: String) -> HistoryView {
+        guard let redact else { return self }
+        var copy = self
+        if entity == "applicant" || field == "applicant" {
+            copy.from = from.map { _ in hidden }
+            copy.to = to.map { _ in hidden }
+            copy.comment = comment.map { redact($0) }
+        } else {
+            copy.from = from.map { redact($0) }
+            copy.to = to.map { redact($0) }
+            copy.comment = comment.map { redact($0) }
+        }
+        return copy
+    }
+}
+
+extension Request {
+    /// Whether the actor may open an appeal's files: scans of passports and applications are personal data, so a reader
+    /// without the permission opens them only when the applicant agreed to publicity. Without it a file is listed
+    /// under a neutral name and opens like an unknown one.
+    func mayOpenFiles(of appeal: Appeal) async throws -> Bool {
+        if try actor.can(.personalData) { return true }
+        guard let id = appeal.$applicant.id, let applicant = try await Applicant.find(id, on: db) else { return false }
+        return applicant.publicityConsent
+    }
+}
+
+extension AttachmentView {
+    /// A file as a reader who may not open it sees it: its kind and size, not its name.
+    func unnamed(_ position: Int, hidden: String) -> AttachmentView {
+        var copy = self
+        let ext = (fileName as NSString).pathExtension
+        copy.fileName = "\(hidden) \(position)" + (ext.isEmpty ? "" : ".\(ext)")
         return copy
     }
 }

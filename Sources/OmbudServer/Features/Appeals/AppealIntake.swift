@@ -151,7 +151,7 @@ enum AppealIntake {
         prepared.repeatOfCode = repeatOfCode
         prepared.replyChannel = ReplyChannel.choose(requested: v.replyChannel, inbound: v.channel, hasEmail: !(applicant?.emails.isEmpty ?? true),
                                                     hasPostalAddress: applicant?.postalAddress != nil)?.rawValue
-        prepared.searchBody = TextNormalizer.searchDocument([v.text, applicant?.fullName, prepared.addressText, v.address?.district])
+        prepared.searchBody = PersonalSearch.document(open: [v.text, v.address?.district], personal: [applicant?.fullName, prepared.addressText])
         return prepared
     }
 
@@ -161,7 +161,7 @@ enum AppealIntake {
         let prepared = try await prepare(v, actor: actor, settings: settings, store: store, now: now)
         let code = try await queue.submit(prepared)
         return prepared.view(trackingCode: code, roles: actor.roles, today: CivilDate.of(now, in: settings.timeZone), translate: translate)
-            .seen(by: actor.permissions)
+            .seen(by: actor.permissions, hidden: translate("card", "hidden"))
     }
 
     /// Reserves `count` numbers of the year's sequence and returns the last; the upsert makes the first appeal of a

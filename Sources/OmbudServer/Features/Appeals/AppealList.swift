@@ -61,6 +61,7 @@ enum AppealList {
         var text: String
         var search_rowid: Int64?
         var received_raw: StoredMoment
+        var applicant_names: String?
 
         /// Column by column: the keyed Decodable path of SQLKit cost a fifth of a list request.
         init(_ row: any SQLRow, dialect: String) throws {
@@ -77,18 +78,25 @@ enum AppealList {
             text = try row.decode(column: "text", as: String.self)
             search_rowid = row.contains(column: "search_rowid") ? try row.decode(column: "search_rowid", as: Int64?.self) : nil
             received_raw = try StoredMoment.read(row, column: "received_raw", dialect: dialect)
+            applicant_names = row.contains(column: "applicant_names") ? try row.decode(column: "applicant_names", as: String?.self) : nil
         }
     }
 
-    /// - Parameter scope: the reader's access scope as a condition on `appeals` (nil: everything).
-    static func page(_ f: Filters, scope: (any SQLExpression)?, settings: Settings, db: any Database, now: Date) async throws -> AppealPage {
+    /// - Parameters:
+    ///   - scope: the reader's access scope as a condition on `appeals` (nil: everything).
+    ///   - personal: `q` finds appeals by their applicants' names and addresses too (readers with personal data, and
+    ///     intake's own look-ups); without it, what of them is written in the excerpts is replaced by `hidden`.
+    static func page(_ f: Filters, scope: (any SQLExpression)?, personal: Bool, hidden: String = "", settings: Settings, db: any Database,
+                     now: Date) async throws -> AppealPage {
         let sql = db as! any SQLDatabase
         let limit = f.limit ?? 50
         guard (1...200).contains(limit) else { throw AppError.invalid(field: "limit", reason: "must be between 1 and 200") }
         let today = CivilDate.of(now, in: settings.timeZone)
         let units = UnitLookup(db: db)
 
-        let match = f.q.flatMap { AppealSearch.match($0, dialect: sql.dialect.name) }
+        let match = f.q.flatMap { AppealSearch.match($0, dialect: sql.dialect.name, personal: personal) }
+        // Words that leave nothing to search by (punctuation, or only what this reader may not search by) find nothing.
+        if match == nil, f.q.nonBlank != nil { return AppealPage(items: [], nextCursor: nil) }
         // SQLite walks the FTS index newest first and stops at the page size; sorting all matches by date would not scale.
         let searchOrder = match != nil && sql.dialect.name == "sqlite"
         var query = sql.select()
@@ -96,6 +104,13 @@ enum AppealList {
                      "under_control", "district")
             .column(SQLFunction("substr", args: SQLColumn("text"), SQLLiteral.numeric("1"), SQLLiteral.numeric("200")), as: "text")
             .column(StoredMoment.select("appeals.received_at", as: "received_raw", dialect: sql.dialect.name))
+        if !personal {
+            // The applicant's name, unless they agreed to publicity, to hide where the excerpt mentions it.
+            query = query.column(SQLRaw("""
+                (SELECT COALESCE(p.surname, '') || ' ' || COALESCE(p.name, '') || ' ' || COALESCE(p.patronymic, '') FROM applicants p \
+                WHERE p.id = appeals.applicant_id AND p.publicity_consent = \(sql.dialect.name == "sqlite" ? "0" : "false"))
+                """), as: "applicant_names")
+        }
         if let match, searchOrder {
             query = query.column(SQLRaw("appeal_search.rowid"), as: "search_rowid")
                 .from("appeal_search")
@@ -161,7 +176,8 @@ enum AppealList {
                            receivedAt: row.received_at, controlDate: row.control_date,
                            overdue: AppealQueries.isOverdue(controlDate: row.control_date, registrationDue: row.registration_due,
                                                              underControl: row.under_control, today: today),
-                           district: row.district, excerpt: row.text)
+                           district: row.district,
+                           excerpt: personal ? row.text : PersonalDataRedaction(names: [row.applicant_names], phrases: [], hidden: hidden)(row.text))
         }
         let last = rows.prefix(limit).last
         let next = rows.count > limit ? last.map { row in

@@ -42,7 +42,7 @@ struct AppealPages: RouteCollection {
     static func cardPage(_ req: Request, appeal: Appeal, notice: String? = nil, error: String? = nil, errorField: String? = nil,
                          status: HTTPResponseStatus = .ok) async throws -> Response {
         let actor = try req.actor
-        let view = try await AppealQueries.view(appeal, actor: actor, settings: req.settings, db: req.db, now: req.now)
+        let view = try await AppealQueries.view(appeal, actor: actor, settings: req.settings, hidden: req.text("card", "hidden"), db: req.db, now: req.now)
         if let applicant = view.applicant, !applicant.masked {
             try await req.audit("personal-data.view", entity: "appeal", entityID: view.id.uuidString, details: view.trackingCode)
         }
@@ -58,8 +58,28 @@ struct AppealPages: RouteCollection {
         // Who wrote and their link are personal data: shown to those who may see it, like the applicant's card.
         let personal = actor.can(.personalData)
         let publication = try await PublicAppeal.find(appeal.id, on: req.db)
+        let attributes = publication?.attributes.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
         let history = try await HistoryEntry.query(on: req.db).group(.or) { $0.filter(\.$appealID == appeal.id!).filter(\.$entityID == appeal.id!) }
             .sort(\.$at).all()
+        let redact = try await req.redaction(for: appeal)
+        let hidden = req.text("card", "hidden")
+        let opensFiles = try await req.mayOpenFiles(of: appeal)
+        let historyRows: [[String: Any]] = history.map { entry -> [String: Any] in
+            let h = HistoryView(entry).redacted(redact, hidden: hidden)
+            let status = h.field == "status"
+            // An outside agency's update keeps its own reference in `from`: nothing a reader needs.
+            let from: String? = status ? h.from.map { req.text("states", $0) } : h.action == "external-update" ? nil : h.from
+            let to: String? = status ? h.to.map { req.text("states", $0) } : h.to
+            let field: String? = status ? nil : h.field.map { req.catalogued("fields", $0) }
+            let row: [String: Any?] = ["at": f.dateTime(h.at), "actor": h.actor, "action": h.action, "actionText": req.text("history", h.action),
+                                       "field": field, "from": from, "to": to, "comment": h.comment]
+            return row.present
+        }
+        let messageRows: [[String: Any]] = letters.map { m in
+            ["in": m.direction == "in", "channel": req.text("channels", m.channel), "at": f.dateTime(m.at), "subject": m.subject,
+             "who": personal ? (m.direction == "in" ? m.sender : m.recipient) : nil, "link": personal ? m.link : nil,
+             "text": personal ? m.text : m.direction == "in" ? Self.redacted(m.text, redact) : nil, "automatic": m.automatic].present
+        }
         var deadline: [String: Any] = [:]
         if let days = view.deadlines.daysLeft {
             deadline["text"] = days >= 0 ? req.text("card", "daysLeft", ["n": days]) : req.text("card", "overdue", ["n": -days])
@@ -106,16 +126,13 @@ struct AppealPages: RouteCollection {
                 ["text": p.text, "due": CivilDate(iso: p.dueDate).map { f.date($0) } ?? p.dueDate, "status": req.text("promiseStatus", p.status), "overdue": p.overdue,
                  "responsible": p.responsibleName].present
             },
-            "history": history.map { h in
-                ["at": f.dateTime(h.at), "actor": h.actor, "action": h.action, "actionText": req.text("history", h.action),
-                 "field": h.field == "status" ? nil : h.field.map { req.catalogued("fields", $0) },
-                 // An outside agency's update keeps its own reference in `from`: nothing a reader needs.
-                 "from": h.field == "status" ? h.fromValue.map(stateOf) : h.action == "external-update" ? nil : h.fromValue,
-                 "to": h.field == "status" ? h.toValue.map(stateOf) : h.toValue, "comment": h.comment].present
-            },
-            "attachments": attachments.map { a in
-                ["id": a.id!.uuidString, "name": a.fileName, "size": req.text("card", "kilobytes", ["n": max(1, a.size / 1024)]),
-                 "image": a.contentType.hasPrefix("image/"), "pdf": a.contentType == "application/pdf", "audio": a.contentType.hasPrefix("audio/")]
+            "history": historyRows,
+            "attachments": attachments.enumerated().map { i, a in
+                let file = AttachmentView(a)
+                let name = opensFiles ? file.fileName : file.unnamed(i + 1, hidden: hidden).fileName
+                return ["id": file.id.uuidString, "name": name, "size": req.text("card", "kilobytes", ["n": max(1, a.size / 1024)]), "opens": opensFiles,
+                        "image": opensFiles && a.contentType.hasPrefix("image/"), "pdf": opensFiles && a.contentType == "application/pdf",
+                        "audio": opensFiles && a.contentType.hasPrefix("audio/")]
             },
             "canAttach": actor.can(.appealsEdit),
             "ratings": ratings.map { r in
@@ -123,16 +140,18 @@ struct AppealPages: RouteCollection {
                  "at": f.dateTime(r.at), "source": r.source].present
             },
             "hasRatings": !ratings.isEmpty,
-            "correspondence": letters.map { m in
-                ["in": m.direction == "in", "channel": req.text("channels", m.channel), "at": f.dateTime(m.at), "subject": m.subject,
-                 "who": personal ? (m.direction == "in" ? m.sender : m.recipient) : nil, "link": personal ? m.link : nil,
-                 "text": personal || m.direction == "in" ? m.text : nil, "automatic": m.automatic].present
-            },
+            "correspondence": messageRows,
             "hasCorrespondence": !letters.isEmpty,
             "listed": publication?.listed == true,
+            "attributes": attributes, "hasAttributes": !attributes.isEmpty,
             "notice": notice, "error": error, "errorField": errorField,
         ]
         return req.page("appeal", context.present, status: status)
+    }
+
+    private static func redacted(_ text: String, _ redact: PersonalDataRedaction?) -> String {
+        guard let redact else { return text }
+        return redact(text)
     }
 
     // MARK: actions

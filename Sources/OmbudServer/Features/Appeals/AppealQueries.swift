@@ -22,7 +22,8 @@ enum AppealQueries {
         return try appeal.requireID()
     }
 
-    static func view(_ appeal: Appeal, actor: Actor, settings: Settings, db: any Database, now: Date) async throws -> AppealView {
+    /// `hidden`: what stands for personal data in texts a reader without the permission sees, in their language.
+    static func view(_ appeal: Appeal, actor: Actor, settings: Settings, hidden: String, db: any Database, now: Date) async throws -> AppealView {
         let id = appeal.id!
         let questions = try await Question.query(on: db).filter(\.$appeal.$id == id).sort(\.$position).all()
         let units = UnitLookup(db: db)
@@ -57,7 +58,7 @@ enum AppealQueries {
                              status: q.status, result: q.result, answerText: q.answerText)
             },
             allowedTransitions: WorkflowEngine.allowedTargets(AppealTransitions.workflow, from: appeal.status, roles: actor.roles))
-        return view.seen(by: actor.permissions)
+        return view.seen(by: actor.permissions, hidden: hidden)
     }
 
     static func isOverdue(_ appeal: Appeal, today: CivilDate) -> Bool {

@@ -5,9 +5,10 @@ import SQLKit
 
 /// The full-text index of appeals. Tokens are normalised and stemmed in Swift, so both engines see the same words.
 enum AppealSearch {
-    /// What an appeal is found by: its code, text, applicant's name and address.
+    /// What an appeal is found by: its code, text and district, and — for readers with the personal-data permission —
+    /// its applicant's name and address (`PersonalSearch`).
     static func document(trackingCode: String, text: String, applicantName: String?, address: String?, district: String?) -> String {
-        TextNormalizer.searchDocument([trackingCode, text, applicantName, address, district])
+        PersonalSearch.document(open: [trackingCode, text, district], personal: [applicantName, address])
     }
 
     static func document(_ appeal: Appeal, applicantName: String?) -> String {
@@ -25,10 +26,12 @@ enum AppealSearch {
 
     /// Prefix match of every query word, so that «подъезд» also finds «подъездах»: an FTS5 MATCH expression on SQLite,
     /// a tsquery on PostgreSQL. Tokens hold only letters and digits, so they need no further quoting.
-    static func match(_ query: String, dialect: String) -> String? {
-        let tokens = TextNormalizer.searchTokens(query).prefix(12)
-        guard !tokens.isEmpty else { return nil }
-        if dialect == "sqlite" { return tokens.map { "\"\($0)\"*" }.joined(separator: " ") }
-        return tokens.map { "\($0):*" }.joined(separator: " & ")
+    /// `personal`: the reader may find appeals by personal data (names, addresses).
+    static func match(_ query: String, dialect: String, personal: Bool) -> String? {
+        let terms = PersonalSearch.terms(query, personal: personal)
+        guard !terms.isEmpty else { return nil }
+        func group(_ forms: [String], _ or: String) -> String { forms.count == 1 ? forms[0] : "(" + forms.joined(separator: or) + ")" }
+        if dialect == "sqlite" { return terms.map { group($0.map { "\"\($0)\"*" }, " OR ") }.joined(separator: " AND ") }
+        return terms.map { group($0.map { "\($0):*" }, " | ") }.joined(separator: " & ")
     }
 }

@@ -394,7 +394,7 @@ struct IntakePages: RouteCollection {
         guard let street = ApplicantMatching.street(address) else { return "" }
         // The newest appeals that mention the street (by the full-text index), in the reader's scope; their most common district.
         let scope = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID)
-        let page = try await AppealList.page(AppealList.Filters(q: street, limit: 50), scope: scope, settings: req.settings, db: req.db, now: req.now)
+        let page = try await AppealList.page(AppealList.Filters(q: street, limit: 50), scope: scope, personal: true, settings: req.settings, db: req.db, now: req.now)
         return ApplicantMatching.likelyDistrict(page.items.compactMap(\.district)) ?? ""
     }
 }

@@ -87,7 +87,7 @@ enum IntakeWriter {
             "under_control", "external_id", "search_text", "created_at", "updated_at", "reply_channel"])
         var publications = Table(name: "public_appeals", columns: [
             "id", "listed", "text_public", "status_token_hash", "request_token", "service_code", "client_id", "lat", "lon", "district",
-            "address_id", "media_url", "created_at"])
+            "address_id", "media_url", "attributes", "created_at"])
         var coApplicants = Table(name: "appeal_co_applicants", columns: ["id", "appeal_id", "applicant_id"])
         var questions = Table(name: "questions", columns: [
             "id", "appeal_id", "position", "topic_code", "text", "executor_unit_id", "executor_user_id", "status", "result",
@@ -126,9 +126,12 @@ enum IntakeWriter {
                 p.searchDocument(trackingCode: code), p.now, p.now, p.replyChannel,
             ])
             if let pub = p.publication {
-                let point = v.address.flatMap { a in a.lat.flatMap { lat in a.lon.map { PublicLocation.approximate(lat: lat, lon: $0) } } }
+                let point = v.address.flatMap { a in
+                    a.lat.flatMap { lat in a.lon.map { pub.exactPoint ? (lat: lat, lon: $0) : PublicLocation.approximate(lat: lat, lon: $0) } }
+                }
+                let attributes = pub.attributes.isEmpty ? nil : (try? JSONEncoder().encode(pub.attributes)).map { String(decoding: $0, as: UTF8.self) }
                 publications.rows.append([p.id, pub.listed, pub.textPublic, pub.statusTokenHash, pub.requestToken, pub.serviceCode, pub.clientID,
-                                          point?.lat, point?.lon, v.address?.district, pub.addressID, pub.mediaURL, p.now])
+                                          point?.lat, point?.lon, v.address?.district, pub.addressID, pub.mediaURL, attributes, p.now])
             }
             for co in p.coApplicantIDs { coApplicants.rows.append([UUID.timeOrdered(), p.id, co]) }
             for (i, q) in p.questions.enumerated() {

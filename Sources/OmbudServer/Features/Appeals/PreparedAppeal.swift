@@ -55,6 +55,10 @@ struct PreparedAppeal: Sendable {
         var clientID: UUID?
         var addressID: String?
         var mediaURL: String?
+        /// Open311 attribute answers, one line each.
+        var attributes: [String] = []
+        /// Open311 requests read back the point their client sent; others show only an approximate one.
+        var exactPoint = false
     }
 
     /// The indexed words of everything but the tracking code, stemmed while preparing, outside the write lock.

@@ -11,7 +11,7 @@ struct AttachmentView: Content {
     var createdAt: Date
 
     init(_ a: Attachment) {
-        id = a.id!
+        id = a.id ?? UUID()
         fileName = a.fileName
         contentType = a.contentType
         size = a.size
@@ -50,8 +50,12 @@ struct AttachmentsController: RouteCollection {
     }
 
     func list(req: Request) async throws -> [AttachmentView] {
-        let appealID = try await req.visibleAppealID()
-        return try await Attachment.query(on: req.db).filter(\.$appeal.$id == appealID).sort(\.$createdAt).all().map(AttachmentView.init)
+        let appeal = try await req.visibleAppeal(try req.appealIDParameter())
+        let views = try await Attachment.query(on: req.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$createdAt).all().map(AttachmentView.init)
+        guard try await req.mayOpenFiles(of: appeal) else {
+            return views.enumerated().map { $1.unnamed($0 + 1, hidden: req.text("card", "hidden")) }
+        }
+        return views
     }
 
     func download(req: Request) async throws -> Response {
@@ -60,7 +64,10 @@ struct AttachmentsController: RouteCollection {
             throw notFound
         }
         // An attachment of an appeal outside the scope is as unknown as the appeal.
-        do { _ = try await req.visibleAppeal(attachment.$appeal.id) } catch AppError.notFound { throw notFound }
+        let appeal: Appeal
+        do { appeal = try await req.visibleAppeal(attachment.$appeal.id) } catch AppError.notFound { throw notFound }
+        // A file the reader may not open (personal data) is as unknown as one that does not exist.
+        guard try await req.mayOpenFiles(of: appeal) else { throw notFound }
         let path = AttachmentStore.path(sha256: attachment.sha256, settings: req.settings)
         let data = try Data(contentsOf: path)
         let response = Response(status: .ok, body: .init(data: data))

@@ -8,7 +8,7 @@ import Vapor
 /// outside agencies. The client is the actor of the history.
 enum Open311Intake {
     static func actor(_ client: Open311Client) -> Actor {
-        Actor.system("open311:\(client.name)", id: client.id!)
+        Actor.system("open311:\(client.name)", id: client.id ?? UUID())
     }
 
     static func create(_ pairs: [(String, String)], client: Open311Client, req: Request) async throws -> Open311Controller.Document {
@@ -17,7 +17,8 @@ enum Open311Intake {
             throw GeoReportError(400, "service_code \(new.serviceCode) not found; see services.xml")
         }
         let answers = try TopicChecklist.answer(entry.service.checklist, with: new.attributes)
-        let text = ([new.description ?? entry.service.name] + (answers.isEmpty ? [] : [answers.joined(separator: "\n")])).joined(separator: "\n\n")
+        // The description reads back as the client sent it; the attribute answers are kept beside it, shown on the card.
+        let text = new.description ?? entry.service.name
         var applicant: ApplicantInput?
         if new.firstName != nil || new.lastName != nil || new.email != nil || new.phone != nil {
             // A reporter who left contacts but no name is known by the contact, so that the answer can reach them.
@@ -37,10 +38,10 @@ enum Open311Intake {
         var prepared = try await AppealIntake.prepare(validated, actor: actor(client), settings: req.settings, store: req.store, now: now)
         let token = PublicAppeals.secret()
         prepared.publication = .init(listed: true, textPublic: true, requestToken: token, serviceCode: entry.row.code, clientID: client.id,
-                                     addressID: new.addressID, mediaURL: new.mediaURL)
+                                     addressID: new.addressID, mediaURL: new.mediaURL, attributes: answers, exactPoint: true)
         let code = try await req.intake.submit(prepared)
         let due = req.format.date(prepared.deadlines.registrationDue)
-        return (GeoServiceRequest.created(id: code, token: token, notice: req.text("open311", "notice").replacingOccurrences(of: "{date}", with: due)),
+        return (GeoServiceRequest.created(id: code, notice: req.text("open311", "notice").replacingOccurrences(of: "{date}", with: due)),
                 GeoServiceRequest.listRoot)
     }
 

@@ -27,7 +27,7 @@ struct SearchPages: RouteCollection {
         let filters = AppealList.Filters(q: TextNormalizer.latinDigits(q), limit: 20, cursor: cursor)
         let page: AppealPage
         do {
-            page = try await AppealList.page(filters, scope: AccessSQL.condition(try await req.accessScope(), user: actor.userID),
+            page = try await AppealList.page(filters, scope: AccessSQL.condition(try await req.accessScope(), user: actor.userID), personal: actor.can(.personalData), hidden: req.text("card", "hidden"),
                                              settings: req.settings, db: req.db, now: req.now)
         } catch let error as AppError where error.field == "cursor" {
             throw AppError.notFound(entity: "page", id: cursor ?? "")
@@ -37,7 +37,8 @@ struct SearchPages: RouteCollection {
         let showsAddress = actor.can(.personalData)
         let f = req.format
         context["appeals"] = page.items.map { item in
-            let (text, address) = full[item.id] ?? (item.excerpt, nil)
+            // Without the permission only the list's excerpt, where the applicant's name and contacts are hidden.
+            let (text, address) = showsAddress ? full[item.id] ?? (item.excerpt, nil) : (item.excerpt, nil)
             return [
                 "code": item.trackingCode, "status": req.text("states", item.status), "statusKey": item.status,
                 "received": f.date(CivilDate.of(item.receivedAt, in: req.settings.timeZone)), "overdue": item.overdue,

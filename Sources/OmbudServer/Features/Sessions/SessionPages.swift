@@ -206,11 +206,14 @@ struct PageErrorMiddleware: AsyncMiddleware {
             case .tooManyRequests: "tooMany"
             case .payloadTooLarge: "tooLarge"
             case .badRequest, .unprocessableEntity: "refused"
+            case .serviceUnavailable: "unavailable"
             default: "failed"
             }
             var context: [String: Any] = ["heading": req.text(section, key), "text": req.text(section, key + "Text")]
             if key == "refused", let error = error as? AppError { context["detail"] = req.message(error) }
-            return req.page(template, context, status: api.status)
+            let page = req.page(template, context, status: api.status)
+            if let retry = api.headers.first(name: .retryAfter) { page.headers.replaceOrAdd(name: .retryAfter, value: retry) }
+            return page
         }
     }
 }
