@@ -7,11 +7,13 @@ public enum PersonalSearch {
     /// (which a prefix search would stretch onto it), are dropped.
     public static let mark = "qxq"
 
-    /// The indexed document: the open words as they are, the personal ones marked.
+    /// The indexed document: the open words as they are, the personal ones marked — also where the open text repeats
+    /// them (an applicant introducing themselves in their appeal).
     public static func document(open: [String?], personal: [String?]) -> String {
-        let plain = open.compactMap { $0 }.flatMap(TextNormalizer.searchTokens)
-        let marked = personal.compactMap { $0 }.flatMap(TextNormalizer.searchTokens).map { mark + $0 }
-        return (plain + marked).joined(separator: " ")
+        let personalWords = personal.compactMap { $0 }.flatMap(TextNormalizer.searchTokens)
+        let hidden = Set(personalWords.filter { $0.count >= 2 && !$0.allSatisfy(\.isNumber) })
+        let plain = open.compactMap { $0 }.flatMap(TextNormalizer.searchTokens).map { hidden.contains($0) ? mark + $0 : $0 }
+        return (plain + personalWords.map { mark + $0 }).joined(separator: " ")
     }
 
     /// Each query word with the forms it may match: itself, and its marked form for a reader with the permission.

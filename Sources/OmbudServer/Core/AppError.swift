@@ -4,6 +4,8 @@ import OmbudDomain
 /// Every error the API reports on purpose. `field` names the input at fault.
 public enum AppError: Error, Sendable {
     case invalid(field: String, reason: String)
+    /// The character U+0000 in a field: refused everywhere (PostgreSQL cannot store it).
+    case nulCharacter(field: String)
     case missing(field: String)
     case notFound(entity: String, id: String)
     case unknownTopic(code: String, field: String)
@@ -27,7 +29,7 @@ public enum AppError: Error, Sendable {
 extension AppError: AbortError {
     public var status: HTTPResponseStatus {
         switch self {
-        case .invalid, .missing, .unknownTopic: .unprocessableEntity
+        case .invalid, .missing, .unknownTopic, .nulCharacter: .unprocessableEntity
         case .notFound: .notFound
         case .transitionNotAllowed, .conflict: .conflict
         case .forbidden: .forbidden
@@ -43,6 +45,7 @@ extension AppError: AbortError {
     public var code: String {
         switch self {
         case .invalid: "invalid"
+        case .nulCharacter: "nul-character"
         case .missing: "missing"
         case .notFound: "not-found"
         case .unknownTopic: "unknown-topic"
@@ -63,6 +66,7 @@ extension AppError: AbortError {
     public var reason: String {
         switch self {
         case let .invalid(field, reason): "\(field): \(reason)"
+        case let .nulCharacter(field): "\(field): \(NULScan.reason)"
         case let .missing(field): "\(field) is required"
         case let .notFound(entity, id): "\(entity) \(id) not found"
         case let .unknownTopic(code, _): "unknown or non-assignable topic code \(code)"
@@ -89,7 +93,7 @@ extension AppError: AbortError {
 
     public var field: String? {
         switch self {
-        case let .invalid(field, _), let .missing(field), let .unknownTopic(_, field), let .tooLarge(field, _): field
+        case let .invalid(field, _), let .missing(field), let .unknownTopic(_, field), let .tooLarge(field, _), let .nulCharacter(field): field
         case let .conflict(_, _, field): field
         case .transitionNotAllowed: "to"
         case .csrf: "_csrf"

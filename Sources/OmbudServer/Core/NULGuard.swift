@@ -8,8 +8,8 @@ import Vapor
 /// error handling answers in its format (JSON, a page, Open311's error list).
 struct NULGuard: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if NULScan.path(req.url.path) { throw AppError.invalid(field: "path", reason: NULScan.reason) }
-        if let query = req.url.query, let field = NULScan.form(query) { throw AppError.invalid(field: field, reason: NULScan.reason) }
+        if NULScan.path(req.url.path) { throw AppError.nulCharacter(field: "path") }
+        if let query = req.url.query, let field = NULScan.form(query) { throw AppError.nulCharacter(field: field) }
         return try await next.respond(to: req)
     }
 
@@ -73,6 +73,6 @@ struct NULRefusingDecoder: ContentDecoder {
     }
 
     private func check(_ body: ByteBuffer, _ headers: HTTPHeaders) throws {
-        if let field = scan(body, headers) { throw AppError.invalid(field: field, reason: NULScan.reason) }
+        if let field = scan(body, headers) { throw AppError.nulCharacter(field: field) }
     }
 }

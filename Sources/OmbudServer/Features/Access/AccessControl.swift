@@ -184,7 +184,8 @@ extension HistoryView {
     func redacted(_ redact: PersonalDataRedaction?, hidden: String) -> HistoryView {
         guard let redact else { return self }
         var copy = self
-        if entity == "applicant" || field == "applicant" {
+        // A card's changes, and file names (a scan is named after its owner), say nothing without the person.
+        if entity == "applicant" || field == "applicant" || field == "attachments" {
             copy.from = from.map { _ in hidden }
             copy.to = to.map { _ in hidden }
             copy.comment = comment.map { redact($0) }

@@ -147,7 +147,9 @@ struct Open311Controller: RouteCollection {
         do { body = try await req.body.collect(max: Self.maxBody).get() ?? ByteBuffer() } catch {
             throw GeoReportError(413, "the request is larger than \(Self.maxBody / 1024) KB")
         }
-        let pairs = FormPairs.parse(String(buffer: body))
+        let text = String(buffer: body)
+        if let field = NULScan.form(text) { throw AppError.nulCharacter(field: field) }
+        let pairs = FormPairs.parse(text)
         let fields = Dictionary(pairs, uniquingKeysWith: { first, _ in first })
         try checkJurisdiction(fields["jurisdiction_id"], req)
         let client = try await Open311Keys.client(key: fields["api_key"] ?? req.query[String.self, at: "api_key"], db: req.db)
