@@ -170,7 +170,8 @@ public struct SMTPReply: Sendable, Equatable {
         }
         let lastBytes = Array(last.utf8)
         if lastBytes.count > 3, lastBytes[3] == UInt8(ascii: "-") { return nil }
-        return SMTPReply(code: code!, lines: lines)
+        guard let code else { return nil }
+        return SMTPReply(code: code, lines: lines)
     }
 
     /// The extensions an EHLO reply announces (the first line is the greeting), upper-cased.

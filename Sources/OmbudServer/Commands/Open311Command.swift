@@ -25,7 +25,7 @@ struct Open311Command: AsyncCommandGroup {
                 let app = context.application
                 try await app.autoMigrate()
                 let (client, key) = try await Open311Keys.create(name: signature.name, unitCode: signature.unit, actor: nil, store: app.store, now: Date())
-                context.console.print("Open311 key for \(client.name) (client \(client.id!.uuidString)): \(key)")
+                try context.console.print("Open311 key for \(client.name) (client \(client.requireID().uuidString)): \(key)")
             }
         }
 
@@ -37,7 +37,7 @@ struct Open311Command: AsyncCommandGroup {
                 let app = context.application
                 try await app.autoMigrate()
                 for client in try await Open311Keys.all(db: app.db) {
-                    context.console.print("\(client.id!.uuidString)  \(client.keyPrefix)…  \(client.revokedAt == nil ? "active " : "revoked")  \(client.name)")
+                    try context.console.print("\(client.requireID().uuidString)  \(client.keyPrefix)…  \(client.revokedAt == nil ? "active " : "revoked")  \(client.name)")
                 }
             }
         }

@@ -65,11 +65,11 @@ actor ReferenceCache {
             if let input = try? JSONDecoder().decode(TimersInput.self, from: Data(stored.timers.utf8)),
                let custom = try? stageControl.replacing(with: input, in: AppealTransitions.workflow) { stageControl = custom }
         }
-        let fresh = Snapshot(topics: Set(topics.compactMap { $0 }), units: Dictionary(units.map { ($0.code, $0.id!) }, uniquingKeysWith: { a, _ in a }),
+        let fresh = try Snapshot(topics: Set(topics.compactMap { $0 }), units: Dictionary(units.map { ($0.code, try $0.requireID()) }, uniquingKeysWith: { a, _ in a }),
                              calendars: calendars,
-                             unitParents: Dictionary(units.map { ($0.id!, $0.$parent.id) }, uniquingKeysWith: { a, _ in a }),
-                             hqUnits: Set(units.filter { $0.kind == OrgUnitKind.hq.rawValue }.map { $0.id! }),
-                             unitCodes: Dictionary(units.map { ($0.id!, $0.code) }, uniquingKeysWith: { a, _ in a }),
+                             unitParents: Dictionary(units.map { (try $0.requireID(), $0.$parent.id) }, uniquingKeysWith: { a, _ in a }),
+                             hqUnits: Set(units.filter { $0.kind == OrgUnitKind.hq.rawValue }.map { try $0.requireID() }),
+                             unitCodes: Dictionary(units.map { (try $0.requireID(), $0.code) }, uniquingKeysWith: { a, _ in a }),
                              roles: Dictionary(roles.map { ($0.key, $0.grants) }, uniquingKeysWith: { a, _ in a }),
                              stageControl: stageControl, loadedAt: now)
         snapshot = fresh
@@ -79,7 +79,7 @@ actor ReferenceCache {
     /// Codes that are not assignable topics, after a fresh look for any that seemed unknown.
     func unknownTopics(_ codes: [String], db: any Database) async throws -> [String] {
         var missing = codes.filter { !(snapshot?.topics.contains($0) ?? false) }
-        if missing.isEmpty, snapshot != nil, Date().timeIntervalSince(snapshot!.loadedAt) < maxAge { return [] }
+        if missing.isEmpty, let snapshot, Date().timeIntervalSince(snapshot.loadedAt) < maxAge { return [] }
         let fresh = try await current(db: db, forceIfOlderThan: missing.isEmpty ? nil : 1)
         missing = codes.filter { !fresh.topics.contains($0) }
         return missing

@@ -14,8 +14,8 @@ struct JobView: Content {
     var createdAt: Date
     var finishedAt: Date?
 
-    init(_ j: JobRecord) {
-        id = j.id!
+    init(_ j: JobRecord) throws {
+        id = try j.requireID()
         kind = j.kind
         status = j.status
         runAt = j.runAt
@@ -54,6 +54,6 @@ struct JobsController: RouteCollection {
         guard let id = req.parameters.get("id", as: UUID.self) else { throw AppError.notFound(entity: "job", id: req.parameters.get("id") ?? "") }
         let job = try await JobQueue.retry(id, now: req.now, store: req.store)
         try await req.audit("job.retry", entity: "job", entityID: id.uuidString, details: job.kind)
-        return JobView(job)
+        return try JobView(job)
     }
 }

@@ -81,7 +81,7 @@ enum AppealIntake {
         if let id = v.input.applicant?.id {
             let existing = try await card(id, field: "applicant.id", db: db)
             applicantID = id
-            applicant = ApplicantStore.summary(existing)
+            applicant = try ApplicantStore.summary(existing)
         } else if let card = v.applicant {
             let new = PreparedAppeal.NewApplicant(id: UUID.timeOrdered(), card: card)
             newApplicants.append(new)
@@ -94,7 +94,7 @@ enum AppealIntake {
             guard let id = ref.id else { continue }
             let existing = try await card(id, field: "coApplicants[\(i)].id", db: db)
             coIDs.append(id)
-            co.append(ApplicantStore.summary(existing))
+            try co.append(ApplicantStore.summary(existing))
         }
         for card in v.coApplicants {
             let new = PreparedAppeal.NewApplicant(id: UUID.timeOrdered(), card: card)
@@ -204,6 +204,6 @@ struct UnitLookup {
     func codes(_ ids: [UUID]) async throws -> [UUID: String] {
         guard !ids.isEmpty else { return [:] }
         let units = try await OrgUnit.query(on: db).filter(\.$id ~~ Array(Set(ids))).all()
-        return Dictionary(uniqueKeysWithValues: units.map { ($0.id!, $0.code) })
+        return try Dictionary(uniqueKeysWithValues: units.map { (try $0.requireID(), $0.code) })
     }
 }

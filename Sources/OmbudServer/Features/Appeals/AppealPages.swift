@@ -49,23 +49,23 @@ struct AppealPages: RouteCollection {
         let f = req.format
         let today = CivilDate.of(req.now, in: req.settings.timeZone)
         let views = TaskViews(req: req)
-        let tasks = try await views.tasks(TaskRecord.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$enteredAt).all(), now: req.now)
-        let promises = try await views.promises(PromiseRecord.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$createdAt).all(),
+        let tasks = try await views.tasks(TaskRecord.query(on: req.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$enteredAt).all(), now: req.now)
+        let promises = try await views.promises(PromiseRecord.query(on: req.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$createdAt).all(),
                                                 today: today)
-        let attachments = try await Attachment.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$createdAt).all()
-        let ratings = try await AppealRating.query(on: req.db).filter(\.$appealID == appeal.id!).sort(\.$at).all()
-        let letters = try await CorrespondenceRecord.query(on: req.db).filter(\.$appealID == appeal.id!).sort(\.$at).all()
+        let attachments = try await Attachment.query(on: req.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$createdAt).all()
+        let ratings = try await AppealRating.query(on: req.db).filter(\.$appealID == appeal.requireID()).sort(\.$at).all()
+        let letters = try await CorrespondenceRecord.query(on: req.db).filter(\.$appealID == appeal.requireID()).sort(\.$at).all()
         // Who wrote and their link are personal data: shown to those who may see it, like the applicant's card.
         let personal = actor.can(.personalData)
         let publication = try await PublicAppeal.find(appeal.id, on: req.db)
         let attributes = publication?.attributes.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
-        let history = try await HistoryEntry.query(on: req.db).group(.or) { $0.filter(\.$appealID == appeal.id!).filter(\.$entityID == appeal.id!) }
+        let history = try await HistoryEntry.query(on: req.db).group(.or) { [appealID = try appeal.requireID()] in $0.filter(\.$appealID == appealID).filter(\.$entityID == appealID) }
             .sort(\.$at).all()
         let redact = try await req.redaction(for: appeal)
         let hidden = req.text("card", "hidden")
         let opensFiles = try await req.mayOpenFiles(of: appeal)
-        let historyRows: [[String: Any]] = history.map { entry -> [String: Any] in
-            let h = HistoryView(entry).redacted(redact, hidden: hidden)
+        let historyRows: [[String: Any]] = try history.map { entry -> [String: Any] in
+            let h = try HistoryView(entry).redacted(redact, hidden: hidden)
             let status = h.field == "status"
             // An outside agency's update keeps its own reference in `from`: nothing a reader needs.
             let from: String? = status ? h.from.map { req.text("states", $0) } : h.action == "external-update" ? nil : h.from
@@ -161,7 +161,7 @@ struct AppealPages: RouteCollection {
         let form = try req.content.decode(TransitionForm.self)
         do {
             guard let input = form.input else { throw AppError.missing(field: "to") }
-            try await AppealTransitions.transition(appealID: appeal.id!, input: input, actor: try req.actor, settings: req.settings,
+            try await AppealTransitions.transition(appealID: appeal.requireID(), input: input, actor: try req.actor, settings: req.settings,
                                                    store: req.store, now: req.now)
         } catch let error as AppError {
             guard let fresh = try await Appeal.find(appeal.id, on: req.db) else { throw error }
@@ -181,7 +181,7 @@ struct AppealPages: RouteCollection {
         let form = try? req.content.decode(AttachForm.self)
         do {
             guard let file = form?.file, !file.filename.isEmpty || file.data.readableBytes > 0 else { throw AppError.missing(field: "file") }
-            _ = try await AttachmentStore.save(appealID: appeal.id!, fileName: file.filename, data: file.data, actor: try req.actor,
+            _ = try await AttachmentStore.save(appealID: appeal.requireID(), fileName: file.filename, data: file.data, actor: try req.actor,
                                                settings: req.settings, store: req.store, now: req.now)
         } catch let error as AppError {
             return try await Self.cardPage(req, appeal: appeal, error: req.message(error), errorField: error.field,
@@ -216,7 +216,7 @@ struct AppealPages: RouteCollection {
         let form = try req.content.decode(AnswerForm.self)
         let update = QuestionUpdate(result: form.result.flatMap { $0.isEmpty ? nil : $0 }, answerText: form.answerText)
         do {
-            try await QuestionEditing.update(appealID: appeal.id!, questionID: questionID, input: update, actor: try req.actor,
+            try await QuestionEditing.update(appealID: appeal.requireID(), questionID: questionID, input: update, actor: try req.actor,
                                              store: req.store, now: req.now)
         } catch let error as AppError {
             return try await Self.cardPage(req, appeal: appeal, error: req.message(error), errorField: error.field, status: error.status)

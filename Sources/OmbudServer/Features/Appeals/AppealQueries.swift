@@ -24,7 +24,7 @@ enum AppealQueries {
 
     /// `hidden`: what stands for personal data in texts a reader without the permission sees, in their language.
     static func view(_ appeal: Appeal, actor: Actor, settings: Settings, hidden: String, db: any Database, now: Date) async throws -> AppealView {
-        let id = appeal.id!
+        let id = try appeal.requireID()
         let questions = try await Question.query(on: db).filter(\.$appeal.$id == id).sort(\.$position).all()
         let units = UnitLookup(db: db)
         let unitIDs = [appeal.$office.id, appeal.complainedUnitID, appeal.redirectedToUnitID].compactMap { $0 }
@@ -32,13 +32,13 @@ enum AppealQueries {
         let codes = try await units.codes(unitIDs)
         var applicant: ApplicantSummary?
         if let applicantID = appeal.$applicant.id, let a = try await Applicant.find(applicantID, on: db) {
-            applicant = ApplicantStore.summary(a)
+            applicant = try ApplicantStore.summary(a)
         }
         let coIDs = try await CoApplicant.query(on: db).filter(\.$appeal.$id == id).all().map(\.$applicant.id)
         let co = coIDs.isEmpty ? [] : try await Applicant.query(on: db).filter(\.$id ~~ coIDs).all().map(ApplicantStore.summary)
         let linked = try await trackingCodes([appeal.repeatOfID, appeal.duplicateOfID].compactMap { $0 }, db: db)
         let today = CivilDate.of(now, in: settings.timeZone)
-        let view = AppealView(
+        let view = try AppealView(
             id: id, trackingCode: appeal.trackingCode, status: appeal.status, channel: appeal.channel, replyChannel: try await replyChannel(id, db: db), kind: appeal.kind,
             form: appeal.form, urgency: appeal.urgency, receivedAt: appeal.receivedAt, registeredAt: appeal.registeredAt,
             closedAt: appeal.closedAt, applicant: applicant, coApplicants: co, isCollective: appeal.isCollective,
@@ -53,7 +53,7 @@ enum AppealQueries {
             deadlines: DeadlinesView(appeal.deadlines, underControl: appeal.underControl, today: today),
             overdue: isOverdue(appeal, today: today),
             questions: questions.map { q in
-                QuestionView(id: q.id!, position: q.position, topicCode: q.topicCode, text: q.text,
+                try QuestionView(id: q.requireID(), position: q.position, topicCode: q.topicCode, text: q.text,
                              executorUnitCode: q.executorUnitID.flatMap { codes[$0] }, executorUserId: q.executorUserID,
                              status: q.status, result: q.result, answerText: q.answerText)
             },
@@ -94,8 +94,8 @@ enum AppealQueries {
 }
 
 extension AppealListItem {
-    init(_ appeal: Appeal, today: CivilDate) {
-        self.init(id: appeal.id!, trackingCode: appeal.trackingCode, status: appeal.status, channel: appeal.channel, kind: appeal.kind,
+    init(_ appeal: Appeal, today: CivilDate) throws {
+        try self.init(id: appeal.requireID(), trackingCode: appeal.trackingCode, status: appeal.status, channel: appeal.channel, kind: appeal.kind,
                   receivedAt: appeal.receivedAt, controlDate: appeal.controlDate,
                   overdue: AppealQueries.isOverdue(appeal, today: today), district: appeal.district, excerpt: String(appeal.text.prefix(200)))
     }

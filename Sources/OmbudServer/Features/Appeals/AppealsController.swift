@@ -89,7 +89,7 @@ struct AppealsController: RouteCollection {
             .sort(\.$at).all()
         let redact = try await req.redaction(for: appeal)
         let hidden = req.text("card", "hidden")
-        return entries.map { HistoryView($0).redacted(redact, hidden: hidden) }
+        return try entries.map { try HistoryView($0).redacted(redact, hidden: hidden) }
     }
 
     /// The messages in and out, oldest first; who wrote, to whom and the network link are personal data, masked for
@@ -101,7 +101,7 @@ struct AppealsController: RouteCollection {
         if personal, !rows.isEmpty {
             try await req.audit("personal-data.view", entity: "appeal", entityID: id.uuidString, details: "correspondence")
         }
-        return rows.map { CorrespondenceView($0, personal: personal) }
+        return try rows.map { try CorrespondenceView($0, personal: personal) }
     }
 
     func addQuestion(req: Request) async throws -> Response {
@@ -131,8 +131,8 @@ struct AppealsController: RouteCollection {
     private func card(_ appeal: Appeal, req: Request) async throws -> AppealView {
         var view = try await AppealQueries.view(appeal, actor: try req.actor, settings: req.settings, hidden: req.text("card", "hidden"), db: req.db, now: req.now)
         let views = TaskViews(req: req)
-        view.tasks = try await views.tasks(TaskRecord.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$enteredAt).all(), now: req.now)
-        view.promises = try await views.promises(PromiseRecord.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$createdAt).all(),
+        view.tasks = try await views.tasks(TaskRecord.query(on: req.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$enteredAt).all(), now: req.now)
+        view.promises = try await views.promises(PromiseRecord.query(on: req.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$createdAt).all(),
                                                  today: CivilDate.of(req.now, in: req.settings.timeZone))
         return view
     }

@@ -54,8 +54,8 @@ struct HistoryView: Content {
     var to: String?
     var comment: String?
 
-    init(_ entry: HistoryEntry) {
-        id = entry.id!
+    init(_ entry: HistoryEntry) throws {
+        id = try entry.requireID()
         entity = entry.entity
         entityId = entry.entityID
         actor = entry.actor
@@ -84,8 +84,8 @@ struct CorrespondenceView: Content {
     var link: String?
     var masked: Bool
 
-    init(_ row: CorrespondenceRecord, personal: Bool) {
-        id = row.id!
+    init(_ row: CorrespondenceRecord, personal: Bool) throws {
+        id = try row.requireID()
         direction = row.direction
         channel = row.channel
         at = row.at

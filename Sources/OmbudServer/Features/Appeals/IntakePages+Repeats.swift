@@ -78,7 +78,7 @@ extension IntakePages {
         }
         let caller = [form.surname, form.name, form.patronymic, Form.latin(form.phone)].compactMap { $0.nonBlank }.joined(separator: " ")
         let channel = AppealChannel(rawValue: form.channel ?? "") ?? .phone
-        let appealID = appeal.id!
+        let appealID = try appeal.requireID()
         let row = CorrespondenceRecord(appealID: appealID, direction: "in", channel: channel.rawValue, text: String(text.prefix(Validate.maxTextLength)), at: now)
         row.sender = caller.nonEmpty
         try await Correspondence.add(row, notes: [HistoryNote(action: "repeat-contact", to: channel.rawValue, comment: String(text.prefix(200)))],

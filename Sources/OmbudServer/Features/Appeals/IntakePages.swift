@@ -341,7 +341,7 @@ struct IntakePages: RouteCollection {
         }
         let open = try await openAppeals(of: ids, req: req)
         return cards.map { record, reasons in
-            let summary = visible.contains(record.id ?? UUID()) ? try? req.visible(ApplicantStore.summary(record)) : ApplicantStore.summary(record).hidden
+            let summary = visible.contains(record.id ?? UUID()) ? try? req.visible(ApplicantStore.summary(record)) : (try? ApplicantStore.summary(record))?.hidden
             let id = record.id ?? UUID()
             return [
                 "id": id.uuidString, "name": summary?.fullName ?? "", "selected": id == form.chosenApplicant,

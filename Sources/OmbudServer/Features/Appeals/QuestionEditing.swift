@@ -24,7 +24,7 @@ enum QuestionEditing {
             question.updatedAt = now
             try await question.create(on: db)
             try await HistoryRecorder(db: db, actor: actor, at: now)
-                .record(entity: "question", id: question.id!, appealID: appealID, action: "create", to: question.topicCode)
+                .record(entity: "question", id: question.requireID(), appealID: appealID, action: "create", to: question.topicCode)
         }
     }
 

@@ -20,9 +20,8 @@ enum ApplicantMerging {
         return try await store.write { db in
             let keep = try await current(keepID, db: db)
             guard let absorb = try await Applicant.find(absorbID, on: db) else { throw AppError.notFound(entity: "applicant", id: absorbID.uuidString) }
-            guard absorb.mergedIntoID == nil else {
-                throw AppError.conflict(code: "merged", reason: "the duplicate was already merged into applicant \(absorb.mergedIntoID!.uuidString)",
-                                        field: "duplicateId")
+            if let into = absorb.mergedIntoID {
+                throw AppError.conflict(code: "merged", reason: "the duplicate was already merged into applicant \(into.uuidString)", field: "duplicateId")
             }
             let merged: ApplicantMerge.Card
             do throws(ApplicantMerge.Refusal) { merged = try ApplicantMerge.merged(keep: card(keep), absorb: card(absorb)) } catch {
@@ -47,12 +46,12 @@ enum ApplicantMerging {
                 appeal.$applicant.id = keepID
                 appeal.searchText = AppealSearch.document(appeal, applicantName: keep.fullName)
                 try await appeal.save(on: db)
-                try await history.record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "update", field: "applicant",
+                try await history.record(entity: "appeal", id: appeal.requireID(), appealID: appeal.requireID(), action: "update", field: "applicant",
                                          from: absorb.fullName, to: keep.fullName, comment: "cards merged")
             }
             // An appeal of the absorbed card on which the kept card was a co-applicant now has it as its applicant.
             if !moved.isEmpty {
-                try await CoApplicant.query(on: db).filter(\.$applicant.$id == keepID).filter(\.$appeal.$id ~~ moved.map { $0.id! }).delete()
+                try await CoApplicant.query(on: db).filter(\.$applicant.$id == keepID).filter(\.$appeal.$id ~~ moved.map { try $0.requireID() }).delete()
             }
             try await ApplicantContact.query(on: db).filter(\.$applicant.$id == absorbID).delete()
             absorb.mergedIntoID = keepID

@@ -57,7 +57,7 @@ enum ApplicantStore {
         applicant.updatedAt = history.at
         try await applicant.create(on: db)
         try await storeContacts(of: applicant, db: db)
-        try await history.record(entity: "applicant", id: applicant.id!, appealID: nil, action: "create")
+        try await history.record(entity: "applicant", id: applicant.requireID(), appealID: nil, action: "create")
         return applicant
     }
 
@@ -98,11 +98,15 @@ enum ApplicantStore {
         let record = Applicant()
         record.id = id
         fill(record, from: v)
-        return summary(record)
+        return summary(record, id: id)
     }
 
-    static func summary(_ a: Applicant) -> ApplicantSummary {
-        ApplicantSummary(id: a.id!, kind: a.kind, fullName: a.fullName, surname: a.surname, name: a.name,
+    static func summary(_ a: Applicant) throws -> ApplicantSummary {
+        summary(a, id: try a.requireID())
+    }
+
+    private static func summary(_ a: Applicant, id: UUID) -> ApplicantSummary {
+        ApplicantSummary(id: id, kind: a.kind, fullName: a.fullName, surname: a.surname, name: a.name,
                          patronymic: a.patronymic, organisationName: a.organisationName, phones: a.phones,
                          emails: a.emails, postalAddress: a.postalAddress, publicityConsent: a.publicityConsent)
     }

@@ -124,7 +124,7 @@ struct ApplicantsController: RouteCollection {
         return ApplicantCard(
             applicant: summary, socialStatus: a.socialStatus, territory: a.territory, audience: a.audience,
             socialLinks: summary.masked ? [] : a.socialLinks, contactSource: a.contactSource,
-            appeals: visible.map { AppealListItem($0, today: today) },
+            appeals: try visible.map { try AppealListItem($0, today: today) },
             promises: try await TaskViews(req: req).promises(promises, today: today), mergedInto: a.mergedIntoID)
     }
 }
@@ -177,7 +177,7 @@ enum ApplicantSearch {
                                               emailKeys: Set(candidate.emails), address: candidate.postalAddress)
             let reasons = ApplicantMatching.reasons(probe, card)
             if !reasons.isEmpty {
-                result.append(DuplicateCandidate(applicant: ApplicantStore.summary(candidate), reasons: reasons.map(\.rawValue)))
+                try result.append(DuplicateCandidate(applicant: ApplicantStore.summary(candidate), reasons: reasons.map(\.rawValue)))
             }
         }
         return result

@@ -39,10 +39,10 @@ struct ChannelAdminPages: RouteCollection {
         struct Subject: Decodable { var appeal: UUID? }
         let subjects = jobs.map { try? $0.decode(Subject.self).appeal }
         let codes = try await AppealQueries.trackingCodes(subjects.compactMap { $0 }, db: req.db)
-        let rows: [[String: Any]] = zip(jobs, subjects).map { job, subject in
+        let rows: [[String: Any]] = try zip(jobs, subjects).map { job, subject in
             let appeal = subject.flatMap { codes[$0] }
             let failed = job.status == JobQueue.Status.failed.rawValue
-            return ["id": job.id!.uuidString, "kind": req.text("jobKinds", job.kind), "appeal": appeal, "error": job.lastError ?? "",
+            return ["id": try job.requireID().uuidString, "kind": req.text("jobKinds", job.kind), "appeal": appeal, "error": job.lastError ?? "",
                     "attempts": req.text("admin", "attempts", ["n": job.attempts, "of": job.maxAttempts]), "failed": failed,
                     "when": failed ? job.finishedAt.map { f.dateTime($0) } : req.text("admin", "nextTry").replacingOccurrences(of: "{at}", with: f.dateTime(job.runAt))].present
         }

@@ -70,7 +70,7 @@ enum ChannelDelivery {
     static func deliver(_ text: String, to target: ReplyTarget, appealID: UUID, channel: AppealChannel, purpose: String,
                         job: JobRecord, app: Application) async throws {
         let settings = app.ombudSettings.channels
-        let key = job.id!.uuidString.lowercased()
+        let key = try job.requireID().uuidString.lowercased()
         let actor = ChannelGateway.actor(target.network)
         let store = app.store
         func failed(_ reason: String, final: Bool) async throws -> any Error {

@@ -44,7 +44,7 @@ enum ChannelGateway {
         let limit = app.ombudSettings.attachmentLimit
         if let earlier, let appeal = try await Appeal.find(earlier.appealID, on: db),
            AppealTransitions.workflow.openStates.contains(appeal.status) {
-            let (letter, notes, jobs) = try planned(message, channel: channel, appealID: appeal.id!, limit: limit, now: now)
+            let (letter, notes, jobs) = try planned(message, channel: channel, appealID: appeal.requireID(), limit: limit, now: now)
             try await Correspondence.add(letter, notes: notes, jobs: jobs, actor: actor(message.network), now: now, store: app.store)
             return .added(appeal.trackingCode)
         }

@@ -56,9 +56,9 @@ enum MailGateway {
         // A reply to an appeal joins its correspondence, automatic or not (it is never answered either way).
         if let code = MailRules.trackingCode(subject: mail.subject, threadIDs: mail.threadIDs),
            let appeal = try await Appeal.query(on: db).filter(\.$trackingCode == code.description).first() {
-            let (letter, note) = entry(mail, appealID: appeal.id!, automatic: automatic, now: now)
+            let (letter, note) = try entry(mail, appealID: appeal.requireID(), automatic: automatic, now: now)
             try await Correspondence.add(letter, notes: [note], actor: actor, now: now, store: store)
-            try await keepFiles(mail, raw: raw, appealID: appeal.id!, app: app, now: now)
+            try await keepFiles(mail, raw: raw, appealID: appeal.requireID(), app: app, now: now)
             return .added(appeal.trackingCode)
         }
         if automatic {

@@ -28,8 +28,8 @@ enum ReplyJob {
         let store = app.store
         guard let appeal = try await Appeal.find(payload.appeal, on: store.db) else { return }
         let applicant = try await appeal.$applicant.id.asyncMap { try await Applicant.find($0, on: store.db) } ?? nil
-        let questions = try await Question.query(on: store.db).filter(\.$appeal.$id == appeal.id!).sort(\.$position).all()
-        let channel = try await AppealQueries.replyChannel(appeal.id!, db: store.db).flatMap(AppealChannel.init(rawValue:))
+        let questions = try await Question.query(on: store.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$position).all()
+        let channel = try await AppealQueries.replyChannel(appeal.requireID(), db: store.db).flatMap(AppealChannel.init(rawValue:))
         let answers = questions.compactMap { $0.answerText?.nonBlank }
         switch channel {
         case .email?:
@@ -39,11 +39,11 @@ enum ReplyJob {
                 return
             }
         case let network? where network == .social || network == .sms:
-            if let target = try await ChannelDelivery.target(appealID: appeal.id!, channel: network, applicant: applicant, db: store.db) {
+            if let target = try await ChannelDelivery.target(appealID: appeal.requireID(), channel: network, applicant: applicant, db: store.db) {
                 // Under a wall post or in a group chat others read the answer too: it does not greet the person by name.
                 let text = answerText(code: appeal.trackingCode, applicant: target.isShared ? nil : applicant, answers: answers, pages: app.pages,
                                       replyHint: false)
-                try await ChannelDelivery.deliver(text, to: target, appealID: appeal.id!, channel: network, purpose: "reply", job: job, app: app)
+                try await ChannelDelivery.deliver(text, to: target, appealID: appeal.requireID(), channel: network, purpose: "reply", job: job, app: app)
                 return
             }
         default:
@@ -51,7 +51,7 @@ enum ReplyJob {
         }
         try await store.write { db in
             try await HistoryRecorder(db: db, actor: actor, at: app.clock.now())
-                .record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "reply-pending", field: "replyChannel",
+                .record(entity: "appeal", id: appeal.requireID(), appealID: appeal.requireID(), action: "reply-pending", field: "replyChannel",
                         to: channel?.rawValue ?? "none", comment: "the answer waits to be sent by \(channel?.rawValue ?? "hand")")
         }
     }
@@ -61,12 +61,12 @@ enum ReplyJob {
         let store = app.store
         let now = app.clock.now()
         let code = appeal.trackingCode
-        let messageID = MailRules.messageID(code: TrackingCode(code) ?? TrackingCode(year: 0, number: 1), unique: job.id!.uuidString.lowercased().prefix(8).description,
+        let messageID = try MailRules.messageID(code: TrackingCode(code) ?? TrackingCode(year: 0, number: 1), unique: job.requireID().uuidString.lowercased().prefix(8).description,
                                             host: app.ombudSettings.smtp?.messageIDHost ?? "ombud")
         // A retried job whose mail went out before the crash does not send it again.
         if try await CorrespondenceRecord.query(on: store.db).filter(\.$messageID == messageID).first() != nil { return }
         guard let smtp = app.ombudSettings.smtp else { throw Abort(.serviceUnavailable, reason: "no mail server is configured (OMBUD_SMTP_HOST)") }
-        let inbound = try await CorrespondenceRecord.query(on: store.db).filter(\.$appealID == appeal.id!).filter(\.$direction == "in")
+        let inbound = try await CorrespondenceRecord.query(on: store.db).filter(\.$appealID == appeal.requireID()).filter(\.$direction == "in")
             .sort(\.$at).all().compactMap(\.messageID)
         var message = MailMessage(from: smtp.from, to: try MailAddress(to, name: applicant.fullName), subject: "[\(code)] " + app.pages.text("reply", "subject", language: .ru),
                                   text: text, messageID: messageID, date: now)
@@ -74,14 +74,14 @@ enum ReplyJob {
         try await SMTPClient.send(message, settings: smtp, group: app.eventLoopGroup)
         let subject = message.subject
         try await store.write { db in
-            let row = CorrespondenceRecord(appealID: appeal.id!, direction: "out", channel: AppealChannel.email.rawValue, text: text, at: now)
+            let row = try CorrespondenceRecord(appealID: appeal.requireID(), direction: "out", channel: AppealChannel.email.rawValue, text: text, at: now)
             row.sender = smtp.from.address
             row.recipient = to
             row.subject = subject
             row.messageID = messageID
             try await row.create(on: db)
             try await HistoryRecorder(db: db, actor: actor, at: now)
-                .record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "reply-sent", to: AppealChannel.email.rawValue)
+                .record(entity: "appeal", id: appeal.requireID(), appealID: appeal.requireID(), action: "reply-sent", to: AppealChannel.email.rawValue)
         }
     }
 

@@ -43,17 +43,19 @@ enum SpbImporter {
         return try await store.writeReferences { db in
             var map: [String: UUID] = [:]
             let rootCode = "spb"
-            var root = try await OrgUnit.query(on: db).filter(\.$code == rootCode).first()
-            if root == nil {
+            let root: OrgUnit
+            if let found = try await OrgUnit.query(on: db).filter(\.$code == rootCode).first() {
+                root = found
+            } else {
                 root = OrgUnit(code: rootCode, name: "Санкт-Петербург", kind: OrgUnitKind.hq.rawValue, parentID: nil, createdAt: Date())
-                try await root!.create(on: db)
+                try await root.create(on: db)
             }
             for name in names.sorted() {
                 let code = SpbAppealsImport.unitCode(forExecutor: name)
                 if let unit = try await OrgUnit.query(on: db).filter(\.$code == code).first() {
                     map[name] = unit.id
                 } else {
-                    let unit = OrgUnit(code: code, name: name, kind: OrgUnitKind.body.rawValue, parentID: root!.id, createdAt: Date())
+                    let unit = OrgUnit(code: code, name: name, kind: OrgUnitKind.body.rawValue, parentID: root.id, createdAt: Date())
                     try await unit.create(on: db)
                     map[name] = unit.id
                 }
@@ -99,7 +101,7 @@ enum SpbImporter {
         try await appeal.create(on: db)
 
         let question = Question()
-        question.$appeal.id = appeal.id!
+        question.$appeal.id = try appeal.requireID()
         question.position = 1
         question.topicCode = row.topicCode
         question.text = ""
@@ -111,14 +113,14 @@ enum SpbImporter {
         question.updatedAt = appeal.updatedAt
         try await question.create(on: db)
         // The city portal published these reports (text, place and answer): they stay public here.
-        try await PublicAppeals.make(appealID: appeal.id!, listed: true, textPublic: true, lat: row.latitude, lon: row.longitude,
+        try await PublicAppeals.make(appealID: appeal.requireID(), listed: true, textPublic: true, lat: row.latitude, lon: row.longitude,
                                      district: row.district, at: row.received).create(on: db)
         // An open appeal gets the task of its state; alerts that fell due before the import are not sent.
-        for task in TaskPlanner.tasks(for: appeal, entering: appeal.status, at: appeal.updatedAt, questions: [question], headUserID: nil,
+        for task in try TaskPlanner.tasks(for: appeal, entering: appeal.status, at: appeal.updatedAt, questions: [question], headUserID: nil,
                                       control: control, calendar: calendar, zone: settings.timeZone, alertsFrom: Date()) {
             try await task.create(on: db)
         }
         try await HistoryRecorder(db: db, actor: actor, at: row.received)
-            .record(entity: "appeal", id: appeal.id!, appealID: appeal.id!, action: "import", to: row.state, comment: appeal.externalID)
+            .record(entity: "appeal", id: appeal.requireID(), appealID: appeal.requireID(), action: "import", to: row.state, comment: appeal.externalID)
     }
 }

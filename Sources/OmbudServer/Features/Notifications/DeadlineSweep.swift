@@ -27,9 +27,9 @@ enum DeadlineSweep {
         let zone = settings.timeZone
         let calendar = try await store.references.calendar(settings.calendarKey, db: store.db)
         let appealIDs = Set(tasks.map(\.$appeal.id) + promises.map(\.$appeal.id))
-        let appeals = Dictionary(try await Appeal.query(on: store.db).filter(\.$id ~~ appealIDs).all().map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a })
+        let appeals = Dictionary(try await Appeal.query(on: store.db).filter(\.$id ~~ appealIDs).all().map { (try $0.requireID(), $0) }, uniquingKeysWith: { a, _ in a })
         let people = try await Recipients.load(db: store.db)
-        let names = Dictionary(people.users.map { ($0.id!, $0.fullName) }, uniquingKeysWith: { a, _ in a })
+        let names = try Dictionary(people.users.map { (try $0.requireID(), $0.fullName) }, uniquingKeysWith: { a, _ in a })
         let control = try await store.references.stageControl(db: store.db)
         let workflow = AppealTransitions.workflow
 
@@ -37,18 +37,18 @@ enum DeadlineSweep {
         var moves: [(table: String, id: UUID, version: Int, next: Date?)] = []
         for task in tasks {
             guard let appeal = appeals[task.$appeal.id] else {
-                moves.append(("tasks", task.id!, task.version, nil))
+                try moves.append(("tasks", task.requireID(), task.version, nil))
                 continue
             }
             // The person a task is given to is told once (the key names them), however often the sweep looks.
             if let user = task.assigneeUserID, user != task.createdBy {
-                drafts.append(NotificationDraft(userID: user, kind: .taskAssigned, dedupeKey: "\(task.id!):assigned:\(user)", appealID: appeal.id,
+                try drafts.append(NotificationDraft(userID: user, kind: .taskAssigned, dedupeKey: "\(task.requireID()):assigned:\(user)", appealID: appeal.id,
                                                 taskID: task.id, facts: .init(trackingCode: appeal.trackingCode, taskKey: task.key,
                                                                               taskTitle: task.title, state: task.state, due: task.dueAt)))
             }
             // Tasks added by hand have no stage timers; a stage's task stops when the appeal has left the state.
             guard let state = task.state, appeal.status == state else {
-                moves.append(("tasks", task.id!, task.version, nil))
+                try moves.append(("tasks", task.requireID(), task.version, nil))
                 continue
             }
             let schedule = control.alerts(state: state, entered: task.enteredAt, controlDate: appeal.deadlines.controlDate,
@@ -61,17 +61,17 @@ enum DeadlineSweep {
                     level: isEscalation(alert) ? alert.kind.level : nil,
                     assignee: assigneeName(task, people: people, names: names))
                 // Answer alerts belong to the appeal (once per control date); stage alerts to this stay in the state.
-                let scope = alert.scope == .answer ? appeal.id!.uuidString : task.id!.uuidString
+                let scope = try alert.scope == .answer ? appeal.requireID().uuidString : task.requireID().uuidString
                 for user in people.forAlert(alert.kind.level, unitID: task.assigneeUnitID, userID: task.assigneeUserID, state: state) {
-                    drafts.append(NotificationDraft(userID: user.id!, kind: NotificationKind(alert), dedupeKey: "\(scope):\(alert.key):\(user.id!)",
+                    try drafts.append(NotificationDraft(userID: user.requireID(), kind: NotificationKind(alert), dedupeKey: "\(scope):\(alert.key):\(user.requireID())",
                                                     appealID: appeal.id, taskID: task.id, facts: facts))
                 }
             }
-            moves.append(("tasks", task.id!, task.version, window.next))
+            try moves.append(("tasks", task.requireID(), task.version, window.next))
         }
         for promise in promises {
             guard let appeal = appeals[promise.$appeal.id], let due = CivilDate(iso: promise.dueDate) else {
-                moves.append(("promises", promise.id!, promise.version, nil))
+                try moves.append(("promises", promise.requireID(), promise.version, nil))
                 continue
             }
             let schedule = PromiseRules.alerts(due: due, calendar: calendar, zone: zone)
@@ -84,15 +84,15 @@ enum DeadlineSweep {
                     recipients += people.level(.unitHead, unitID: promise.responsibleUnitID, userID: promise.responsibleUserID, state: nil)
                 }
                 for user in recipients {
-                    drafts.append(NotificationDraft(userID: user.id!, kind: NotificationKind(promise: alert),
-                                                    dedupeKey: "\(promise.id!):\(alert.key):\(user.id!)", appealID: appeal.id,
+                    try drafts.append(NotificationDraft(userID: user.requireID(), kind: NotificationKind(promise: alert),
+                                                    dedupeKey: "\(promise.requireID()):\(alert.key):\(user.requireID())", appealID: appeal.id,
                                                     promiseID: promise.id, facts: facts))
                 }
             }
-            moves.append(("promises", promise.id!, promise.version, window.next))
+            try moves.append(("promises", promise.requireID(), promise.version, window.next))
         }
 
-        let users = Dictionary(people.users.map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a })
+        let users = try Dictionary(people.users.map { (try $0.requireID(), $0) }, uniquingKeysWith: { a, _ in a })
         let pages = app.pages
         let smtp = settings.smtp != nil
         try await store.write { [drafts, moves] db in

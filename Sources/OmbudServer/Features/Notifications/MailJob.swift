@@ -19,8 +19,8 @@ enum MailJob {
               let to = note.emailTo else { return }
         do {
             guard let smtp = app.ombudSettings.smtp else { throw Abort(.serviceUnavailable, reason: "no mail server is configured (OMBUD_SMTP_HOST)") }
-            let message = MailMessage(from: smtp.from, to: try MailAddress(to), subject: note.subject, text: note.body,
-                                      messageID: "\(note.id!.uuidString.lowercased())@\(smtp.messageIDHost)", date: app.clock.now())
+            let message = try MailMessage(from: smtp.from, to: try MailAddress(to), subject: note.subject, text: note.body,
+                                      messageID: "\(note.requireID().uuidString.lowercased())@\(smtp.messageIDHost)", date: app.clock.now())
             try await SMTPClient.send(message, settings: smtp, group: app.eventLoopGroup)
         } catch {
             let final = job.attempts >= job.maxAttempts

@@ -18,8 +18,8 @@ struct NotificationView: Content {
     var emailError: String?
     var emailedAt: Date?
 
-    init(_ n: NotificationRecord, showAddress: Bool) {
-        id = n.id!
+    init(_ n: NotificationRecord, showAddress: Bool) throws {
+        id = try n.requireID()
         kind = n.kind
         appealId = n.appealID
         taskId = n.taskID
@@ -111,7 +111,7 @@ struct NotificationsController: RouteCollection {
         let limit = f.limit ?? 50
         guard (1...500).contains(limit) else { throw AppError.invalid(field: "limit", reason: "must be between 1 and 500") }
         let items = try await query.sort(\.$createdAt, .descending).limit(limit).all()
-        return NotificationList(items: items.map { NotificationView($0, showAddress: $0.$user.id == actor.userID || actor.can(.notificationsManage)) },
+        return try NotificationList(items: items.map { try NotificationView($0, showAddress: $0.$user.id == actor.userID || actor.can(.notificationsManage)) },
                                 unread: unread)
     }
 
@@ -131,7 +131,7 @@ struct NotificationsController: RouteCollection {
             }
             return note
         }
-        return NotificationView(note, showAddress: true)
+        return try NotificationView(note, showAddress: true)
     }
 
     func readAll(req: Request) async throws -> NotificationList {

@@ -17,16 +17,16 @@ struct Recipients {
         let users = try await User.query(on: db).filter(\.$isActive == true).all()
         let units = try await OrgUnit.query(on: db).all()
         let officials = try await Official.query(on: db).filter(\.$userID != nil).all()
-        let officialUser = Dictionary(officials.map { ($0.id!, $0.userID!) }, uniquingKeysWith: { a, _ in a })
+        let officialUser = Dictionary(officials.compactMap { o in o.id.flatMap { id in o.userID.map { (id, $0) } } }, uniquingKeysWith: { a, _ in a })
         var heads: [UUID: UUID] = [:]
-        for unit in units { if let head = unit.headOfficialID, let user = officialUser[head] { heads[unit.id!] = user } }
+        for unit in units { if let id = unit.id, let head = unit.headOfficialID, let user = officialUser[head] { heads[id] = user } }
         let roles = Dictionary(try await RoleRecord.query(on: db).filter(\.$isActive == true).all().map { ($0.key, $0.permissions) },
                                uniquingKeysWith: { a, _ in a })
         var permissions: [UUID: Set<Permission>] = [:]
         for user in users {
-            permissions[user.id!] = Set(user.roles.flatMap { roles[$0] ?? [] }.compactMap(Permission.init(rawValue:)))
+            permissions[try user.requireID()] = Set(user.roles.flatMap { roles[$0] ?? [] }.compactMap(Permission.init(rawValue:)))
         }
-        return Recipients(users: users, units: Dictionary(units.map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a }), heads: heads,
+        return try Recipients(users: users, units: Dictionary(units.map { (try $0.requireID(), $0) }, uniquingKeysWith: { a, _ in a }), heads: heads,
                           permissions: permissions)
     }
 
@@ -59,7 +59,7 @@ struct Recipients {
             return users.filter { user in
                 guard user.unitIDs.contains(unitID), user.id != heads[unitID] else { return false }
                 guard state != nil else { return true }
-                let roles = Permission.workflowRoles(permissions[user.id!] ?? [])
+                let roles = Permission.workflowRoles(user.id.flatMap { permissions[$0] } ?? [])
                 return onward.contains { !$0.roles.isDisjoint(with: roles) }
             }
         case .unitHead:
@@ -69,7 +69,7 @@ struct Recipients {
             return []
         case .supervisor:
             let above = Set(chain(from: unitID))
-            return users.filter { permissions[$0.id!]?.contains(.supervise) == true && !above.isDisjoint(with: $0.unitIDs) }
+            return users.filter { $0.id.flatMap { permissions[$0] }?.contains(.supervise) == true && !above.isDisjoint(with: $0.unitIDs) }
         }
     }
 

@@ -105,8 +105,9 @@ enum SMTPClient {
                     let raw = channel.channel
                     try await raw.eventLoop.submit { gate.armed = true }.get()
                     try await session.command("STARTTLS", expect: 220, step: "STARTTLS")
+                    guard let tls else { throw Failure.refused(step: "STARTTLS", reply: "no TLS context") }
                     try await raw.eventLoop.submit {
-                        try raw.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls!, serverHostname: settings.serverName),
+                        try raw.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: settings.serverName),
                                                                    position: .first)
                         gate.closed = false
                     }.get()

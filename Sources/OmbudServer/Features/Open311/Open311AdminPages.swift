@@ -33,7 +33,7 @@ struct Open311AdminPages: RouteCollection {
         let context: [String: Any?] = [
             "services": entries.map { e in ["code": e.row.code, "topic": e.row.topicCode, "name": e.row.name, "group": e.row.group ?? "",
                                             "questions": f.number(String(e.service.checklist.count)), "active": e.row.active] },
-            "clients": clients.map { c in (["id": c.id!.uuidString, "name": c.name, "prefix": c.keyPrefix, "created": f.date(c.createdAt),
+            "clients": try clients.map { c in (["id": try c.requireID().uuidString, "name": c.name, "prefix": c.keyPrefix, "created": f.date(c.createdAt),
                                             "revoked": c.revokedAt.map { f.date($0) }, "unit": c.unitID.flatMap { units[$0] }] as [String: Any?]).present },
             "canKeys": actor.can(.usersManage),
             "input": values, "active": values["active"]?.isEmpty == false,

@@ -117,7 +117,7 @@ struct Open311Controller: RouteCollection {
         let serviceNames = Dictionary(services.map { ($0.row.code, $0.row.name) }, uniquingKeysWith: { a, _ in a })
         let byTopic = Dictionary(services.map { ($0.row.topicCode, $0.row.code) }, uniquingKeysWith: { a, _ in a })
         let topicCodes = Set(views.compactMap(\.topicCode))
-        let topicNames = Dictionary(uniqueKeysWithValues: try await TopicRecord.query(on: req.db).filter(\.$id ~~ topicCodes).all().map { ($0.id!, $0.name) })
+        let topicNames = Dictionary(uniqueKeysWithValues: try await TopicRecord.query(on: req.db).filter(\.$id ~~ topicCodes).all().map { (try $0.requireID(), $0.name) })
         let units = try await PublicAppeals.unitNames(views.compactMap(\.agencyID), db: req.db)
         let zone = req.settings.timeZone
         return views.map { v in

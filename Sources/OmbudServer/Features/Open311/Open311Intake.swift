@@ -51,7 +51,7 @@ enum Open311Intake {
         guard let appeal = try await Appeal.query(on: req.db).filter(\.$trackingCode == posted.requestID).first(),
               let publication = try await PublicAppeal.find(appeal.id, on: req.db)
         else { throw GeoReportError(404, "service_request_id \(posted.requestID) not found") }
-        let appealID = appeal.id!
+        let appealID = try appeal.requireID()
         // A client updates the requests it posted, and — when it speaks for an agency — those sent to that agency.
         var allowed = publication.clientID == client.id
         if !allowed, let unit = client.unitID {
@@ -60,12 +60,12 @@ enum Open311Intake {
         }
         guard allowed else { throw GeoReportError(403, "this api_key may update only the requests it posted or those sent to its agency") }
         // The client's own id of the update makes a retried POST land once.
-        let reference = "\(client.id!.uuidString):\(posted.externalID ?? UUID().uuidString)"
+        let reference = try "\(client.requireID().uuidString):\(posted.externalID ?? UUID().uuidString)"
         let now = req.now
         let comment = posted.mediaURL.map { "\(posted.description)\n\($0)" } ?? posted.description
         let id: UUID = try await req.store.write { db in
             if let seen = try await HistoryEntry.query(on: db).filter(\.$entityID == appealID).filter(\.$action == "external-update")
-                .filter(\.$fromValue == reference).first() { return seen.id! }
+                .filter(\.$fromValue == reference).first() { return try seen.requireID() }
             let entry = HistoryEntry()
             entry.id = UUID.timeOrdered(at: now)
             entry.entity = "appeal"
@@ -82,7 +82,7 @@ enum Open311Intake {
             try await entry.create(on: db)
             appeal.updatedAt = now
             try await appeal.save(on: db)
-            return entry.id!
+            return try entry.requireID()
         }
         return (.list(item: "request_update", [.object([("update_id", .text(id.uuidString))])]), GeoRequestUpdate.listRoot)
     }
@@ -103,13 +103,13 @@ enum Open311Intake {
         let entries = try await HistoryEntry.query(on: req.db).filter(\.$id ~~ ids).sort(\.$at).all()
         let listed = Set(entries.compactMap(\.appealID))
         let codes = try await AppealQueries.trackingCodes(Array(listed), db: req.db)
-        return entries.compactMap { e in
+        return try entries.compactMap { e in
             guard let appealID = e.appealID, listed.contains(appealID), let code = codes[appealID] else { return nil }
             if e.action == "external-update" {
-                return GeoRequestUpdate(id: e.id!.uuidString, requestID: code, status: e.toValue ?? "OPEN", updated: e.at, description: e.comment ?? "")
+                return GeoRequestUpdate(id: try e.requireID().uuidString, requestID: code, status: e.toValue ?? "OPEN", updated: e.at, description: e.comment ?? "")
             }
             let state = AppealTransitions.workflow.state(e.toValue ?? "")
-            return GeoRequestUpdate(id: e.id!.uuidString, requestID: code, status: (state?.open311 ?? .open).rawValue.uppercased(), updated: e.at,
+            return GeoRequestUpdate(id: try e.requireID().uuidString, requestID: code, status: (state?.open311 ?? .open).rawValue.uppercased(), updated: e.at,
                                     description: req.text("states", e.toValue ?? ""))
         }
     }

@@ -22,7 +22,7 @@ enum Open311Keys {
         try await store.write { db in
             try await client.create(on: db)
             try await Audit.record("open311.key-created", actorID: actor?.userID, actor: actor?.login ?? "console", entity: "open311-client",
-                                   entityID: client.id!.uuidString, details: name, at: now, db: db)
+                                   entityID: client.requireID().uuidString, details: name, at: now, db: db)
         }
         return (client, key)
     }
@@ -74,7 +74,7 @@ enum Open311Catalogue {
     /// The services with their topics' checklists, read in one query.
     private static func entries(_ rows: [Open311Service], db: any Database) async throws -> [Entry] {
         let topics = try await TopicRecord.query(on: db).filter(\.$id ~~ Set(rows.map(\.topicCode))).all()
-        let checklists = Dictionary(uniqueKeysWithValues: topics.map { ($0.id!, checklist($0)) })
+        let checklists = try Dictionary(uniqueKeysWithValues: topics.map { (try $0.requireID(), checklist($0)) })
         return rows.map { row in
             Entry(row: row, service: GeoService(code: row.code, name: row.name, description: row.description, keywords: row.keywords,
                                                 group: row.group, checklist: checklists[row.topicCode] ?? []))

@@ -97,8 +97,8 @@ enum OrgUnits {
         }
     }
 
-    static func view(_ unit: OrgUnit, codes: [UUID: String]) -> OrgUnitView {
-        OrgUnitView(id: unit.id!, code: unit.code, name: unit.name, kind: unit.kind, parentCode: unit.$parent.id.flatMap { codes[$0] })
+    static func view(_ unit: OrgUnit, codes: [UUID: String]) throws -> OrgUnitView {
+        try OrgUnitView(id: unit.requireID(), code: unit.code, name: unit.name, kind: unit.kind, parentCode: unit.$parent.id.flatMap { codes[$0] })
     }
 }
 
@@ -120,25 +120,25 @@ struct OrgUnitsController: RouteCollection {
         let officials = try await Official.query(on: req.db).filter(\.$unit.$id == id).sort(\.$fullName).all()
         let children = try await OrgUnit.query(on: req.db).filter(\.$parent.$id == id).sort(\.$code).all()
         let codes = try await UnitLookup(db: req.db).codes([unit.$parent.id].compactMap { $0 })
-        return OrgUnitCard(
+        return try OrgUnitCard(
             unit: OrgUnits.view(unit, codes: codes),
-            officials: officials.map { OfficialView(id: $0.id!, fullName: $0.fullName, position: $0.position, email: $0.email,
+            officials: officials.map { OfficialView(id: try $0.requireID(), fullName: $0.fullName, position: $0.position, email: $0.email,
                                                     phone: $0.phone, isHead: $0.id == unit.headOfficialID) },
-            children: children.map { OrgUnits.view($0, codes: [id: unit.code]) })
+            children: children.map { try OrgUnits.view($0, codes: [id: unit.code]) })
     }
 
     func addOfficial(req: Request) async throws -> Response {
         let input = try req.content.decode(OfficialInput.self)
         let official = try await OrgUnits.addOfficial(unitCode: req.parameters.get("code") ?? "", input: input, store: req.store)
-        return try await OfficialView(id: official.id!, fullName: official.fullName, position: official.position, email: official.email,
+        return try await OfficialView(id: official.requireID(), fullName: official.fullName, position: official.position, email: official.email,
                                       phone: official.phone, isHead: input.isHead == true).encodeResponse(status: .created, for: req)
     }
 
     func list(req: Request) async throws -> [OrgUnitView] {
         _ = try req.actor
         let units = try await OrgUnit.query(on: req.db).sort(\.$code).all()
-        let codes = Dictionary(uniqueKeysWithValues: units.map { ($0.id!, $0.code) })
-        return units.map { OrgUnits.view($0, codes: codes) }
+        let codes = try Dictionary(uniqueKeysWithValues: units.map { (try $0.requireID(), $0.code) })
+        return try units.map { try OrgUnits.view($0, codes: codes) }
     }
 
     func create(req: Request) async throws -> Response {

@@ -28,7 +28,7 @@ struct PortalListPages: RouteCollection {
         let more = items.count > Self.pageSize
         items = Array(items.prefix(Self.pageSize))
         let topicNames = Dictionary(uniqueKeysWithValues: try await TopicRecord.query(on: req.db).filter(\.$id ~~ Set(items.compactMap(\.topicCode))).all()
-            .map { ($0.id!, $0.name) })
+            .map { (try $0.requireID(), $0.name) })
         let f = req.format
         let zone = req.settings.timeZone
         let rows: [[String: Any]] = items.map { v in

@@ -32,8 +32,8 @@ enum PortalMail {
             try await app.store.write { db in try await PortalLink(tokenHash: Tokens.hash(secret), appealID: appeal, createdAt: now).create(on: db) }
             text = text.replacingOccurrences(of: "{link}", with: "\(base)/portal/s/\(secret)")
         }
-        let message = MailMessage(from: smtp.from, to: try MailAddress(payload.to), subject: payload.subject, text: text,
-                                  messageID: "\(job.id!.uuidString.lowercased())@\(smtp.messageIDHost)", date: app.clock.now())
+        let message = try MailMessage(from: smtp.from, to: try MailAddress(payload.to), subject: payload.subject, text: text,
+                                  messageID: "\(job.requireID().uuidString.lowercased())@\(smtp.messageIDHost)", date: app.clock.now())
         try await SMTPClient.send(message, settings: smtp, group: app.eventLoopGroup)
     }
 }
@@ -57,14 +57,14 @@ enum PortalDigest {
         let db = app.db
         guard app.ombudSettings.portalMail, let base = app.ombudSettings.publicURL else { return }
         let subscriptions = try await AreaSubscriptionRecord.query(on: db).filter(\.$confirmedAt != nil).all()
-        guard let oldest = subscriptions.map({ $0.lastSentAt ?? $0.confirmedAt! }).min() else { return }
+        guard let oldest = subscriptions.map({ $0.lastSentAt ?? $0.confirmedAt ?? $0.createdAt }).min() else { return }
         let fresh = try await PublicAppeals.find(.init(from: oldest, limit: 5000), db: db)
         let topics = Dictionary(uniqueKeysWithValues: try await TopicRecord.query(on: db).filter(\.$id ~~ Set(fresh.compactMap(\.topicCode))).all()
-            .map { ($0.id!, $0.name) })
+            .map { (try $0.requireID(), $0.name) })
         let pages = app.pages
         try await app.store.write { db in
             for s in subscriptions {
-                let since = s.lastSentAt ?? s.confirmedAt!
+                let since = s.lastSentAt ?? s.confirmedAt ?? s.createdAt
                 let area = AreaSubscription(district: s.district, center: s.lat.flatMap { lat in s.lon.map { (lat, $0) } }, radius: s.radius)
                 let items = fresh.filter { $0.receivedAt > since && area.covers(district: $0.district, lat: $0.lat, lon: $0.lon) }
                 s.lastSentAt = now

@@ -33,9 +33,9 @@ struct PortalStatusPages: RouteCollection {
         let f = req.format
         let zone = req.settings.timeZone
         let state = AppealTransitions.workflow.state(appeal.status)
-        let questions = try await Question.query(on: req.db).filter(\.$appeal.$id == appeal.id!).sort(\.$position).all()
+        let questions = try await Question.query(on: req.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$position).all()
         let topics = Dictionary(uniqueKeysWithValues: try await TopicRecord.query(on: req.db).filter(\.$id ~~ Set(questions.map(\.topicCode))).all()
-            .map { ($0.id!, $0.name) })
+            .map { (try $0.requireID(), $0.name) })
         // Only an answer that was given: a draft stays inside, even when the appeal ends otherwise (withdrawn, returned).
         let answerGiven = state?.answered == true
         let answers: [[String: Any]] = answerGiven ? questions.compactMap { q in
@@ -43,8 +43,8 @@ struct PortalStatusPages: RouteCollection {
             return ["topic": topics[q.topicCode] ?? q.topicCode, "text": text,
                     "result": q.result.map { req.catalogued("results", $0) } ?? ""]
         } : []
-        let ratings = try await AppealRating.query(on: req.db).filter(\.$appealID == appeal.id!).sort(\.$at, .descending).all()
-        let files = try await Attachment.query(on: req.db).filter(\.$appeal.$id == appeal.id!).count()
+        let ratings = try await AppealRating.query(on: req.db).filter(\.$appealID == appeal.requireID()).sort(\.$at, .descending).all()
+        let files = try await Attachment.query(on: req.db).filter(\.$appeal.$id == appeal.requireID()).count()
         let secret = req.parameters.get("secret") ?? ""
         let context: [String: Any?] = [
             "code": appeal.trackingCode,
@@ -91,7 +91,7 @@ struct PortalStatusPages: RouteCollection {
                                        status: .unprocessableEntity)
         }
         try await PublicAppeals.recordRate("portal.rate", req: req)
-        try await Self.record(rating, appealID: appeal.id!, source: "portal", settings: req.settings, store: req.store, now: req.now)
+        try await Self.record(rating, appealID: appeal.requireID(), source: "portal", settings: req.settings, store: req.store, now: req.now)
         guard let updated = try await Appeal.find(appeal.id, on: req.db) else { throw AppError.notFound(entity: "appeal", id: appeal.trackingCode) }
         return try await Self.page(req, updated, ratingErrors: [:], rated: true)
     }

@@ -185,6 +185,6 @@ enum PublicAppeals {
     /// The names of these units, for "agency responsible".
     static func unitNames(_ ids: [UUID], db: any Database) async throws -> [UUID: String] {
         guard !ids.isEmpty else { return [:] }
-        return Dictionary(uniqueKeysWithValues: try await OrgUnit.query(on: db).filter(\.$id ~~ Set(ids)).all().map { ($0.id!, $0.name) })
+        return Dictionary(uniqueKeysWithValues: try await OrgUnit.query(on: db).filter(\.$id ~~ Set(ids)).all().map { (try $0.requireID(), $0.name) })
     }
 }

@@ -126,7 +126,7 @@ struct PromisesController: RouteCollection {
             p.version = 0
             try await p.create(on: db)
             try await HistoryRecorder(db: db, actor: actor, at: now)
-                .record(entity: "promise", id: p.id!, appealID: appealID, action: "create", to: "\(due.iso): \(text)")
+                .record(entity: "promise", id: p.requireID(), appealID: appealID, action: "create", to: "\(due.iso): \(text)")
             return p
         }
         let view = try await TaskViews(req: req).promises([promise], today: today)[0]

@@ -49,7 +49,7 @@ struct SearchPages: RouteCollection {
         context["more"] = page.nextCursor.map { "/search?q=\(q.queryValue)&after=\($0.queryValue)" }
         if cursor == nil, actor.can(.applicantsRead), actor.can(.personalData) {
             context["applicants"] = try await ApplicantSearch.find(q, limit: 20, access: try await req.applicantAccess(), db: req.db).map { applicant in
-                let summary = ApplicantStore.summary(applicant)
+                let summary = try ApplicantStore.summary(applicant)
                 return [
                     "id": summary.id.uuidString, "name": Self.marked(summary.fullName, q, excerpt: nil),
                     "phones": summary.phones.isEmpty ? nil : summary.phones.joined(separator: ", "),

@@ -43,7 +43,7 @@ enum SignIn {
                 try await throttle.recordSuccess(db: db)
                 let (session, token) = try await Sessions.start(user: user, address: address, userAgent: userAgent, now: now, db: db)
                 try await record("login", login: user.login, userID: user.id, address: address,
-                                 details: "session \(session.id!.uuidString.prefix(8)), \(user.authSource)", at: now, db: db)
+                                 details: "session \(session.requireID().uuidString.prefix(8)), \(user.authSource)", at: now, db: db)
                 return token
             }
         case let .failure(refusal):
@@ -128,7 +128,7 @@ struct LoginCounters {
     static func load(login: String, address: String?, db: any Database) async throws -> LoginCounters {
         let counters = LoginThrottle.counters(login: login, address: address)
         let records = try await LoginThrottleRecord.query(on: db).filter(\.$id ~~ counters.map(\.key)).all()
-        return LoginCounters(counters: counters, records: Dictionary(records.map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a }))
+        return try LoginCounters(counters: counters, records: Dictionary(records.map { (try $0.requireID(), $0) }, uniquingKeysWith: { a, _ in a }))
     }
 
     func lockedUntil(now: Date) -> Date? {

@@ -73,7 +73,7 @@ struct TaskPages: RouteCollection {
                 }
             }
         } catch let error as AppError where error.field != nil {
-            errors[error.field!] = req.message(error)
+            errors[error.field ?? "bulk"] = req.message(error)
         }
         let actor = try req.actor
         let workflow = AppealTransitions.workflow

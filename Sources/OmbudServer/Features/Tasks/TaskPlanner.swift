@@ -46,10 +46,12 @@ enum TaskPlanner {
 
     static func tasks(for appeal: Appeal, entering state: String, at entered: Date, questions: [Question], headUserID: UUID?,
                       control: StageControl, calendar: BusinessCalendar, zone: TimeZone, actor: UUID? = nil,
-                      alertsFrom: Date? = nil) -> [TaskRecord] {
+                      alertsFrom: Date? = nil) throws -> [TaskRecord] {
+        let appealID = try appeal.requireID()
+        return
         plan(state: state, entered: entered, people: People(officeID: appeal.$office.id, questions: questions, headUserID: headUserID),
              controlDate: appeal.deadlines.controlDate, control: control, calendar: calendar, zone: zone, alertsFrom: alertsFrom)
-            .map { TaskRecord(planned: $0, appealID: appeal.id!, createdBy: actor) }
+            .map { TaskRecord(planned: $0, appealID: appealID, createdBy: actor) }
     }
 }
 

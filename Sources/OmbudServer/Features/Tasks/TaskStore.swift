@@ -11,7 +11,7 @@ enum TaskStore {
     static func enter(_ appeal: Appeal, from: String, interrupted: Bool, questions: [Question], actor: Actor, control: StageControl,
                       calendar: BusinessCalendar, zone: TimeZone, now: Date, db: any Database) async throws {
         let workflow = AppealTransitions.workflow
-        let appealID = appeal.id!
+        let appealID = try appeal.requireID()
         let terminal = workflow.state(appeal.status)?.terminal ?? true
         let open = try await TaskRecord.query(on: db).filter(\.$appeal.$id == appealID).filter(\.$status == TaskStatus.open.rawValue).all()
         for task in open where task.state == from || terminal {
@@ -26,7 +26,7 @@ enum TaskStore {
         // The answer deadline's alerts run across states: the new task looks back to where the last one stopped, so
         // an alert that fell due while no worker ran (and before this move) is still sent.
         let checkpoint = open.filter { $0.state == from }.compactMap(\.alertsCheckedUntil).min()
-        for task in TaskPlanner.tasks(for: appeal, entering: appeal.status, at: now, questions: questions, headUserID: head,
+        for task in try TaskPlanner.tasks(for: appeal, entering: appeal.status, at: now, questions: questions, headUserID: head,
                                       control: control, calendar: calendar, zone: zone, actor: actor.userID) {
             if let checkpoint, checkpoint < now {
                 task.alertsCheckedUntil = checkpoint
@@ -40,7 +40,7 @@ enum TaskStore {
     /// "No process without a task": an open appeal must have an open task when a change commits.
     static func requireOpenTask(_ appeal: Appeal, db: any Database) async throws {
         guard AppealTransitions.workflow.isOpen(appeal.status) else { return }
-        let count = try await TaskRecord.query(on: db).filter(\.$appeal.$id == appeal.id!)
+        let count = try await TaskRecord.query(on: db).filter(\.$appeal.$id == appeal.requireID())
             .filter(\.$status == TaskStatus.open.rawValue).count()
         guard count > 0 else {
             throw AppError.conflict(code: "no-open-task", reason: "an open appeal must keep an open task; the change was not made", field: nil)
@@ -78,7 +78,7 @@ enum TaskStore {
     /// The control date moved (an extension): tasks due on it move with it, and their alerts are looked at again.
     static func controlDateMoved(_ appeal: Appeal, zone: TimeZone, now: Date, db: any Database) async throws {
         let controlKeys = Set(TaskPlanner.shipped.tasks.filter { $0.due == .controlDate }.map(\.key))
-        for task in try await TaskRecord.query(on: db).filter(\.$appeal.$id == appeal.id!)
+        for task in try await TaskRecord.query(on: db).filter(\.$appeal.$id == appeal.requireID())
             .filter(\.$status == TaskStatus.open.rawValue).all() {
             if controlKeys.contains(task.key) { task.dueAt = appeal.deadlines.controlDate?.adding(days: 1).start(in: zone) }
             task.nextAlertAt = now

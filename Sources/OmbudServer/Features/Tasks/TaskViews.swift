@@ -71,8 +71,8 @@ struct TaskViews {
         let codes = try await AppealQueries.trackingCodes(Array(Set(records.map(\.$appeal.id))), db: db)
         let units = try await UnitLookup(db: db).codes(records.compactMap(\.assigneeUnitID))
         let names = try await userNames(records.compactMap(\.assigneeUserID))
-        return records.map { t in
-            TaskView(id: t.id!, appealId: t.$appeal.id, trackingCode: codes[t.$appeal.id] ?? "", key: t.key,
+        return try records.map { t in
+            try TaskView(id: t.requireID(), appealId: t.$appeal.id, trackingCode: codes[t.$appeal.id] ?? "", key: t.key,
                      title: t.title ?? translate("tasks", t.key), state: t.state, status: t.status,
                      assigneeUnitCode: t.assigneeUnitID.flatMap { units[$0] }, assigneeUserId: t.assigneeUserID,
                      assigneeName: t.assigneeUserID.flatMap { names[$0] },
@@ -87,9 +87,9 @@ struct TaskViews {
         let codes = try await AppealQueries.trackingCodes(Array(Set(records.map(\.$appeal.id))), db: db)
         let units = try await UnitLookup(db: db).codes(records.compactMap(\.responsibleUnitID))
         let names = try await userNames(records.compactMap(\.responsibleUserID))
-        return records.map { p in
+        return try records.map { p in
             let settled = PromiseStatus(rawValue: p.status)?.isSettled ?? false
-            return PromiseView(id: p.id!, appealId: p.$appeal.id, trackingCode: codes[p.$appeal.id] ?? "", applicantId: p.applicantID,
+            return try PromiseView(id: p.requireID(), appealId: p.$appeal.id, trackingCode: codes[p.$appeal.id] ?? "", applicantId: p.applicantID,
                                text: p.text, dueDate: p.dueDate, status: p.status, responsibleUserId: p.responsibleUserID,
                                responsibleName: p.responsibleUserID.flatMap { names[$0] },
                                responsibleUnitCode: p.responsibleUnitID.flatMap { units[$0] },
@@ -100,7 +100,7 @@ struct TaskViews {
 
     private func userNames(_ ids: [UUID]) async throws -> [UUID: String] {
         guard !ids.isEmpty else { return [:] }
-        return Dictionary(try await User.query(on: db).filter(\.$id ~~ Array(Set(ids))).all().map { ($0.id!, $0.fullName) },
+        return Dictionary(try await User.query(on: db).filter(\.$id ~~ Array(Set(ids))).all().map { (try $0.requireID(), $0.fullName) },
                           uniquingKeysWith: { a, _ in a })
     }
 }

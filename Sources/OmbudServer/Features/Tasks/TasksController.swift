@@ -210,7 +210,7 @@ struct TasksController: RouteCollection {
             task.version = 0
             try await task.create(on: db)
             try await HistoryRecorder(db: db, actor: actor, at: now)
-                .record(entity: "task", id: task.id!, appealID: appealID, action: "create", to: title)
+                .record(entity: "task", id: task.requireID(), appealID: appealID, action: "create", to: title)
             return task
         }
         let view = try await TaskViews(req: req).tasks([task], now: now)[0]

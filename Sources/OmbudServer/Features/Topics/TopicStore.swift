@@ -13,8 +13,8 @@ struct TopicView: Content {
     var assignable: Bool
     var isLocal: Bool
 
-    init(_ t: TopicRecord) {
-        code = t.id!
+    init(_ t: TopicRecord) throws {
+        code = try t.requireID()
         name = t.name
         level = t.level
         parentCode = t.parentCode
@@ -139,7 +139,7 @@ struct TopicsController: RouteCollection {
         _ = try req.actor
         let code = req.parameters.get("code") ?? ""
         guard let topic = try await TopicRecord.find(code, on: req.db) else { throw AppError.notFound(entity: "topic", id: code) }
-        return TopicView(topic)
+        return try TopicView(topic)
     }
 
     func addLocal(req: Request) async throws -> Response {
@@ -147,7 +147,7 @@ struct TopicsController: RouteCollection {
         var parent: Topic?
         if let code = input.parentCode?.trimmed(), !code.isEmpty {
             guard let p = try await TopicRecord.find(code, on: req.db) else { throw AppError.invalid(field: "parentCode", reason: "unknown topic \(code)") }
-            parent = Topic(code: p.id!, name: p.name, level: p.level, parentCode: p.parentCode, section: p.section, assignable: p.assignable, isLocal: p.isLocal)
+            parent = try Topic(code: p.requireID(), name: p.name, level: p.level, parentCode: p.parentCode, section: p.section, assignable: p.assignable, isLocal: p.isLocal)
         }
         let topic: Topic
         do { topic = try Classifier.localTopic(code: input.code, name: input.name, parent: parent) } catch {

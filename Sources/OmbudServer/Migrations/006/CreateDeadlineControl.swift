@@ -114,8 +114,8 @@ struct CreateDeadlineControl: AsyncMigration {
             if appeals.isEmpty { break }
             offset += appeals.count
             for appeal in appeals {
-                let questions = try await Question.query(on: db).filter(\.$appeal.$id == appeal.id!).sort(\.$position).all()
-                for task in TaskPlanner.tasks(for: appeal, entering: appeal.status, at: appeal.updatedAt, questions: questions,
+                let questions = try await Question.query(on: db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$position).all()
+                for task in try TaskPlanner.tasks(for: appeal, entering: appeal.status, at: appeal.updatedAt, questions: questions,
                                               headUserID: nil, control: .federalLaw59, calendar: calendar, zone: zone, alertsFrom: Date()) {
                     try await task.create(on: db)
                 }
