@@ -33,6 +33,8 @@ final class Bench {
         environment["OMBUD_DATABASE_URL"] = options.postgresURL
         environment["VAPOR_ENV"] = "production" // as deployed: log level notice, no per-request log lines
         environment["OMBUD_SMS_SECRET"] = smsSecret // SMS in only: the webhook's path is measured, nothing is sent out
+        // The alert sweep is measured on its own at the end (`ombud worker --once`), not mixed into the other phases.
+        environment["OMBUD_WORKER"] = "off"
         say("Data folder: \(folder.path)")
         let server = ServerProcess(binary: binary, environment: environment, log: folder.appendingPathComponent("server.log"))
 
@@ -76,6 +78,7 @@ final class Bench {
             report.notes.append("CPU during the measured phases (share of all \(report.cores) cores): "
                                 + Machine.CPU.share(from: cpuBefore, to: Machine.CPU(server: server.pid),
                                                        postgres: options.postgresURL != nil))
+            try await measureSweep(into: &report, base: "http://127.0.0.1:\(port)", token: String(token), client: client, server: server)
             if options.postgresURL == nil {
                 let bytes = ["ombud.sqlite", "ombud.sqlite-wal"].compactMap {
                     try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent($0).path)[.size] as? Int
@@ -106,6 +109,31 @@ final class Bench {
             try append(report.markdown(), to: out)
             say("Appended the results to \(out)")
         }
+    }
+
+    /// The deadline sweep through a flood: new stage timers make every open task due at once (as
+    /// `PUT /api/v1/workflow/timers` does in production); then `ombud worker --once`, alone on the database, works
+    /// through them (each task looked at, its next alert computed and written under its version) and the time it takes
+    /// gives tasks per second.
+    private func measureSweep(into report: inout Report, base: String, token: String, client: HTTPClient, server: ServerProcess) async throws {
+        say("Alert sweep: new timers make every open task due at once…")
+        var request = try HTTPClient.Request(url: base + "/api/v1/workflow/timers", method: .PUT)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .string(#"{"timers":[{"state":"registered","limit":{"amount":1,"unit":"hours"}}]}"#)
+        let answer = try await client.execute(request: request).get()
+        guard answer.status == .ok else { throw BenchError("PUT /api/v1/workflow/timers answered \(answer.status)") }
+        server.stop()
+        let start = ContinuousClock.now
+        let output = try server.cli(["worker", "--once"])
+        let seconds = (ContinuousClock.now - start).seconds
+        guard let ran = output.firstMatch(of: /Ran (\d+) job/).flatMap({ Int($0.1) }) else {
+            throw BenchError("ombud worker --once printed no count: \(output)")
+        }
+        let rate = Double(ran) / seconds
+        report.notes.append(String(format: "Alert sweep: `ombud worker --once` worked through %d due tasks (every open task, after new timers) in %.1f s: %.0f tasks/s",
+                                   ran, seconds, rate))
+        say(report.notes.last ?? "")
     }
 
     private func measure(into report: inout Report, base: String, token: String, bodies: [ByteBuffer], client: HTTPClient) async throws {
