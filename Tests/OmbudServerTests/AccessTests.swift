@@ -93,7 +93,34 @@ extension OmbudServerSuite {
                     (.POST, "/api/v1/calendars/ru/days", .calendarsManage),
                     (.DELETE, "/api/v1/calendars/ru/days/2030-01-01", .calendarsManage),
                     (.POST, "/api/v1/calendars/ru/years", .calendarsManage),
+                    (.GET, "/api/v1/appeals/\(a.id)/correspondence", .appealsRead),
+                    (.POST, "/api/v1/appeals/bulk-transitions", .appealsTransition),
+                    (.POST, "/api/v1/applicants/\(applicantID)/merge", .personalData),
+                    (.GET, "/api/v1/jobs", .jobsManage),
+                    (.POST, "/api/v1/jobs/\(UUID())/retry", .jobsManage),
+                    (.GET, "/api/v1/tasks", .appealsRead),
+                    (.PATCH, "/api/v1/tasks/\(UUID())", .appealsEdit),
+                    (.GET, "/api/v1/appeals/\(a.id)/tasks", .appealsRead),
+                    (.POST, "/api/v1/appeals/\(a.id)/tasks", .appealsEdit),
+                    (.GET, "/api/v1/appeals/\(a.id)/promises", .appealsRead),
+                    (.POST, "/api/v1/appeals/\(a.id)/promises", .appealsEdit),
+                    (.GET, "/api/v1/promises", .appealsRead),
+                    (.PATCH, "/api/v1/promises/\(UUID())", .appealsEdit),
+                    (.GET, "/api/v1/notifications", nil),
+                    (.POST, "/api/v1/notifications/read", nil),
+                    (.POST, "/api/v1/notifications/\(UUID())/read", nil),
+                    (.GET, "/api/v1/me/notification-settings", nil),
+                    (.PUT, "/api/v1/me/notification-settings", nil),
+                    (.GET, "/api/v1/notification-templates", .notificationsManage),
+                    (.PUT, "/api/v1/notification-templates/task-assigned/ru", .notificationsManage),
+                    (.DELETE, "/api/v1/notification-templates/task-assigned/ru", .notificationsManage),
+                    (.GET, "/api/v1/workflow", .appealsRead),
+                    (.PUT, "/api/v1/workflow/timers", .deadlinesManage),
                 ]
+                // Every operation of the OpenAPI document is in the matrix (its paths with their parameters filled in).
+                let documented = try Self.documentedOperations()
+                let covered = Set(routes.map { method, path, _ in "\(method.rawValue) " + Self.template(method, path, like: documented) })
+                #expect(documented.subtracting(covered).isEmpty, "operations missing from the matrix: \(documented.subtracting(covered).sorted())")
                 for role in RoleDefinition.shipped {
                     let headers = try await ctx.user("u-\(role.key)", roles: [role.key], units: ["hq"])
                     for (method, path, needed) in routes {
@@ -101,7 +128,8 @@ extension OmbudServerSuite {
                         try await ctx.send(method, path, headers, body: body) { res in
                             let allowed = needed.map(role.permissions.contains) ?? true
                             if allowed {
-                                #expect(res.status != .forbidden && res.status != .unauthorized, "\(role.key) \(method) \(path): \(res.body.string)")
+                                #expect(res.status != .forbidden && res.status != .unauthorized && res.status.code < 500,
+                                        "\(role.key) \(method) \(path): \(res.status) \(res.body.string)")
                             } else {
                                 #expect(res.status == .forbidden, "\(role.key) \(method) \(path): \(res.status)")
                             }
@@ -114,6 +142,37 @@ extension OmbudServerSuite {
                     }
                 }
             }
+        }
+
+        /// `METHOD /path/{param}` of every `/api/v1` operation in the OpenAPI document, read line by line (paths are
+        /// two-space keys, methods four-space keys).
+        static func documentedOperations() throws -> Set<String> {
+            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Sources/OmbudServer/Resources/openapi.yaml")
+            var operations: Set<String> = []
+            var path: String?
+            for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("  /"), line.hasSuffix(":") { path = String(line.dropFirst(2).dropLast()); continue }
+                if !line.hasPrefix("   ") && !line.hasPrefix("  /") && !line.isEmpty { path = nil }
+                for method in ["get", "post", "put", "patch", "delete"] where line == "    \(method):" {
+                    if let path, path.hasPrefix("/api/v1/") { operations.insert("\(method.uppercased()) \(path)") }
+                }
+            }
+            return operations
+        }
+
+        /// The documented template a concrete path matches (`/api/v1/appeals/{id}` for `/api/v1/appeals/0192…`).
+        static func template(_ method: HTTPMethod, _ path: String, like documented: Set<String>) -> String {
+            let parts = path.split(separator: "?")[0].split(separator: "/")
+            var best: (template: String, literals: Int)?
+            for operation in documented where operation.hasPrefix(method.rawValue + " ") {
+                let template = operation.split(separator: " ")[1]
+                let slots = template.split(separator: "/")
+                guard slots.count == parts.count, zip(slots, parts).allSatisfy({ $0.hasPrefix("{") || $0 == $1 }) else { continue }
+                let literals = slots.filter { !$0.hasPrefix("{") }.count
+                if literals > (best?.literals ?? -1) { best = (String(template), literals) }
+            }
+            return best?.template ?? String(path.split(separator: "?")[0])
         }
 
         /// Every page × every shipped role, signed in with a password: the pages of one's own account are open to all

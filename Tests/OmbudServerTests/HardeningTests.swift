@@ -404,6 +404,97 @@ extension OmbudServerSuite {
             }
         }
 
+        // MARK: 17. Tests that proved too little
+
+        /// Another unit's appeal is unknown through every door, not only its card: files by id, correspondence, tasks,
+        /// promises, edits, bulk moves, pages and search.
+        @Test func anotherUnitsAppealIsUnknownThroughEveryDoor() async throws {
+            try await withOmbud { ctx, _ in
+                let theirs = try await appeal(ctx, office: "police", text: "Шумят соседи по ночам")
+                let upload = ByteBuffer(string: "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"акт.pdf\"\r\n\r\n%PDF-1.4\nакт\r\n--b--\r\n")
+                var file: AttachmentView?
+                try await ctx.app.testing().test(.POST, "/api/v1/appeals/\(theirs.id)/attachments",
+                                                 headers: ctx.auth.adding(contentType: "multipart/form-data; boundary=b"), body: upload) { res in
+                    file = try? res.content.decode(AttachmentView.self)
+                }
+                let fileID = try #require(file?.id)
+                var taskID: UUID?
+                try await ctx.send(.POST, "/api/v1/appeals/\(theirs.id)/tasks", ctx.auth, body: #"{"title":"Проверить"}"#) { res in
+                    taskID = try? res.content.decode(TaskView.self).id
+                }
+                var promiseID: UUID?
+                try await ctx.send(.POST, "/api/v1/appeals/\(theirs.id)/promises", ctx.auth, body: #"{"text":"Позвонить","dueDate":"2026-12-30"}"#) { res in
+                    promiseID = try? res.content.decode(PromiseView.self).id
+                }
+                let clerk = try await ctx.user("city-clerk", roles: ["reception", "executor"], units: ["city"])
+                let question = theirs.questions[0].id
+                let doors: [(HTTPMethod, String, String?)] = [
+                    (.GET, "/api/v1/attachments/\(fileID)", nil),
+                    (.GET, "/api/v1/appeals/\(theirs.id)/correspondence", nil),
+                    (.GET, "/api/v1/appeals/\(theirs.id)/tasks", nil),
+                    (.POST, "/api/v1/appeals/\(theirs.id)/tasks", #"{"title":"Чужое"}"#),
+                    (.GET, "/api/v1/appeals/\(theirs.id)/promises", nil),
+                    (.POST, "/api/v1/appeals/\(theirs.id)/promises", #"{"text":"Чужое","dueDate":"2026-12-30"}"#),
+                    (.PATCH, "/api/v1/tasks/\(try #require(taskID))", #"{"status":"done"}"#),
+                    (.PATCH, "/api/v1/promises/\(try #require(promiseID))", #"{"status":"kept"}"#),
+                    (.PATCH, "/api/v1/appeals/\(theirs.id)/questions/\(question)", #"{"answerText":"Чужой ответ"}"#),
+                    (.POST, "/api/v1/appeals/\(theirs.id)/questions", #"{"topicCode":"0003.0009.0097.0689"}"#),
+                    (.POST, "/api/v1/appeals/\(theirs.id)/extension", #"{"days":10,"reason":"Чужое"}"#),
+                ]
+                for (method, path, body) in doors {
+                    let (code, text) = try await status(ctx, method, path, clerk, body: body)
+                    #expect(code == .notFound, "\(method) \(path): \(code) \(text)")
+                }
+                // A bulk move names it as unknown, like a code that does not exist.
+                let (bulk, bulkText) = try await status(ctx, .POST, "/api/v1/appeals/bulk-transitions", clerk,
+                                                        body: #"{"appeals":["\#(theirs.trackingCode)"],"to":"registered"}"#)
+                #expect(bulk == .ok && bulkText.contains("\"ok\":false") && bulkText.contains("no appeal"), "\(bulkText)")
+                #expect(try await Appeal.find(theirs.id, on: ctx.app.db)?.status == theirs.status)
+                #expect(try await Question.find(question, on: ctx.app.db)?.answerText == nil)
+                // Pages and search.
+                let browser = try await Browser.signedIn(ctx, login: "city-page", roles: ["reception", "executor"], units: ["city"])
+                #expect(try await browser.send(.GET, "/appeals/\(theirs.trackingCode)").status == .notFound)
+                try await browser.send(.GET, "/search?q=" + Browser.encode("шумят соседи"))
+                #expect(!browser.html.contains(theirs.trackingCode))
+                try await browser.send(.GET, "/tasks?view=all")
+                #expect(!browser.html.contains(theirs.trackingCode))
+            }
+        }
+
+        /// "No process without a task": a change that would leave an open appeal without an open task is refused and
+        /// changes nothing, and `ombud check`'s query names the appeals that have none.
+        @Test func anOpenAppealKeepsAnOpenTask() async throws {
+            try await withOmbud { ctx, _ in
+                let a = try await appeal(ctx, office: "roads")
+                var manual: UUID?
+                try await ctx.send(.POST, "/api/v1/appeals/\(a.id)/tasks", ctx.auth, body: #"{"title":"Позвонить заявителю"}"#) { res in
+                    #expect(res.status == .created)
+                    manual = try? res.content.decode(TaskView.self).id
+                }
+                try await TaskRecord.query(on: ctx.app.db).filter(\.$appeal.$id == a.id).filter(\.$key != "manual").delete()
+                let (code, text) = try await status(ctx, .PATCH, "/api/v1/tasks/\(try #require(manual))", ctx.auth, body: #"{"status":"done"}"#)
+                #expect(code == .conflict && error(text)["error"] == "no-open-task", "\(text)")
+                #expect(try await TaskRecord.find(manual, on: ctx.app.db)?.status == "open")
+                #expect(try await TaskStore.appealsWithoutOpenTask(db: ctx.app.db).isEmpty)
+                try await TaskRecord.query(on: ctx.app.db).filter(\.$appeal.$id == a.id).delete()
+                #expect(try await TaskStore.appealsWithoutOpenTask(db: ctx.app.db) == [a.trackingCode])
+            }
+        }
+
+        /// A commit is on disk before Ombud answers: SQLite runs with synchronous=FULL on every connection it writes through.
+        @Test func sqliteCommitsAreDurable() async throws {
+            try await withOmbud { ctx, _ in
+                guard let writer = ctx.app.ombud.writer else { return }  // PostgreSQL: its own fsync settings
+                let sql = ctx.app.db as! any SQLDatabase
+                let pooled = try await sql.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self)
+                #expect(pooled == 2)
+                let journal = try await sql.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)
+                #expect(journal == "wal")
+                let dedicated = try await writer.transaction { try $0.query("PRAGMA synchronous") }
+                #expect(dedicated.first?.first == .integer(2))
+            }
+        }
+
         // MARK: 15. A second answer was swallowed
 
         @Test func twoApprovalsWithinOneSecondSendTwoAnswers() async throws {
