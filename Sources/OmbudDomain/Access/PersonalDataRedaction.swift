@@ -32,7 +32,9 @@ public struct PersonalDataRedaction: Sendable {
         out = out.replacing(Self.phone) { match in
             let digits = match.output.filter(\.isNumber).count
             let value = String(match.output)
-            // 10 or more digits (+7 921 …, 8 921 …), or a city number written 555-12-34; not a date or an amount.
+            // 10 or more digits (+7 921 …, 8 921 …), or a city number written 555-12-34; not a date, an amount or a
+            // tracking code (2026-000123).
+            if value.wholeMatch(of: /\d{4}-\d{6,}/) != nil { return value }
             return digits >= 10 || value.wholeMatch(of: /\d{3}-\d{2}-\d{2}/) != nil ? hidden : value
         }
         for phrase in phrases {

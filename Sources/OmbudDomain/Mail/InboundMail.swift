@@ -32,12 +32,14 @@ public struct InboundMail: Sendable, Equatable {
         try walk(headers: headers, body: body, depth: 0, texts: &texts, attachments: &attachments)
         let text = !texts.plain.isEmpty ? texts.plain.joined(separator: "\n\n") : texts.html.map(HTMLText.plain).joined(separator: "\n\n")
         let from = headers["From"].flatMap { MailboxParser.first(EncodedWords.decode($0)) }
+        // U+0000 (from `=00` or base64) cannot be stored and means nothing in a text: a citizen's mail is taken without it.
+        func clean(_ value: String) -> String { value.contains("\u{0}") ? value.replacingOccurrences(of: "\u{0}", with: "") : value }
         return InboundMail(
-            headers: headers, fromAddress: from?.address, fromName: from?.name,
-            subject: headers["Subject"].map { EncodedWords.decode($0).trimmed() } ?? "",
-            messageID: headers["Message-ID"].flatMap { MailboxParser.ids($0).first },
-            threadIDs: (headers.all("In-Reply-To") + headers.all("References")).flatMap(MailboxParser.ids),
-            text: text.trimmed(), attachments: attachments)
+            headers: headers, fromAddress: from.map { clean($0.address) }, fromName: from?.name.map(clean),
+            subject: clean(headers["Subject"].map { EncodedWords.decode($0).trimmed() } ?? ""),
+            messageID: headers["Message-ID"].flatMap { MailboxParser.ids($0).first }.map(clean),
+            threadIDs: (headers.all("In-Reply-To") + headers.all("References")).flatMap(MailboxParser.ids).map(clean),
+            text: clean(text.trimmed()), attachments: attachments.map { var a = $0; a.fileName = clean(a.fileName); return a })
     }
 
     /// Headers and body, split at the first empty line (CRLF or LF); a message with no body is all headers.

@@ -10,7 +10,7 @@ public enum NULScan {
     /// `questions[0].text`; `body` when the document cannot be read (its decoder then names the fault).
     public static func json(_ bytes: [UInt8]) -> String? {
         guard mayHoldEscapedNUL(bytes) else { return nil }
-        guard let value = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else { return nil }
+        guard let value = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else { return "body" }
         return path(in: value, at: "")
     }
 
@@ -26,6 +26,28 @@ public enum NULScan {
             }
         }
         return nil
+    }
+
+    /// A JSON document with every escaped U+0000 (`\u0000`) removed from its strings: what a network's webhook
+    /// delivers is taken without it rather than refused, since the citizen who wrote it cannot send it again.
+    public static func strippingJSON(_ bytes: [UInt8]) -> [UInt8] {
+        guard mayHoldEscapedNUL(bytes) else { return bytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        var backslashes = 0
+        let pattern = Array("u0000".utf8)
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte == UInt8(ascii: "\\"), backslashes % 2 == 0, i + 5 < bytes.count, bytes[(i + 1)...(i + 5)].elementsEqual(pattern) {
+                i += 6
+                continue
+            }
+            backslashes = byte == UInt8(ascii: "\\") ? backslashes + 1 : 0
+            if byte != 0 { out.append(byte) }
+            i += 1
+        }
+        return out
     }
 
     /// A URL path, percent-encoded or not.

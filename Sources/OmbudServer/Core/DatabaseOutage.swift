@@ -1,6 +1,4 @@
 import AsyncKit
-import NIOCore
-import NIOPosix
 import PostgresNIO
 import SQLiteNIO
 import Vapor
@@ -26,7 +24,7 @@ enum DatabaseOutage {
             }
         case let error as SQLiteError:
             return [.busy, .locked].contains(error.reason)
-        case is ConnectionPoolTimeoutError, is ConnectionPoolError, is NIOConnectionError, is ChannelError, is IOError:
+        case is ConnectionPoolTimeoutError, is ConnectionPoolError:
             return true
         default:
             return false

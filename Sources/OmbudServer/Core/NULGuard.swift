@@ -28,6 +28,10 @@ struct NULGuard: AsyncMiddleware {
                                         for: .formData)
     }
 
+    /// The fields of Ombud's forms that take files (any byte is fine there); every other part is text, whatever its
+    /// headers claim, since a text field decodes from a part that carries a file name too.
+    static let fileFields: Set<String> = ["file", "files", "files[]"]
+
     /// The name of the first field of a multipart form (not a file: files may hold any byte) with U+0000 in it.
     static func multipartField(_ body: ByteBuffer, headers: HTTPHeaders) -> String? {
         guard let boundary = headers.contentType?.parameters["boundary"], body.readableBytesView.contains(0) else { return nil }
@@ -37,12 +41,12 @@ struct NULGuard: AsyncMiddleware {
         var found: String?
         parser.onHeader = { field, value in
             guard field.lowercased() == "content-disposition" else { return }
-            isFile = value.contains("filename")
             name = value.split(separator: ";").compactMap { part -> String? in
                 let pair = part.trimmingCharacters(in: .whitespaces)
                 guard pair.hasPrefix("name=") else { return nil }
                 return pair.dropFirst(5).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
             }.first
+            isFile = name.map(fileFields.contains) ?? false
         }
         parser.onBody = { chunk in
             if found == nil, !isFile, chunk.readableBytesView.contains(0) { found = name ?? "body" }

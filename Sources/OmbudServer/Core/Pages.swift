@@ -167,7 +167,7 @@ extension Request {
             return last.split(separator: "[").first.map(String.init) ?? last
         }
         if let field, let text = texts["\(code):\(field)"] { return text }
-        if let text = texts[code] { return code == "missing" || code == "nul-character" ? text : "\(text) (\(detail))" }
+        if let text = texts[code] { return ["missing", "nul-character", "last-administrator"].contains(code) ? text : "\(text) (\(detail))" }
         return detail
     }
 }

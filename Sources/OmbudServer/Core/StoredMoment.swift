@@ -29,9 +29,9 @@ struct StoredMoment: Sendable, Equatable {
 
     /// Parses what `raw` wrote; nil for anything else (or for a value of the other database).
     init?(parsing text: String, dialect: String) {
-        if dialect == "sqlite", text.hasPrefix("s"), let value = Double(text.dropFirst()), value.isFinite {
+        if dialect == "sqlite", text.hasPrefix("s"), let value = Double(text.dropFirst()), value.isFinite, abs(value) < 1e11 {
             raw = text
-        } else if dialect != "sqlite", text.hasPrefix("p"), Int64(text.dropFirst()) != nil {
+        } else if dialect != "sqlite", text.hasPrefix("p"), let micro = Int64(text.dropFirst()), abs(micro) < 10_000_000_000_000_000 {
             raw = text
         } else {
             return nil

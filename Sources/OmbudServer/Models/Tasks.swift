@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import OmbudDomain
 
 /// A piece of work on an appeal: created when the appeal enters a state (or by hand), closed when it leaves it.
@@ -32,12 +33,27 @@ final class TaskRecord: Model, @unchecked Sendable {
 
     init() {}
 
-    /// Marks a change of a row that was read: the sweep that read it before will leave it alone.
-    func touch(_ now: Date) {
+    /// Saves a change of a row that was read; the sweep that read it before will leave it alone (`VersionedRow`).
+    func saveChange(_ now: Date, on db: any Database) async throws {
         updatedAt = now
-        version += 1
+        try await save(on: db)
+        try await Self.bumpVersion(of: requireID(), on: db)
     }
 }
+
+/// Rows the deadline sweep writes back only if unchanged since it read them: every change adds one to `version` in
+/// the database itself (`version = version + 1`, not the value read plus one, so two writers that read the same
+/// version both count).
+protocol VersionedRow: Model {}
+
+extension VersionedRow {
+    static func bumpVersion(of id: IDValue, on db: any Database) async throws {
+        try await (db as! any SQLDatabase).update(schema).set("version", to: SQLRaw("version + 1")).where("id", .equal, SQLBind(id)).run()
+    }
+}
+
+extension TaskRecord: VersionedRow {}
+extension PromiseRecord: VersionedRow {}
 
 struct ChecklistItem: Codable, Sendable, Equatable {
     var label: String
@@ -68,9 +84,10 @@ final class PromiseRecord: Model, @unchecked Sendable {
 
     init() {}
 
-    func touch(_ now: Date) {
+    func saveChange(_ now: Date, on db: any Database) async throws {
         updatedAt = now
-        version += 1
+        try await save(on: db)
+        try await Self.bumpVersion(of: requireID(), on: db)
     }
 }
 

@@ -152,8 +152,7 @@ struct AccessAdminController: RouteCollection {
             }
             if let active = input.isActive, active != role.isActive { changes.append("active: \(role.isActive) → \(active)"); role.isActive = active }
             role.updatedAt = now
-            try await role.save(on: db)
-            try await Administrators.requireOne(db: db)
+            try await Administrators.keepingOne(db: db) { try await role.save(on: db) }
             try await Audit.changes(changes, action: "role.update", by: actor, entity: "role", entityID: key,
                                     address: req.clientAddress, at: now, db: db)
             return role
@@ -250,8 +249,7 @@ struct AccessAdminController: RouteCollection {
                 user.isActive = active
                 if !active { try await Sessions.endAll(userID: try user.requireID(), reason: "deactivated", now: now, db: db) }
             }
-            try await user.save(on: db)
-            try await Administrators.requireOne(db: db)
+            try await Administrators.keepingOne(db: db) { try await user.save(on: db) }
             try await Audit.changes(changes, action: "user.update", by: actor, entity: "user", entityID: login,
                                     address: req.clientAddress, at: now, db: db)
             return user
@@ -277,6 +275,11 @@ struct AccessAdminController: RouteCollection {
         let input = try req.content.decode(TokenInput.self)
         guard let login = input.login?.trimmed(), !login.isEmpty else { throw AppError.missing(field: "login") }
         guard let name = input.name?.trimmed(), !name.isEmpty else { throw AppError.missing(field: "name") }
+        // A token acts in its user's scope: making one for someone else is giving their reach, which needs users.manage.
+        let actor = try req.actor
+        guard login == actor.login || actor.can(.usersManage) else {
+            throw AppError.forbidden(reason: "a token for another user needs the permission users.manage")
+        }
         let (token, secret) = try await Accounts.issueToken(login: login, name: name, permissions: input.permissions,
                                                             maker: try req.actor.permissions, store: req.store, now: req.now)
         try await req.audit("token.create", entity: "token", entityID: token.id?.uuidString,

@@ -70,6 +70,19 @@ enum AppealIntake {
     static func prepare(_ v: Validated, actor: Actor?, settings: Settings, store: Store, now: Date) async throws -> PreparedAppeal {
         let db = store.db
         let references = store.references
+        let snapshot = try await references.current(db: db)  // one look for the scope, the calendar and the timers
+        let scope = actor?.scope(snapshot) ?? .all
+        /// A card named by id: one the operator may see, or another unit's whose phone or e-mail the operator typed
+        /// (the caller is that person); any other answers like an unknown card.
+        func linkable(_ id: UUID, typed: ApplicantInput?, field: String) async throws -> Applicant {
+            let existing = try await card(id, field: field, db: db)
+            guard let actor, actor.isUser, scope != .all else { return existing }
+            let visible = try await ApplicantAccess(scope: scope, user: actor.userID).allows(id, db: db)
+            guard visible || typed.map({ ApplicantSearch.sharesContact($0, with: existing) }) == true else {
+                throw AppError.invalid(field: field, reason: "unknown applicant")
+            }
+            return existing
+        }
         func unitID(_ code: String?, field: String) async throws -> UUID? {
             guard let code = code?.trimmingCharacters(in: .whitespaces), !code.isEmpty else { return nil }
             guard let id = try await references.unitID(code, db: db) else { throw AppError.invalid(field: field, reason: "unknown unit code \(code)") }
@@ -79,7 +92,7 @@ enum AppealIntake {
         var applicantID: UUID?
         var applicant: ApplicantSummary?
         if let id = v.input.applicant?.id {
-            let existing = try await card(id, field: "applicant.id", db: db)
+            let existing = try await linkable(id, typed: v.input.applicant, field: "applicant.id")
             applicantID = id
             applicant = try ApplicantStore.summary(existing)
         } else if let card = v.applicant {
@@ -92,7 +105,7 @@ enum AppealIntake {
         var co: [ApplicantSummary] = []
         for (i, ref) in (v.input.coApplicants ?? []).enumerated() {
             guard let id = ref.id else { continue }
-            let existing = try await card(id, field: "coApplicants[\(i)].id", db: db)
+            let existing = try await linkable(id, typed: ref, field: "coApplicants[\(i)].id")
             coIDs.append(id)
             try co.append(ApplicantStore.summary(existing))
         }
@@ -102,8 +115,6 @@ enum AppealIntake {
             coIDs.append(new.id)
             co.append(ApplicantStore.summary(id: new.id, card))
         }
-        let snapshot = try await references.current(db: db)  // one look for the scope, the calendar and the timers
-        let scope = actor?.scope(snapshot) ?? .all
         let officeID = try await unitID(v.input.officeCode, field: "officeCode")
         // An office outside the operator's scope is refused exactly like an unknown code.
         if let officeID, case let .units(visible, _) = scope, !visible.contains(officeID) {

@@ -62,6 +62,7 @@ enum AppealList {
         var search_rowid: Int64?
         var received_raw: StoredMoment
         var applicant_names: String?
+        var address_hidden: String?
 
         /// Column by column: the keyed Decodable path of SQLKit cost a fifth of a list request.
         init(_ row: any SQLRow, dialect: String) throws {
@@ -79,6 +80,7 @@ enum AppealList {
             search_rowid = row.contains(column: "search_rowid") ? try row.decode(column: "search_rowid", as: Int64?.self) : nil
             received_raw = try StoredMoment.read(row, column: "received_raw", dialect: dialect)
             applicant_names = row.contains(column: "applicant_names") ? try row.decode(column: "applicant_names", as: String?.self) : nil
+            address_hidden = row.contains(column: "address_hidden") ? try row.decode(column: "address_hidden", as: String?.self) : nil
         }
     }
 
@@ -86,7 +88,7 @@ enum AppealList {
     ///   - scope: the reader's access scope as a condition on `appeals` (nil: everything).
     ///   - personal: `q` finds appeals by their applicants' names and addresses too (readers with personal data, and
     ///     intake's own look-ups); without it, what of them is written in the excerpts is replaced by `hidden`.
-    static func page(_ f: Filters, scope: (any SQLExpression)?, personal: Bool, hidden: String = "", settings: Settings, db: any Database,
+    static func page(_ f: Filters, scope: (any SQLExpression)?, personal: Bool, hidden: String, settings: Settings, db: any Database,
                      now: Date) async throws -> AppealPage {
         let sql = db as! any SQLDatabase
         let limit = f.limit ?? 50
@@ -110,6 +112,7 @@ enum AppealList {
                 (SELECT COALESCE(p.surname, '') || ' ' || COALESCE(p.name, '') || ' ' || COALESCE(p.patronymic, '') FROM applicants p \
                 WHERE p.id = appeals.applicant_id AND p.publicity_consent = \(sql.dialect.name == "sqlite" ? "0" : "false"))
                 """), as: "applicant_names")
+                .column(SQLColumn("address_text", table: "appeals"), as: "address_hidden")
         }
         if let match, searchOrder {
             query = query.column(SQLRaw("appeal_search.rowid"), as: "search_rowid")
@@ -132,8 +135,8 @@ enum AppealList {
             for c in channel where AppealChannel(rawValue: c) == nil { throw AppError.invalid(field: "channel", reason: "unknown channel \(c)") }
             query = query.where("channel", .in, channel)
         }
-        if let office = f.office {
-            query = query.where("office_id", .equal, try await units.id(office, field: "office"))
+        if let office = f.office.nonBlank, let unitID = try await units.id(office, field: "office") {
+            query = query.where("office_id", .equal, unitID)
         }
         if let topic = f.topic?.trimmingCharacters(in: .whitespaces), !topic.isEmpty {
             // A topic filter includes its subtree: 0005.0005 finds every question below it.
@@ -142,8 +145,7 @@ enum AppealList {
         if let executor = f.executor?.trimmingCharacters(in: .whitespaces), !executor.isEmpty {
             if let userID = UUID(uuidString: executor) {
                 query = query.where(SQLQueryString("EXISTS (SELECT 1 FROM questions WHERE questions.appeal_id = appeals.id AND questions.executor_user_id = \(bind: userID))"))
-            } else {
-                let unitID = try await units.id(executor, field: "executor")!
+            } else if let unitID = try await units.id(executor, field: "executor") {
                 query = query.where(SQLQueryString("EXISTS (SELECT 1 FROM questions WHERE questions.appeal_id = appeals.id AND questions.executor_unit_id = \(bind: unitID))"))
             }
         }
@@ -177,7 +179,7 @@ enum AppealList {
                            overdue: AppealQueries.isOverdue(controlDate: row.control_date, registrationDue: row.registration_due,
                                                              underControl: row.under_control, today: today),
                            district: row.district,
-                           excerpt: personal ? row.text : PersonalDataRedaction(names: [row.applicant_names], phrases: [], hidden: hidden)(row.text))
+                           excerpt: personal ? row.text : PersonalDataRedaction(names: [row.applicant_names], phrases: [row.address_hidden], hidden: hidden)(row.text))
         }
         let last = rows.prefix(limit).last
         let next = rows.count > limit ? last.map { row in

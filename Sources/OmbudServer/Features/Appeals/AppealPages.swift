@@ -76,9 +76,17 @@ struct AppealPages: RouteCollection {
             return row.present
         }
         let messageRows: [[String: Any]] = letters.map { m in
-            ["in": m.direction == "in", "channel": req.text("channels", m.channel), "at": f.dateTime(m.at), "subject": m.subject,
+            ["in": m.direction == "in", "channel": req.text("channels", m.channel), "at": f.dateTime(m.at),
+             "subject": personal ? m.subject : m.subject.map { Self.redacted($0, redact) },
              "who": personal ? (m.direction == "in" ? m.sender : m.recipient) : nil, "link": personal ? m.link : nil,
              "text": personal ? m.text : m.direction == "in" ? Self.redacted(m.text, redact) : nil, "automatic": m.automatic].present
+        }
+        let fileRows: [[String: Any]] = try attachments.enumerated().map { i, a -> [String: Any] in
+            let file = try AttachmentView(a)
+            let name = opensFiles ? file.fileName : file.unnamed(i + 1, hidden: hidden).fileName
+            return ["id": file.id.uuidString, "name": name, "size": req.text("card", "kilobytes", ["n": max(1, a.size / 1024)]), "opens": opensFiles,
+                    "image": opensFiles && a.contentType.hasPrefix("image/"), "pdf": opensFiles && a.contentType == "application/pdf",
+                    "audio": opensFiles && a.contentType.hasPrefix("audio/")]
         }
         var deadline: [String: Any] = [:]
         if let days = view.deadlines.daysLeft {
@@ -127,13 +135,7 @@ struct AppealPages: RouteCollection {
                  "responsible": p.responsibleName].present
             },
             "history": historyRows,
-            "attachments": attachments.enumerated().map { i, a in
-                let file = AttachmentView(a)
-                let name = opensFiles ? file.fileName : file.unnamed(i + 1, hidden: hidden).fileName
-                return ["id": file.id.uuidString, "name": name, "size": req.text("card", "kilobytes", ["n": max(1, a.size / 1024)]), "opens": opensFiles,
-                        "image": opensFiles && a.contentType.hasPrefix("image/"), "pdf": opensFiles && a.contentType == "application/pdf",
-                        "audio": opensFiles && a.contentType.hasPrefix("audio/")]
-            },
+            "attachments": fileRows,
             "canAttach": actor.can(.appealsEdit),
             "ratings": ratings.map { r in
                 ["score": f.number(String(r.score)), "solved": req.text("portal", r.solved ? "solvedYes" : "solvedNo"), "comment": r.comment,

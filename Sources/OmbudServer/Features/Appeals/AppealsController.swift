@@ -95,13 +95,15 @@ struct AppealsController: RouteCollection {
     /// The messages in and out, oldest first; who wrote, to whom and the network link are personal data, masked for
     /// readers without the personal-data permission and audited for those with it.
     func correspondence(req: Request) async throws -> [CorrespondenceView] {
-        let id = try await req.visibleAppealID()
+        let appeal = try await req.visibleAppeal(try req.appealIDParameter())
+        let id = try appeal.requireID()
         let rows = try await CorrespondenceRecord.query(on: req.db).filter(\.$appealID == id).sort(\.$at).all()
         let personal = try req.actor.can(.personalData)
         if personal, !rows.isEmpty {
             try await req.audit("personal-data.view", entity: "appeal", entityID: id.uuidString, details: "correspondence")
         }
-        return try rows.map { try CorrespondenceView($0, personal: personal) }
+        let redact = try await req.redaction(for: appeal)
+        return try rows.map { try CorrespondenceView($0, personal: personal).redacted(redact) }
     }
 
     func addQuestion(req: Request) async throws -> Response {

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import OmbudDomain
 import Vapor
 
 /// Appends to the change history. There is deliberately no function that edits or removes an entry.
@@ -96,5 +97,14 @@ struct CorrespondenceView: Content {
         recipient = personal ? row.recipient : nil
         link = personal ? row.link : nil
         masked = !personal
+    }
+
+    /// The message as a reader without personal data reads it: what of the person is written in it hidden.
+    func redacted(_ redact: PersonalDataRedaction?) -> CorrespondenceView {
+        guard let redact else { return self }
+        var copy = self
+        copy.text = redact(text)
+        copy.subject = subject.map { redact($0) }
+        return copy
     }
 }

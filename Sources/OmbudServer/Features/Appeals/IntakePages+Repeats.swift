@@ -29,7 +29,7 @@ extension IntakePages {
             ids.formUnion(try await near.field(\.$id).limit(5_000).all().compactMap(\.id))
         }
         if let address = place.address, let words = RepeatContactRule.addressWords(address) {
-            let page = try await AppealList.page(AppealList.Filters(q: words.sorted().joined(separator: " "), limit: 200), scope: scope, personal: true,
+            let page = try await AppealList.page(AppealList.Filters(q: words.sorted().joined(separator: " "), limit: 200), scope: scope, personal: true, hidden: "",
                                                  settings: req.settings, db: req.db, now: req.now)
             ids.formUnion(page.items.map(\.id))
         }

@@ -93,7 +93,8 @@ struct IntakePages: RouteCollection {
         }
 
         var applicantInput: ApplicantInput? {
-            if let id = chosenApplicant { return ApplicantInput(id: id) }
+            // The contacts typed go with the card chosen: they are what lets another unit's card be linked.
+            if let id = chosenApplicant { return ApplicantInput(id: id, phone: Self.latin(phone), email: email.nonBlank) }
             guard [surname, name, patronymic, phone, email, postalAddress].contains(where: { $0.nonBlank != nil }) else { return nil }
             return ApplicantInput(surname: surname.nonBlank, name: name.nonBlank, patronymic: patronymic.nonBlank,
                                   phone: Self.latin(phone), email: email.nonBlank, postalAddress: postalAddress.nonBlank)
@@ -317,7 +318,7 @@ struct IntakePages: RouteCollection {
         let probe = ApplicantInput(surname: form.surname.nonBlank, name: form.name.nonBlank, patronymic: form.patronymic.nonBlank,
                                    phone: Form.latin(form.phone), email: form.email.nonBlank, postalAddress: form.postalAddress.nonBlank)
         if form.chosenApplicant == nil {
-            let duplicates = Array(try await ApplicantSearch.duplicates(of: probe, excluding: nil, db: req.db).prefix(8))
+            let duplicates = Array(try await ApplicantSearch.candidates(of: probe, excluding: nil, req: req).prefix(8))
             let records = try await Applicant.query(on: req.db).filter(\.$id ~~ duplicates.map(\.applicant.id)).all()
             for candidate in duplicates {
                 if let record = records.first(where: { $0.id == candidate.applicant.id }) { found.append((record, candidate.reasons)) }
@@ -394,7 +395,7 @@ struct IntakePages: RouteCollection {
         guard let street = ApplicantMatching.street(address) else { return "" }
         // The newest appeals that mention the street (by the full-text index), in the reader's scope; their most common district.
         let scope = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID)
-        let page = try await AppealList.page(AppealList.Filters(q: street, limit: 50), scope: scope, personal: true, settings: req.settings, db: req.db, now: req.now)
+        let page = try await AppealList.page(AppealList.Filters(q: street, limit: 50), scope: scope, personal: true, hidden: "", settings: req.settings, db: req.db, now: req.now)
         return ApplicantMatching.likelyDistrict(page.items.compactMap(\.district)) ?? ""
     }
 }

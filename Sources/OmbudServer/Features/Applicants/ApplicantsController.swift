@@ -87,22 +87,19 @@ struct ApplicantsController: RouteCollection {
     }
 
     func search(req: Request) async throws -> [ApplicantSummary] {
-        _ = try req.actor
+        let actor = try req.actor
         let q = ((try? req.query.get(String.self, at: "q")) ?? "").trimmingCharacters(in: .whitespaces)
         guard !q.isEmpty else { throw AppError.missing(field: "q") }
+        // Finding people by name, phone or e-mail is itself personal data: without the permission nobody is found.
+        guard actor.can(.personalData) else { return [] }
         return try await ApplicantSearch.find(q, limit: 20, access: try await req.applicantAccess(), db: req.db)
             .map { try req.visible(ApplicantStore.summary($0)) }
     }
 
     func duplicates(req: Request) async throws -> [DuplicateCandidate] {
-        _ = try req.actor
+        guard try req.actor.can(.personalData) else { return [] }
         let input = try req.query.decode(ApplicantInput.self)
-        let found = try await ApplicantSearch.duplicates(of: input, excluding: input.id, db: req.db)
-        let visible = try await req.applicantAccess().visible(found.map(\.applicant.id), db: req.db)
-        return try found.map { candidate in
-            DuplicateCandidate(applicant: visible.contains(candidate.applicant.id) ? try req.visible(candidate.applicant) : candidate.applicant.hidden,
-                               reasons: candidate.reasons)
-        }
+        return try await ApplicantSearch.candidates(of: input, excluding: input.id, req: req)
     }
 
     static func card(_ a: Applicant, req: Request) async throws -> ApplicantCard {
@@ -124,12 +121,43 @@ struct ApplicantsController: RouteCollection {
         return ApplicantCard(
             applicant: summary, socialStatus: a.socialStatus, territory: a.territory, audience: a.audience,
             socialLinks: summary.masked ? [] : a.socialLinks, contactSource: a.contactSource,
-            appeals: try visible.map { try AppealListItem($0, today: today) },
+            appeals: try visible.map { appeal in
+                var item = try AppealListItem(appeal, today: today)
+                // A masked card's appeals do not name the person in their excerpts either.
+                if summary.masked {
+                    item.excerpt = PersonalDataRedaction(names: [a.surname, a.name, a.patronymic], phrases: [a.postalAddress, appeal.addressText] + a.phones + a.emails,
+                                                         hidden: req.text("card", "hidden"))(item.excerpt)
+                }
+                return item
+            },
             promises: try await TaskViews(req: req).promises(promises, today: today), mergedInto: a.mergedIntoID)
     }
 }
 
 enum ApplicantSearch {
+    /// Cards that may be the person typed in, as this reader may see them: their own in full (masked by role); another
+    /// unit's only when it has the very phone or e-mail typed, and then only as "a card exists" — a name at an
+    /// address proves nothing about who is calling.
+    static func candidates(of input: ApplicantInput, excluding: UUID?, req: Request) async throws -> [DuplicateCandidate] {
+        let found = try await duplicates(of: input, excluding: excluding, db: req.db)
+        let visible = try await req.applicantAccess().visible(found.map(\.applicant.id), db: req.db)
+        let byContact: Set<String> = [ApplicantMatching.Reason.samePhone.rawValue, ApplicantMatching.Reason.sameEmail.rawValue]
+        return try found.compactMap { candidate in
+            if visible.contains(candidate.applicant.id) { return DuplicateCandidate(applicant: try req.visible(candidate.applicant), reasons: candidate.reasons) }
+            let reasons = candidate.reasons.filter(byContact.contains)
+            return reasons.isEmpty ? nil : DuplicateCandidate(applicant: candidate.applicant.hidden, reasons: reasons)
+        }
+    }
+
+    /// Whether the typed contacts include one of the card's own phones or e-mails (what lets intake link a card of
+    /// another unit to a new appeal).
+    static func sharesContact(_ input: ApplicantInput, with card: Applicant) -> Bool {
+        let phones = ((input.phone.map { [$0] } ?? []) + (input.phones ?? [])).compactMap(TextNormalizer.phoneKey)
+        let emails = ((input.email.map { [$0] } ?? []) + (input.emails ?? [])).compactMap(TextNormalizer.emailKey)
+        let own = Set(card.phones.compactMap(TextNormalizer.phoneKey) + card.emails.compactMap(TextNormalizer.emailKey))
+        return !own.isDisjoint(with: phones + emails)
+    }
+
     /// By phone or e-mail (exact, after normalisation) or by words of the name and address.
     /// Only the cards `access` shows.
     static func find(_ q: String, limit: Int, access: ApplicantAccess, db: any Database) async throws -> [Applicant] {

@@ -10,8 +10,8 @@ struct AttachmentView: Content {
     var sha256: String
     var createdAt: Date
 
-    init(_ a: Attachment) {
-        id = a.id ?? UUID()
+    init(_ a: Attachment) throws {
+        id = try a.requireID()
         fileName = a.fileName
         contentType = a.contentType
         size = a.size

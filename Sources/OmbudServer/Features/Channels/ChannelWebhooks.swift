@@ -17,12 +17,15 @@ struct ChannelWebhooks: RouteCollection {
 
     static func body(_ req: Request) -> [UInt8] { req.body.data.map { Array(buffer: $0) } ?? [] }
 
+    /// The payload to read, without U+0000 (PostgreSQL cannot store it; the network cannot be asked to send it again).
+    static func readable(_ body: [UInt8]) -> [UInt8] { NULScan.strippingJSON(body) }
+
     func telegram(req: Request) async throws -> Response {
         guard let bot = req.settings.channels.telegram else { throw AppError.notFound(entity: "channel", id: "telegram") }
         guard let sent = req.headers.first(name: Telegram.secretHeader), SessionPolicy.constantTimeEqual(sent, bot.secret) else {
             throw AppError.forbidden(reason: "the \(Telegram.secretHeader) header does not match OMBUD_TELEGRAM_SECRET")
         }
-        return try await Self.take(req, network: "telegram") { try Telegram.message(fromUpdate: Self.body(req)) }
+        return try await Self.take(req, network: "telegram") { try Telegram.message(fromUpdate: Self.readable(Self.body(req))) }
     }
 
     func vk(req: Request) async throws -> Response {
@@ -39,7 +42,7 @@ struct ChannelWebhooks: RouteCollection {
             throw AppError.forbidden(reason: "the event's secret does not match OMBUD_VK_SECRET")
         }
         return try await Self.take(req, network: "vk") {
-            guard case let .message(message) = try VK.event(body) else { throw ChannelSkip("a confirmation with the secret key") }
+            guard case let .message(message) = try VK.event(Self.readable(body)) else { throw ChannelSkip("a confirmation with the secret key") }
             return message
         }
     }
@@ -51,7 +54,7 @@ struct ChannelWebhooks: RouteCollection {
               SessionPolicy.constantTimeEqual(sent.lowercased(), ChannelDelivery.signature(body, secret: gateway.secret)) else {
             throw AppError.forbidden(reason: "the \(SMS.signatureHeader) header is not the body's HMAC-SHA256 with OMBUD_SMS_SECRET")
         }
-        return try await Self.take(req, network: "sms") { try SMS.message(body, receivedAt: req.now) }
+        return try await Self.take(req, network: "sms") { try SMS.message(Self.readable(body), receivedAt: req.now) }
     }
 
     /// The message read by `read`, into the registry. Answered `ok` (VK insists on exactly that) or, for the SMS

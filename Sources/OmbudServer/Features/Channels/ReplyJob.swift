@@ -15,12 +15,10 @@ enum ReplyJob {
     static let actor = Actor.system("mail")
 
     /// Queued in the transaction that records the answer, so that an approved answer always has its job.
-    /// One job per approved answer (each move to `answered` is a letter of its own, however close in time to the last):
-    /// the key names the letter, not the clock, so a second answer within the same second is sent too.
+    /// One job per approved answer: each move to `answered` is a letter of its own, queued in the move's transaction,
+    /// so no key is needed (one with the time to the second swallowed a second answer within that second).
     static func enqueue(appealID: UUID, now: Date, db: any Database) async throws {
-        let letter = UUID.timeOrdered(at: now)
-        try await JobQueue.enqueue(.init(kind: kind, payload: Payload(appeal: appealID),
-                                         uniqueKey: "\(kind):\(appealID.uuidString):\(letter.uuidString.lowercased())"), now: now, db: db)
+        try await JobQueue.enqueue(.init(kind: kind, payload: Payload(appeal: appealID), uniqueKey: nil), now: now, db: db)
     }
 
     static func run(_ job: JobRecord, app: Application) async throws {

@@ -96,15 +96,20 @@ enum DeadlineSweep {
         let pages = app.pages
         let smtp = settings.smtp != nil
         try await store.write { [drafts, moves] db in
-            _ = try await Notifier.store(drafts, users: users, pages: pages, smtp: smtp, zone: zone, now: now, db: db)
             let sql = db as! any SQLDatabase
             // Only rows nobody changed since they were read (their version is the one read): a reassignment, a new due
             // date or new timers made while the sweep ran keep their reset, and the next turn looks at them again.
+            var written: Set<UUID> = []
             for move in moves {
-                try await sql.update(move.table).set("alerts_checked_until", to: SQLBind(now)).set("next_alert_at", to: SQLBind(move.next))
+                let rows = try await sql.update(move.table).set("alerts_checked_until", to: SQLBind(now)).set("next_alert_at", to: SQLBind(move.next))
                     .set("version", to: SQLRaw("version + 1"))
-                    .where("id", .equal, SQLBind(move.id)).where("version", .equal, SQLBind(move.version)).run()
+                    .where("id", .equal, SQLBind(move.id)).where("version", .equal, SQLBind(move.version))
+                    .returning("id").all()
+                if !rows.isEmpty { written.insert(move.id) }
             }
+            // The alerts of a row changed meanwhile are worked out again from its new state (its new assignee).
+            let current = drafts.filter { draft in (draft.taskID ?? draft.promiseID).map(written.contains) ?? true }
+            _ = try await Notifier.store(current, users: users, pages: pages, smtp: smtp, zone: zone, now: now, db: db)
         }
         return tasks.count + promises.count
     }

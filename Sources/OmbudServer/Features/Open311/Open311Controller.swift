@@ -40,6 +40,11 @@ struct Open311Controller: RouteCollection {
         } catch let error as AppError {
             let status = error.status == .unprocessableEntity ? HTTPResponseStatus.badRequest : error.status
             return respond(GeoReportError(Int(status.code), error.reason).node, root: GeoReportError.root, format: format, status: status)
+        } catch where DatabaseOutage.matches(error) {
+            let response = respond(GeoReportError(503, "the database cannot be reached just now; try again shortly").node, root: GeoReportError.root,
+                                   format: format, status: .serviceUnavailable)
+            response.headers.replaceOrAdd(name: .retryAfter, value: String(DatabaseOutage.retryAfter))
+            return response
         } catch let error as any AbortError {
             let status = error.status.code < 500 ? error.status : .internalServerError
             return respond(GeoReportError(Int(status.code), error.reason).node, root: GeoReportError.root, format: format, status: status)

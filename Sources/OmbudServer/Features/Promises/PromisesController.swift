@@ -184,8 +184,7 @@ struct PromisesController: RouteCollection {
                     p.nextAlertAt = nil
                 }
             }
-            p.touch(now)
-            try await p.save(on: db)
+            try await p.saveChange(now, on: db)
             try await HistoryRecorder(db: db, actor: actor, at: now).changes(entity: "promise", id: id, appealID: p.$appeal.id, changes)
             return p
         }

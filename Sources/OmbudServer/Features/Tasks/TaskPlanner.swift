@@ -48,8 +48,7 @@ enum TaskPlanner {
                       control: StageControl, calendar: BusinessCalendar, zone: TimeZone, actor: UUID? = nil,
                       alertsFrom: Date? = nil) throws -> [TaskRecord] {
         let appealID = try appeal.requireID()
-        return
-        plan(state: state, entered: entered, people: People(officeID: appeal.$office.id, questions: questions, headUserID: headUserID),
+        return plan(state: state, entered: entered, people: People(officeID: appeal.$office.id, questions: questions, headUserID: headUserID),
              controlDate: appeal.deadlines.controlDate, control: control, calendar: calendar, zone: zone, alertsFrom: alertsFrom)
             .map { TaskRecord(planned: $0, appealID: appealID, createdBy: actor) }
     }

@@ -19,8 +19,7 @@ enum TaskStore {
             task.closedAt = now
             task.closedBy = actor.userID
             task.nextAlertAt = nil
-            task.touch(now)
-            try await task.save(on: db)
+            try await task.saveChange(now, on: db)
         }
         let head = try await headUser(ofExecutorOf: questions, entering: appeal.status, db: db)
         // The answer deadline's alerts run across states: the new task looks back to where the last one stopped, so
@@ -70,8 +69,7 @@ enum TaskStore {
             task.assigneeUnitID = who.unit
             task.assigneeUserID = who.user
             task.nextAlertAt = now
-            task.touch(now)
-            try await task.save(on: db)
+            try await task.saveChange(now, on: db)
         }
     }
 
@@ -82,8 +80,7 @@ enum TaskStore {
             .filter(\.$status == TaskStatus.open.rawValue).all() {
             if controlKeys.contains(task.key) { task.dueAt = appeal.deadlines.controlDate?.adding(days: 1).start(in: zone) }
             task.nextAlertAt = now
-            task.touch(now)
-            try await task.save(on: db)
+            try await task.saveChange(now, on: db)
         }
     }
 
@@ -100,8 +97,7 @@ enum TaskStore {
         for task in try await TaskRecord.query(on: db).filter(\.$status == TaskStatus.open.rawValue).filter(\.$key ~~ limitKeys).all() {
             guard let state = task.state else { continue }
             task.dueAt = control.timer(state)?.limit?.end(from: task.enteredAt, calendar: calendar, zone: zone)
-            task.touch(now)
-            try await task.save(on: db)
+            try await task.saveChange(now, on: db)
         }
     }
 

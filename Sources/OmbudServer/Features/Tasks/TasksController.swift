@@ -260,8 +260,7 @@ struct TasksController: RouteCollection {
                 task.closedBy = actor.userID
                 task.nextAlertAt = nil
             }
-            task.touch(now)
-            try await task.save(on: db)
+            try await task.saveChange(now, on: db)
             if let appeal = try await Appeal.find(task.$appeal.id, on: db) { try await TaskStore.requireOpenTask(appeal, db: db) }
             try await HistoryRecorder(db: db, actor: actor, at: now).changes(entity: "task", id: id, appealID: task.$appeal.id, changes)
             return task

@@ -157,6 +157,7 @@ struct TopicsController: RouteCollection {
             }
         }
         try await TopicStore.addLocal(topic, store: req.store)
-        return try await TopicView(TopicRecord.find(topic.code, on: req.db)!).encodeResponse(status: .created, for: req)
+        guard let stored = try await TopicRecord.find(topic.code, on: req.db) else { throw AppError.notFound(entity: "topic", id: topic.code) }
+        return try await TopicView(stored).encodeResponse(status: .created, for: req)
     }
 }
