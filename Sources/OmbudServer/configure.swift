@@ -13,7 +13,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
         app.databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 8), as: .psql)
         let references = ReferenceCache()
         let intake = IntakeQueue { [unowned app] batch in
-            try await app.db.transaction { db in try await IntakeWriter.write(batch, db: db) }
+            try await DatabaseOutage.bounded(20) { try await app.db.transaction { db in try await IntakeWriter.write(batch, db: db) } }
         }
         let store = Store(db: app.db, gate: nil, references: references)
         app.ombud = OmbudContext(settings: settings, gate: nil, writer: nil, intake: intake, audit: Audit.queue(store), references: references)

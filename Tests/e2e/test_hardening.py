@@ -63,10 +63,18 @@ def run(env, *args, stdin=None):
     return subprocess.run([BIN, *args], env=env, input=stdin, capture_output=True, text=True, timeout=600)
 
 
+def import_spb(env, limit):
+    """The classifier and the calendar, then the first `limit` St Petersburg appeals, as an installation would."""
+    for args in [("topics", "import", str(SHARED / "ru-appeals-classifier")), ("calendar", "import", str(SHARED / "ru-production-calendar")),
+                 ("import", "spb", str(SHARED / "spb_gorod_appeals_dev.csv.gz"), "--limit", str(limit))]:
+        done = run(env, *args)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
 def test_ombud_check_and_recover_admin_on_a_real_database(tmp_path):
     data, env = server_environment("sqlite")
     try:
-        assert run(env, "import", "spb", str(SHARED / "spb_gorod_appeals_dev.csv.gz"), "--limit", "200").returncode == 0
+        import_spb(env, 200)
         ok = run(env, "check")
         assert ok.returncode == 0 and "each with an open task" in ok.stdout, ok.stdout + ok.stderr
         db = sqlite3.connect(os.path.join(data, "ombud.sqlite"))
@@ -110,7 +118,10 @@ def test_a_postgresql_restart_under_load_answers_503_and_loses_nothing():
             i = 0
             while time.time() < stop:
                 i += 1
-                status, body = server.request("POST", "/api/v1/appeals", {"channel": "web", "text": f"Клиент {n}, обращение {i}"})
+                try:
+                    status, body = server.request("POST", "/api/v1/appeals", {"channel": "web", "text": f"Клиент {n}, обращение {i}"})
+                except OSError as error:  # no answer at all: a finding, reported with the server's log
+                    status, body = f"no answer ({error})", None
                 seen.append((status, body))
                 if status == 503:
                     time.sleep(0.2)
@@ -122,9 +133,8 @@ def test_a_postgresql_restart_under_load_answers_503_and_loses_nothing():
             subprocess.run(["pg_ctlcluster", version, cluster, "restart"], check=True, capture_output=True)
             restarted.append(time.time())
             results = [item for f in futures for item in f.result()]
-        statuses = sorted({status for status, _ in results})
-        assert set(statuses) <= {201, 503}, f"statuses {statuses}:\n{server.log_tail()}"
-        assert 503 in statuses or len(results) > 0
+        statuses = sorted({str(status) for status, _ in results})
+        assert set(statuses) <= {"201", "503"}, f"statuses {statuses}:\n{server.log_tail()}"
         # It recovered by itself: the last requests were taken.
         assert results[-1][0] == 201 or any(s == 201 for s, _ in results[-20:]), server.log_tail()
         # Nothing acknowledged was lost.
@@ -147,8 +157,7 @@ def test_a_reminder_behind_a_flood_of_5000_due_tasks_goes_out_within_a_minute(da
     data, env = server_environment(database)
     server = Ombud(env)
     try:
-        imported = run(env, "import", "spb", str(SHARED / "spb_gorod_appeals_dev.csv.gz"), "--limit", "5000")
-        assert imported.returncode == 0, imported.stdout + imported.stderr
+        import_spb(env, 5000)
         server.cli("users", "add", "e2e", "--role", "administrator", stdin="e2e-password\n")
         server.token = server.cli("tokens", "create", "e2e").split()[-1]
         server.cli("users", "add", "orlova", "--role", "reception", "--unit", "spb", stdin="orlova-password-1\n")

@@ -1,4 +1,5 @@
 import AsyncKit
+import NIOConcurrencyHelpers
 import PostgresNIO
 import SQLiteNIO
 import Vapor
@@ -28,6 +29,29 @@ enum DatabaseOutage {
             return true
         default:
             return false
+        }
+    }
+}
+
+extension DatabaseOutage {
+    /// Runs a database transaction, giving up after `seconds`. When PostgreSQL restarts under a transaction, its
+    /// connection can be left waiting for an answer that never comes (seen: every intake batch after a restart hung,
+    /// and the intake queue behind it). Giving up answers 503; the transaction had not reported a commit, so nothing
+    /// was acknowledged, and the abandoned task ends with its connection.
+    static func bounded<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let settled = NIOLockedValueBox(false)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            func settle(_ result: Result<T, any Error>) {
+                guard settled.withLockedValue({ done in defer { done = true }; return !done }) else { return }
+                continuation.resume(with: result)
+            }
+            Task {
+                do { settle(.success(try await body())) } catch { settle(.failure(error)) }
+            }
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+                settle(.failure(ConnectionPoolTimeoutError.connectionRequestTimeout))
+            }
         }
     }
 }
