@@ -35,9 +35,9 @@ enum DatabaseOutage {
 
 extension DatabaseOutage {
     /// Runs a database transaction, giving up after `seconds`. When PostgreSQL restarts under a transaction, its
-    /// connection can be left waiting for an answer that never comes (seen: every intake batch after a restart hung,
-    /// and the intake queue behind it). Giving up answers 503; the transaction had not reported a commit, so nothing
-    /// was acknowledged, and the abandoned task ends with its connection.
+    /// connection can be left waiting for an answer that never comes (seen: an intake batch after a restart hung, and
+    /// the whole intake queue behind it). Used for the intake queue's batches only, which are short: giving up lets
+    /// the queue go on (the batch's appeals are then written one by one); a long transaction elsewhere is never cut.
     static func bounded<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let settled = NIOLockedValueBox(false)
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in

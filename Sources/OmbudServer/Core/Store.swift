@@ -21,7 +21,7 @@ struct Store: Sendable {
 
     /// One write transaction; on SQLite, one at a time.
     func write<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        guard let gate else { return try await DatabaseOutage.bounded(60) { [db] in try await db.transaction(body) } }
+        guard let gate else { return try await db.transaction(body) }
         return try await gate.locked { try await db.transaction(body) }
     }
 }
