@@ -16,6 +16,13 @@ public enum ApplicantMatching {
 
     public enum Reason: String, Sendable, Codable { case samePhone = "same-phone", sameEmail = "same-email", similarNameSameAddress = "similar-name-same-address" }
 
+    /// Whether contacts typed for a caller include one of a card's own phones or e-mails, in any spelling: proof
+    /// enough that the caller is that card's person (intake may then link another unit's card).
+    public static func sharesContact(typedPhones: [String], typedEmails: [String], phones: [String], emails: [String]) -> Bool {
+        let typed = Set(typedPhones.compactMap(TextNormalizer.phoneKey) + typedEmails.compactMap(TextNormalizer.emailKey))
+        return !typed.isDisjoint(with: phones.compactMap(TextNormalizer.phoneKey) + emails.compactMap(TextNormalizer.emailKey))
+    }
+
     public static func reasons(_ a: Card, _ b: Card) -> [Reason] {
         var reasons: [Reason] = []
         if !a.phoneKeys.isDisjoint(with: b.phoneKeys) { reasons.append(.samePhone) }

@@ -13,6 +13,11 @@ struct NULGuard: AsyncMiddleware {
         return try await next.respond(to: req)
     }
 
+    /// A file read as text (past the request decoders): refused naming `field` when it holds U+0000.
+    static func refuse(_ text: String, field: String) throws {
+        if text.contains("\u{0}") { throw AppError.nulCharacter(field: field) }
+    }
+
     /// Wraps the decoders of JSON, forms and multipart bodies.
     static func install(json: any ContentDecoder) throws {
         // The configuration is global and each application (each test) configures it again: wrap the plain decoders once.

@@ -26,6 +26,12 @@ extension Request {
         return id
     }
 
+    /// The appeal a request names by id or tracking code (in field `field`), if the actor may see it; else 422 as for
+    /// an unknown one.
+    func resolveAppeal(_ ref: String, field: String) async throws -> UUID {
+        try await AppealQueries.resolve(ref, visibleTo: try actor, references: try await store.references.current(db: db), db: db, field: field)
+    }
+
     /// The id of the `:id` appeal, if the actor may see it.
     func visibleAppealID() async throws -> UUID {
         try await visibleAppeal(try appealIDParameter()).requireID()
@@ -140,7 +146,7 @@ extension AppealView {
         var copy = self
         copy.applicant = applicant?.seen(by: permissions)
         copy.coApplicants = coApplicants.map { $0.seen(by: permissions) }
-        let masked = ([applicant] + coApplicants.map(Optional.some)).compactMap { $0 }.filter { !$0.seen(by: permissions).isShown }
+        let masked = ([applicant] + coApplicants.map(Optional.some)).compactMap { $0 }.filter { $0.seen(by: permissions).masked }
         var phrases: [String?] = masked.flatMap { [$0.postalAddress] + $0.phones + $0.emails }
         if let address, !PersonalDataMask.showsAddress(permissions: permissions, applicantShown: copy.applicant.map { !$0.masked }) {
             copy.address = AddressView(text: nil, lat: PersonalDataMask.approximate(address.lat),
@@ -159,11 +165,11 @@ extension AppealView {
     }
 }
 
-extension ApplicantSummary {
-    var isShown: Bool { !masked }
-}
 
 extension Request {
+    /// What stands for personal data in a text shown to a reader without the permission, in their language.
+    var hiddenMark: String { text("card", "hidden") }
+
     /// What hides an appeal's personal data in free text (its history, messages) from this reader; nil when they see it.
     func redaction(for appeal: Appeal) async throws -> PersonalDataRedaction? {
         let permissions = try actor.permissions
@@ -174,7 +180,7 @@ extension Request {
             .filter { !PersonalDataMask.shows(permissions: permissions, publicityConsent: $0.publicityConsent) }
         return PersonalDataRedaction(names: people.flatMap { [$0.surname, $0.name, $0.patronymic] },
                                      phrases: people.flatMap { [$0.postalAddress] + $0.phones + $0.emails } + [appeal.addressText],
-                                     hidden: text("card", "hidden"))
+                                     hidden: hiddenMark)
     }
 }
 

@@ -199,7 +199,7 @@ struct AdminPages: RouteCollection {
         let error = try await attempt {
             guard let file = try? req.content.get(File.self, at: "file"), file.data.readableBytes > 0 else { throw AppError.missing(field: "file") }
             let csv = String(buffer: file.data)
-            if csv.contains("\u{0}") { throw AppError.nulCharacter(field: "file") }
+            try NULGuard.refuse(csv, field: "file")
             let parsed: [Topic]
             do { parsed = try Classifier.parse(csv: csv) } catch { throw AppError.invalid(field: "file", reason: "not the classifier's CSV: \(error)") }
             guard !parsed.isEmpty else { throw AppError.invalid(field: "file", reason: "the file holds no topics") }

@@ -42,7 +42,7 @@ struct AppealPages: RouteCollection {
     static func cardPage(_ req: Request, appeal: Appeal, notice: String? = nil, error: String? = nil, errorField: String? = nil,
                          status: HTTPResponseStatus = .ok) async throws -> Response {
         let actor = try req.actor
-        let view = try await AppealQueries.view(appeal, actor: actor, settings: req.settings, hidden: req.text("card", "hidden"), db: req.db, now: req.now)
+        let view = try await AppealQueries.view(appeal, actor: actor, settings: req.settings, hidden: req.hiddenMark, db: req.db, now: req.now)
         if let applicant = view.applicant, !applicant.masked {
             try await req.audit("personal-data.view", entity: "appeal", entityID: view.id.uuidString, details: view.trackingCode)
         }
@@ -62,7 +62,7 @@ struct AppealPages: RouteCollection {
         let history = try await HistoryEntry.query(on: req.db).group(.or) { [appealID = try appeal.requireID()] in $0.filter(\.$appealID == appealID).filter(\.$entityID == appealID) }
             .sort(\.$at).all()
         let redact = try await req.redaction(for: appeal)
-        let hidden = req.text("card", "hidden")
+        let hidden = req.hiddenMark
         let opensFiles = try await req.mayOpenFiles(of: appeal)
         let historyRows: [[String: Any]] = try history.map { entry -> [String: Any] in
             let h = try HistoryView(entry).redacted(redact, hidden: hidden)
@@ -75,11 +75,13 @@ struct AppealPages: RouteCollection {
                                        "field": field, "from": from, "to": to, "comment": h.comment]
             return row.present
         }
-        let messageRows: [[String: Any]] = letters.map { m in
-            ["in": m.direction == "in", "channel": req.text("channels", m.channel), "at": f.dateTime(m.at),
-             "subject": personal ? m.subject : m.subject.map { Self.redacted($0, redact) },
-             "who": personal ? (m.direction == "in" ? m.sender : m.recipient) : nil, "link": personal ? m.link : nil,
-             "text": personal ? m.text : m.direction == "in" ? Self.redacted(m.text, redact) : nil, "automatic": m.automatic].present
+        // The page shows a message as the API does (`CorrespondenceView`: masked and redacted for the reader).
+        let messageRows: [[String: Any]] = try letters.map { row -> [String: Any] in
+            let m = try CorrespondenceView(row, personal: personal).redacted(redact)
+            let fields: [String: Any?] = ["in": m.direction == "in", "channel": req.text("channels", m.channel), "at": f.dateTime(m.at),
+                                          "subject": m.subject, "who": m.direction == "in" ? m.sender : m.recipient, "link": m.link,
+                                          "text": m.text.nonEmpty, "automatic": m.automatic]
+            return fields.present
         }
         let fileRows: [[String: Any]] = try attachments.enumerated().map { i, a -> [String: Any] in
             let file = try AttachmentView(a)
@@ -149,11 +151,6 @@ struct AppealPages: RouteCollection {
             "notice": notice, "error": error, "errorField": errorField,
         ]
         return req.page("appeal", context.present, status: status)
-    }
-
-    private static func redacted(_ text: String, _ redact: PersonalDataRedaction?) -> String {
-        guard let redact else { return text }
-        return redact(text)
     }
 
     // MARK: actions

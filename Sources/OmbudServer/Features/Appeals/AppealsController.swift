@@ -35,7 +35,7 @@ struct AppealsController: RouteCollection {
     func list(req: Request) async throws -> AppealPage {
         let filters = try req.query.decode(AppealList.Filters.self)
         let scope = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID)
-        return try await AppealList.page(filters, scope: scope, personal: try req.actor.can(.personalData), hidden: req.text("card", "hidden"), settings: req.settings, db: req.db, now: req.now)
+        return try await AppealList.page(filters, scope: scope, personal: try req.actor.can(.personalData), hidden: req.hiddenMark, settings: req.settings, db: req.db, now: req.now)
     }
 
     func show(req: Request) async throws -> AppealView {
@@ -88,7 +88,7 @@ struct AppealsController: RouteCollection {
         let entries = try await HistoryEntry.query(on: req.db).group(.or) { $0.filter(\.$appealID == id).filter(\.$entityID == id) }
             .sort(\.$at).all()
         let redact = try await req.redaction(for: appeal)
-        let hidden = req.text("card", "hidden")
+        let hidden = req.hiddenMark
         return try entries.map { try HistoryView($0).redacted(redact, hidden: hidden) }
     }
 
@@ -131,7 +131,7 @@ struct AppealsController: RouteCollection {
 
     /// The appeal with its tasks and promises, as the card shows it.
     private func card(_ appeal: Appeal, req: Request) async throws -> AppealView {
-        var view = try await AppealQueries.view(appeal, actor: try req.actor, settings: req.settings, hidden: req.text("card", "hidden"), db: req.db, now: req.now)
+        var view = try await AppealQueries.view(appeal, actor: try req.actor, settings: req.settings, hidden: req.hiddenMark, db: req.db, now: req.now)
         let views = TaskViews(req: req)
         view.tasks = try await views.tasks(TaskRecord.query(on: req.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$enteredAt).all(), now: req.now)
         view.promises = try await views.promises(PromiseRecord.query(on: req.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$createdAt).all(),

@@ -42,10 +42,8 @@ enum BulkTransitions {
         for ref in refs where seen.insert(ref).inserted {
             var code: String?
             do {
-                let id = try await AppealQueries.resolve(ref, visibleTo: actor, references: try await req.store.references.current(db: req.db),
-                                                         db: req.db, field: "appeals")
-                let appeal = try await req.visibleAppeal(id)
-                code = appeal.trackingCode
+                let id = try await req.resolveAppeal(ref, field: "appeals")
+                code = try await AppealQueries.trackingCodes([id], db: req.db)[id]
                 try await AppealTransitions.transition(appealID: id, input: transition, actor: actor, settings: req.settings,
                                                        store: req.store, now: req.now)
                 results.append(BulkTransitionResult(appeal: ref, trackingCode: code, ok: true))

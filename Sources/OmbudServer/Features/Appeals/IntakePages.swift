@@ -341,15 +341,17 @@ struct IntakePages: RouteCollection {
                                 details: "intake: " + ids.filter(visible.contains).map(\.uuidString).joined(separator: " "))
         }
         let open = try await openAppeals(of: ids, req: req)
-        return cards.map { record, reasons in
-            let summary = visible.contains(record.id ?? UUID()) ? try? req.visible(ApplicantStore.summary(record)) : (try? ApplicantStore.summary(record))?.hidden
-            let id = record.id ?? UUID()
-            return [
-                "id": id.uuidString, "name": summary?.fullName ?? "", "selected": id == form.chosenApplicant,
-                "contacts": ((summary?.phones ?? []) + (summary?.emails ?? [])).joined(separator: ", ").nonEmpty,
-                "address": summary?.postalAddress, "reasons": reasons.map { req.text("duplicateReasons", $0) }.joined(separator: ", ").nonEmpty,
+        return try cards.map { record, reasons -> [String: Any] in
+            let card = try ApplicantStore.summary(record)
+            let id = card.id
+            let summary = visible.contains(id) ? try req.visible(card) : card.hidden
+            let row: [String: Any?] = [
+                "id": id.uuidString, "name": summary.fullName, "selected": id == form.chosenApplicant,
+                "contacts": (summary.phones + summary.emails).joined(separator: ", ").nonEmpty,
+                "address": summary.postalAddress, "reasons": reasons.map { req.text("duplicateReasons", $0) }.joined(separator: ", ").nonEmpty,
                 "open": open[id] ?? [], "hasOpen": !(open[id] ?? []).isEmpty,
-            ].present
+            ]
+            return row.present
         }
     }
 

@@ -51,6 +51,12 @@ extension Request {
         }
         return applicant
     }
+
+    /// Merges `absorb` into `keep` (a card the caller sees): another unit's card answers like an unknown one.
+    func mergeVisible(keep: UUID, absorb: UUID) async throws -> Applicant {
+        guard try await applicantAccess().allows(absorb, db: db) else { throw AppError.notFound(entity: "applicant", id: absorb.uuidString) }
+        return try await ApplicantMerging.merge(keep: keep, absorb: absorb, actor: try actor, store: store, now: now)
+    }
 }
 
 extension ApplicantSummary {

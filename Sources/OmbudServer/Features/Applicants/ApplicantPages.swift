@@ -24,10 +24,7 @@ struct ApplicantPages: RouteCollection {
         let duplicate = (try? req.content.get(String.self, at: "duplicateId")).flatMap(UUID.init(uuidString:))
         do {
             guard let duplicate else { throw AppError.missing(field: "duplicateId") }
-            guard try await req.applicantAccess().allows(duplicate, db: req.db) else {
-                throw AppError.notFound(entity: "applicant", id: duplicate.uuidString)
-            }
-            _ = try await ApplicantMerging.merge(keep: try applicant.requireID(), absorb: duplicate, actor: try req.actor, store: req.store, now: req.now)
+            _ = try await req.mergeVisible(keep: try applicant.requireID(), absorb: duplicate)
         } catch let error as AppError {
             return try await Self.page(req, applicant: applicant, error: req.message(error), status: error.status)
         }

@@ -45,9 +45,7 @@ struct ApplicantsController: RouteCollection {
     func merge(req: Request) async throws -> ApplicantCard {
         let id = try await req.visibleApplicant(req.parameters.get("id", as: UUID.self)).requireID()
         guard let duplicate = try req.content.decode(MergeInput.self).duplicateId else { throw AppError.missing(field: "duplicateId") }
-        // Both cards must be the caller's to see: another unit's card answers like an unknown one.
-        guard try await req.applicantAccess().allows(duplicate, db: req.db) else { throw AppError.notFound(entity: "applicant", id: duplicate.uuidString) }
-        let kept = try await ApplicantMerging.merge(keep: id, absorb: duplicate, actor: try req.actor, store: req.store, now: req.now)
+        let kept = try await req.mergeVisible(keep: id, absorb: duplicate)
         return try await Self.card(kept, req: req)
     }
 
@@ -126,7 +124,7 @@ struct ApplicantsController: RouteCollection {
                 // A masked card's appeals do not name the person in their excerpts either.
                 if summary.masked {
                     item.excerpt = PersonalDataRedaction(names: [a.surname, a.name, a.patronymic], phrases: [a.postalAddress, appeal.addressText] + a.phones + a.emails,
-                                                         hidden: req.text("card", "hidden"))(item.excerpt)
+                                                         hidden: req.hiddenMark)(item.excerpt)
                 }
                 return item
             },
@@ -152,10 +150,9 @@ enum ApplicantSearch {
     /// Whether the typed contacts include one of the card's own phones or e-mails (what lets intake link a card of
     /// another unit to a new appeal).
     static func sharesContact(_ input: ApplicantInput, with card: Applicant) -> Bool {
-        let phones = ((input.phone.map { [$0] } ?? []) + (input.phones ?? [])).compactMap(TextNormalizer.phoneKey)
-        let emails = ((input.email.map { [$0] } ?? []) + (input.emails ?? [])).compactMap(TextNormalizer.emailKey)
-        let own = Set(card.phones.compactMap(TextNormalizer.phoneKey) + card.emails.compactMap(TextNormalizer.emailKey))
-        return !own.isDisjoint(with: phones + emails)
+        ApplicantMatching.sharesContact(typedPhones: (input.phone.map { [$0] } ?? []) + (input.phones ?? []),
+                                        typedEmails: (input.email.map { [$0] } ?? []) + (input.emails ?? []),
+                                        phones: card.phones, emails: card.emails)
     }
 
     /// By phone or e-mail (exact, after normalisation) or by words of the name and address.

@@ -53,7 +53,7 @@ struct AttachmentsController: RouteCollection {
         let appeal = try await req.visibleAppeal(try req.appealIDParameter())
         let views = try await Attachment.query(on: req.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$createdAt).all().map(AttachmentView.init)
         guard try await req.mayOpenFiles(of: appeal) else {
-            return views.enumerated().map { $1.unnamed($0 + 1, hidden: req.text("card", "hidden")) }
+            return views.enumerated().map { $1.unnamed($0 + 1, hidden: req.hiddenMark) }
         }
         return views
     }

@@ -135,7 +135,7 @@ struct CalendarsController: RouteCollection {
     /// Loads the years a file holds into the calendar (the API's body, or a file uploaded on the calendars page).
     static func importYears(_ body: String, into record: CalendarRecord, req: Request) async throws {
         // A file is read as text, past the request decoders that refuse U+0000: refused here, before any row.
-        if body.contains("\u{0}") { throw AppError.nulCharacter(field: "body") }
+        try NULGuard.refuse(body, field: "body")
         let years: [Int]
         if record.calendarSystem == .solarHijri {
             let days: [BusinessCalendar.Day]

@@ -153,7 +153,7 @@ struct Open311Controller: RouteCollection {
             throw GeoReportError(413, "the request is larger than \(Self.maxBody / 1024) KB")
         }
         let text = String(buffer: body)
-        if let field = NULScan.form(text) { throw AppError.nulCharacter(field: field) }
+        if let field = NULScan.form(text) { throw AppError.nulCharacter(field: field) }  // its own parser, past the decoders
         let pairs = FormPairs.parse(text)
         let fields = Dictionary(pairs, uniquingKeysWith: { first, _ in first })
         try checkJurisdiction(fields["jurisdiction_id"], req)

@@ -7,8 +7,8 @@ import Vapor
 /// What Open311 clients write: new service requests (appeals on the `open311` channel) and progress updates from
 /// outside agencies. The client is the actor of the history.
 enum Open311Intake {
-    static func actor(_ client: Open311Client) -> Actor {
-        Actor.system("open311:\(client.name)", id: client.id ?? UUID())
+    static func actor(_ client: Open311Client) throws -> Actor {
+        Actor.system("open311:\(client.name)", id: try client.requireID())
     }
 
     static func create(_ pairs: [(String, String)], client: Open311Client, req: Request) async throws -> Open311Controller.Document {

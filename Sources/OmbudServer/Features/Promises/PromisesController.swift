@@ -76,10 +76,8 @@ struct PromisesController: RouteCollection {
             query = query.filter(\.$dueDate < today.iso).filter(\.$status ~~ [PromiseStatus.given.rawValue, PromiseStatus.inWork.rawValue])
         }
         if let ref = f.appeal {
-            // An appeal outside the reader's scope answers 404, as if it did not exist.
-            let id = try await AppealQueries.resolve(ref, visibleTo: try req.actor, references: try await req.store.references.current(db: req.db),
-                                                     db: req.db, field: "appeal")
-            query = query.filter(\.$appeal.$id == (try await req.visibleAppeal(id).requireID()))
+            // An appeal outside the reader's scope is refused exactly like one that does not exist.
+            query = query.filter(\.$appeal.$id == (try await req.resolveAppeal(ref, field: "appeal")))
         }
         let paging = try Paging(limit: f.limit, offset: f.offset)
         let total = try await query.copy().countRows()
