@@ -66,3 +66,12 @@ extension HardeningRulesTests {
         #expect(NULScan.json(stripped) == nil)
     }
 }
+
+extension HardeningRulesTests {
+    @Test func aTypedContactInAnySpellingMatchesTheCardsOwn() {
+        #expect(ApplicantMatching.sharesContact(typedPhones: ["8 (921) 555 12 34"], typedEmails: [], phones: ["+7 921 555-12-34"], emails: []))
+        #expect(ApplicantMatching.sharesContact(typedPhones: [], typedEmails: ["Olga@Example.RU"], phones: [], emails: ["olga@example.ru"]))
+        #expect(!ApplicantMatching.sharesContact(typedPhones: ["+7 921 000-00-00"], typedEmails: [], phones: ["+7 921 555-12-34"], emails: []))
+        #expect(!ApplicantMatching.sharesContact(typedPhones: [], typedEmails: [], phones: ["+7 921 555-12-34"], emails: []))
+    }
+}
