@@ -46,6 +46,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(CreateCorrespondence())
     app.migrations.add(AddChannelThreads())
     app.migrations.add(Hardening())
+    app.migrations.add(Statistics())
     app.jobHandlers.register(Housekeeping.kind, Housekeeping.run)
     app.jobHandlers.register(MailJob.kind, MailJob.run)
     app.jobHandlers.register(PortalMail.kind, PortalMail.run)
@@ -113,4 +114,5 @@ func routes(_ app: Application, settings: Settings) throws {
     try api.register(collection: PromisesController())
     try api.register(collection: NotificationsController())
     try api.register(collection: WorkflowController())
+    try api.register(collection: StatsController())
 }

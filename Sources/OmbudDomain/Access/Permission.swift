@@ -43,6 +43,8 @@ public struct Permission: RawRepresentable, Hashable, Codable, Sendable, Compara
     public static let notificationsManage = Permission("notifications.manage")
     /// Change the stage timers and the answer deadline's alerts.
     public static let deadlinesManage = Permission("deadlines.manage")
+    /// See the statistics, the dashboard, the reports and the map of the appeals in the user's scope (no personal data).
+    public static let statsRead = Permission("stats.read")
 
     /// Take the workflow transitions the workflow definition grants to the shipped role `role`.
     public static func actAs(_ role: RoleKey) -> Permission { Permission("act-as.\(role.rawValue)") }
@@ -50,7 +52,7 @@ public struct Permission: RawRepresentable, Hashable, Codable, Sendable, Compara
     public static let catalogue: [Permission] = [
         appealsRead, appealsCreate, appealsEdit, appealsTransition, applicantsRead, applicantsEdit, personalData, export,
         scopeAll, supervise, topicsManage, orgUnitsManage, usersManage, rolesManage, tokensManage, auditRead, calendarsManage,
-        jobsManage, notificationsManage, deadlinesManage,
+        jobsManage, notificationsManage, deadlinesManage, statsRead,
     ] + RoleKey.allCases.map(actAs)
 
     /// Parses permission keys, naming the first unknown one.

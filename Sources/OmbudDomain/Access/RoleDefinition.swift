@@ -33,8 +33,8 @@ public struct RoleDefinition: Sendable, Equatable, Codable {
             role(.responder, "Responder", work.union([.applicantsEdit])),
             role(.journalist, "Journalist", [.appealsRead, .applicantsRead]),
             role(.editor, "Media editor", [.appealsRead, .applicantsRead, .export]),
-            role(.supervisor, "Supervisor", work.union([.appealsCreate, .applicantsEdit, .supervise, .export])),
-            role(.analyst, "HQ analyst", [.appealsRead, .applicantsRead, .personalData, .scopeAll, .export]),
+            role(.supervisor, "Supervisor", work.union([.appealsCreate, .applicantsEdit, .supervise, .export, .statsRead])),
+            role(.analyst, "HQ analyst", [.appealsRead, .applicantsRead, .personalData, .scopeAll, .export, .statsRead]),
             role(.administrator, "Administrator", Set(Permission.catalogue)),
         ]
     }()

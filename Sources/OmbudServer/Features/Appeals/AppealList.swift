@@ -94,7 +94,6 @@ enum AppealList {
         let limit = f.limit ?? 50
         guard (1...200).contains(limit) else { throw AppError.invalid(field: "limit", reason: "must be between 1 and 200") }
         let today = CivilDate.of(now, in: settings.timeZone)
-        let units = UnitLookup(db: db)
 
         let match = f.q.flatMap { AppealSearch.match($0, dialect: sql.dialect.name, personal: personal) }
         // Words that leave nothing to search by (punctuation, or only what this reader may not search by) find nothing.
@@ -124,43 +123,7 @@ enum AppealList {
         } else {
             query = query.from("appeals")
         }
-        if let scope { query = query.where(scope) }
-        if let status = list(f.status) {
-            for s in status where AppealTransitions.workflow.state(s) == nil {
-                throw AppError.invalid(field: "status", reason: "unknown status \(s)")
-            }
-            query = query.where("status", .in, status)
-        }
-        if let channel = list(f.channel) {
-            for c in channel where AppealChannel(rawValue: c) == nil { throw AppError.invalid(field: "channel", reason: "unknown channel \(c)") }
-            query = query.where("channel", .in, channel)
-        }
-        if let office = f.office.nonBlank, let unitID = try await units.id(office, field: "office") {
-            query = query.where("office_id", .equal, unitID)
-        }
-        if let topic = f.topic?.trimmingCharacters(in: .whitespaces), !topic.isEmpty {
-            // A topic filter includes its subtree: 0005.0005 finds every question below it.
-            query = query.where(SQLQueryString("EXISTS (SELECT 1 FROM questions WHERE questions.appeal_id = appeals.id AND (questions.topic_code = \(bind: topic) OR questions.topic_code LIKE \(bind: topic + ".%")))"))
-        }
-        if let executor = f.executor?.trimmingCharacters(in: .whitespaces), !executor.isEmpty {
-            if let userID = UUID(uuidString: executor) {
-                query = query.where(SQLQueryString("EXISTS (SELECT 1 FROM questions WHERE questions.appeal_id = appeals.id AND questions.executor_user_id = \(bind: userID))"))
-            } else if let unitID = try await units.id(executor, field: "executor") {
-                query = query.where(SQLQueryString("EXISTS (SELECT 1 FROM questions WHERE questions.appeal_id = appeals.id AND questions.executor_unit_id = \(bind: unitID))"))
-            }
-        }
-        if let overdue = f.overdue {
-            let condition = AppealQueries.overdueSQL(today: today)
-            query = overdue ? query.where(condition) : query.where(SQLQueryString("NOT ") + condition)
-        }
-        if let from = f.receivedFrom {
-            guard let day = CivilDate(iso: from) else { throw AppError.invalid(field: "receivedFrom", reason: "expected YYYY-MM-DD") }
-            query = query.where("received_at", .greaterThanOrEqual, day.start(in: settings.timeZone))
-        }
-        if let to = f.receivedTo {
-            guard let day = CivilDate(iso: to) else { throw AppError.invalid(field: "receivedTo", reason: "expected YYYY-MM-DD") }
-            query = query.where("received_at", .lessThan, day.adding(days: 1).start(in: settings.timeZone))
-        }
+        query = try await filtered(query, f, scope: scope, settings: settings, today: today, db: db)
         switch (f.cursor.map { Cursor($0, dialect: sql.dialect.name) }, searchOrder) {
         case (nil, _): break
         case let (.received(moment, id)?, false):
@@ -186,6 +149,52 @@ enum AppealList {
             (row.search_rowid.map(Cursor.searchRow) ?? .received(row.received_raw, row.id)).encoded
         } : nil
         return AppealPage(items: Array(items), nextCursor: next)
+    }
+
+    /// The list's filters and the reader's scope on a query of `appeals` (full-text `q` apart): the same rows for the
+    /// list, the statistics and the exports.
+    static func filtered(_ query: SQLSelectBuilder, _ f: Filters, scope: (any SQLExpression)?, settings: Settings, today: CivilDate,
+                         db: any Database) async throws -> SQLSelectBuilder {
+        var query = query
+        let units = UnitLookup(db: db)
+        if let scope { query = query.where(scope) }
+        if let status = list(f.status) {
+            for s in status where AppealTransitions.workflow.state(s) == nil {
+                throw AppError.invalid(field: "status", reason: "unknown status \(s)")
+            }
+            query = query.where(SQLColumn("status", table: "appeals"), .in, SQLBind.group(status))
+        }
+        if let channel = list(f.channel) {
+            for c in channel where AppealChannel(rawValue: c) == nil { throw AppError.invalid(field: "channel", reason: "unknown channel \(c)") }
+            query = query.where(SQLColumn("channel", table: "appeals"), .in, SQLBind.group(channel))
+        }
+        if let office = f.office.nonBlank, let unitID = try await units.id(office, field: "office") {
+            query = query.where(SQLColumn("office_id", table: "appeals"), .equal, SQLBind(unitID))
+        }
+        if let topic = f.topic?.trimmingCharacters(in: .whitespaces), !topic.isEmpty {
+            // A topic filter includes its subtree: 0005.0005 finds every question below it.
+            query = query.where(SQLQueryString("EXISTS (SELECT 1 FROM questions WHERE questions.appeal_id = appeals.id AND (questions.topic_code = \(bind: topic) OR questions.topic_code LIKE \(bind: topic + ".%")))"))
+        }
+        if let executor = f.executor?.trimmingCharacters(in: .whitespaces), !executor.isEmpty {
+            if let userID = UUID(uuidString: executor) {
+                query = query.where(SQLQueryString("EXISTS (SELECT 1 FROM questions WHERE questions.appeal_id = appeals.id AND questions.executor_user_id = \(bind: userID))"))
+            } else if let unitID = try await units.id(executor, field: "executor") {
+                query = query.where(SQLQueryString("EXISTS (SELECT 1 FROM questions WHERE questions.appeal_id = appeals.id AND questions.executor_unit_id = \(bind: unitID))"))
+            }
+        }
+        if let overdue = f.overdue {
+            let condition = AppealQueries.overdueSQL(today: today)
+            query = overdue ? query.where(condition) : query.where(SQLQueryString("NOT ") + condition)
+        }
+        if let from = f.receivedFrom {
+            guard let day = CivilDate(iso: from) else { throw AppError.invalid(field: "receivedFrom", reason: "expected YYYY-MM-DD") }
+            query = query.where(SQLColumn("received_at", table: "appeals"), .greaterThanOrEqual, SQLBind(day.start(in: settings.timeZone)))
+        }
+        if let to = f.receivedTo {
+            guard let day = CivilDate(iso: to) else { throw AppError.invalid(field: "receivedTo", reason: "expected YYYY-MM-DD") }
+            query = query.where(SQLColumn("received_at", table: "appeals"), .lessThan, SQLBind(day.adding(days: 1).start(in: settings.timeZone)))
+        }
+        return query
     }
 
     static func list(_ raw: String?) -> [String]? {
