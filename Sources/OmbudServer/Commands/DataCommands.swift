@@ -135,7 +135,34 @@ struct TokensCommand: AsyncCommandGroup {
 
 struct ImportCommand: AsyncCommandGroup {
     var help: String { "Imports appeals from other systems." }
-    var commands: [String: any AnyAsyncCommand] { ["spb": SpbImportCommand()] }
+    var commands: [String: any AnyAsyncCommand] { ["spb": SpbImportCommand(), "csv": CSVImportCommand()] }
+
+    struct CSVImportCommand: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Argument(name: "file", help: "the CSV export (.csv, or .csv.gz)") var file: String
+            @Option(name: "mapping", help: "the mapping file (JSON): source, timezone, dateFormats, fields, values") var mapping: String?
+            init() {}
+        }
+        var help: String {
+            "Loads another system's appeals from a CSV export as a mapping file describes; a second run adds nothing. Refused rows go to FILE.rejects.csv."
+        }
+
+        func run(using context: CommandContext, signature: Signature) async throws {
+            guard let mapping = signature.mapping else { throw AppError.missing(field: "--mapping") }
+            let app = context.application
+            try await app.autoMigrate()
+            let terminal = isatty(STDERR_FILENO) == 1
+            let result = try await CSVImporter.run(path: signature.file, mapping: mapping, app: app, progress: terminal ? { progress in
+                FileHandle.standardError.write(Data("\r\u{1B}[K\(progress.line)".utf8))
+            } : nil)
+            if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+            var summary = "Imported \(result.imported) appeals from \(result.rows) rows"
+            summary += result.present > 0 ? "; \(result.present) were already imported" : ""
+            summary += result.refused > 0 ? "; \(result.refused) refused, listed in \(result.rejectsFile ?? "")" : ""
+            if result.imported == 0, result.present > 0 { summary += " — nothing new" }
+            context.console.print(summary + ".")
+        }
+    }
 
     struct SpbImportCommand: AsyncCommand {
         struct Signature: CommandSignature {

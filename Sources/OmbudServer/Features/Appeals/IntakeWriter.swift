@@ -22,9 +22,13 @@ enum IntakeWriter {
             first[year] = try await AppealIntake.reserveTrackingNumbers(year: year, count: count, db: db) - count + 1
         }
         let codes = codes(batch, first: first)
-        let sql = db as! any SQLDatabase
-        for table in tables(batch, codes: codes) {
-            // Multi-row INSERTs, chunked below the engines' limits on bound parameters.
+        try await insert(tables(batch, codes: codes), db: db as! any SQLDatabase)
+        return codes
+    }
+
+    /// Multi-row INSERTs, chunked below the engines' limits on bound parameters.
+    static func insert(_ tables: [Table], db sql: any SQLDatabase) async throws {
+        for table in tables {
             let perStatement = max(1, 30_000 / table.columns.count)
             for start in stride(from: 0, to: table.rows.count, by: perStatement) {
                 var builder = sql.insert(into: table.name).columns(table.columns)
@@ -32,13 +36,21 @@ enum IntakeWriter {
                 try await builder.run()
             }
         }
-        return codes
     }
 
-    /// On SQLite's dedicated writer: the whole batch is one job on one thread, each row one step of a prepared statement.
-    static func write(_ batch: [PreparedAppeal], connection: SQLiteWriter.Connection) throws -> [String] {
+    /// Each row one step of a prepared statement, on SQLite's dedicated writer.
+    static func insert(_ tables: [Table], connection: SQLiteWriter.Connection) throws {
+        for table in tables {
+            let placeholders = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
+            let sql = "INSERT INTO \(table.name) (\(table.columns.joined(separator: ", "))) VALUES (\(placeholders))"
+            for row in table.rows { try connection.query(sql, row) }
+        }
+    }
+
+    /// The first of `count` tracking numbers reserved for each year, on SQLite's dedicated writer.
+    static func reserveNumbers(_ needed: [Int: Int], connection: SQLiteWriter.Connection) throws -> [Int: Int] {
         var first: [Int: Int] = [:]
-        for (year, count) in numbersNeeded(batch) {
+        for (year, count) in needed {
             let rows = try connection.query("""
                 INSERT INTO tracking_sequences (year, last_value) VALUES (?, ?)
                 ON CONFLICT (year) DO UPDATE SET last_value = tracking_sequences.last_value + excluded.last_value
@@ -49,12 +61,13 @@ enum IntakeWriter {
             }
             first[year] = Int(value) - count + 1
         }
-        let codes = codes(batch, first: first)
-        for table in tables(batch, codes: codes) {
-            let placeholders = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
-            let sql = "INSERT INTO \(table.name) (\(table.columns.joined(separator: ", "))) VALUES (\(placeholders))"
-            for row in table.rows { try connection.query(sql, row) }
-        }
+        return first
+    }
+
+    /// On SQLite's dedicated writer: the whole batch is one job on one thread, each row one step of a prepared statement.
+    static func write(_ batch: [PreparedAppeal], connection: SQLiteWriter.Connection) throws -> [String] {
+        let codes = codes(batch, first: try reserveNumbers(numbersNeeded(batch), connection: connection))
+        try insert(tables(batch, codes: codes), connection: connection)
         return codes
     }
 
