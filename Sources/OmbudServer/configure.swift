@@ -94,6 +94,7 @@ func routes(_ app: Application, settings: Settings) throws {
     try pages.register(collection: AdminPages(bodyLimit: settings.formBodyLimit))
     try pages.register(collection: Open311AdminPages())
     try pages.register(collection: ChannelAdminPages())
+    try pages.register(collection: DashboardPages())
 
     try app.register(collection: Open311Controller())
     try app.register(collection: PortalPages(bodyLimit: settings.formBodyLimit))

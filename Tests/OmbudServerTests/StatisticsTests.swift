@@ -202,5 +202,33 @@ extension OmbudServerSuite {
                 }
             }
         }
+
+        @Test func dashboardShowsTheScopeInEveryLanguageAndOnlyToManagers() async throws {
+            try await withOmbud { ctx, clock in
+                _ = try await seed(ctx, clock)
+                for (login, role, unit) in [("boss", "supervisor", "hq"), ("cop", "supervisor", "police"), ("clerk", "reception", "hq")] {
+                    _ = try await Accounts.addUser(login: login, password: "password-\(login)", roles: [role], fullName: "Сотрудник \(login)",
+                                                   unitCodes: [unit], store: ctx.app.store, now: Date())
+                }
+                let boss = Browser(ctx.app)
+                #expect(try await boss.signIn("boss", "password-boss").status == .seeOther)
+                let page = try await boss.send(.GET, "/dashboard?days=30&lang=ru")
+                #expect(page.status == .ok)
+                #expect(boss.html.contains("Панель руководителя") && boss.html.contains("<svg class=\"chart\""))
+                #expect(boss.html.contains("<b>4</b>"))                      // received in the period
+                #expect(boss.html.contains("Петроградский") && boss.html.contains("Сейчас в сети"))
+                try await boss.send(.GET, "/?lang=fa")
+                #expect(boss.html.contains("داشبورد") && boss.html.contains("<b>۴</b>") && boss.html.contains("dir=\"rtl\""))
+                // Another unit's supervisor counts none of them; a reception specialist has no dashboard.
+                let cop = Browser(ctx.app)
+                try await cop.signIn("cop", "password-cop")
+                try await cop.send(.GET, "/dashboard?lang=ru")
+                #expect(cop.html.contains("<b>0</b>") && !cop.html.contains("Петроградский"))
+                let clerk = Browser(ctx.app)
+                try await clerk.signIn("clerk", "password-clerk")
+                #expect(try await clerk.send(.GET, "/dashboard").status == .forbidden)
+                #expect(try await clerk.send(.GET, "/").status == .ok && !clerk.html.contains("<svg class=\"chart\""))
+            }
+        }
     }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes a synthetic export in the layout of Boston's 311 service requests (the columns and the date format of the
-city's open data), for `ombud import csv` tests and benchmarks: python3 boston311.py ROWS OUT.csv[.gz] [--bad N].
+city's open data), for `ombud import csv` tests and benchmarks: python3 boston311.py ROWS OUT.csv[.gz] [--bad N] [--recent DAYS].
 
 The values are made up from fixed lists with a seeded generator, so a run gives the same file every time."""
 import csv, gzip, random, sys
@@ -23,19 +23,20 @@ HEADER = ["CASE_ENQUIRY_ID", "OPEN_DT", "TARGET_DT", "CLOSED_DT", "OnTime", "CAS
 FMT = "%m/%d/%Y %I:%M:%S %p"
 
 
-def rows(count, bad, seed=311):
+def rows(count, bad, seed=311, start=datetime(2015, 1, 1), years=4, first_id=101000000000):
     rng = random.Random(seed)
-    start = datetime(2015, 1, 1)
-    span = 4 * 365 * 86400
+    span = int(years * 365 * 86400)
     bad_lines = set(rng.sample(range(count), bad)) if bad else set()
+    # Case ids grow with time, as in the city's export: the file is in the order cases were opened.
+    moments = sorted(rng.randrange(span) for _ in range(count))
     for n in range(count):
-        opened = start + timedelta(seconds=rng.randrange(span))
+        opened = start + timedelta(seconds=moments[n])
         target = opened + timedelta(days=rng.choice([1, 2, 3, 5, 7, 14, 30]))
         closed = rng.random() < 0.85
         closed_at = opened + timedelta(hours=rng.expovariate(1 / 96)) if closed else None
         kind = rng.choice(TYPES)
         street = f"{rng.randrange(1, 400)} {rng.choice(['Washington', 'Dorchester', 'Blue Hill', 'Centre', 'Tremont'])} St"
-        row = [str(101000000000 + n), opened.strftime(FMT), target.strftime(FMT) if rng.random() < 0.9 else "",
+        row = [str(first_id + n), opened.strftime(FMT), target.strftime(FMT) if rng.random() < 0.9 else "",
                closed_at.strftime(FMT) if closed_at else "", "ONTIME", "Closed" if closed else "Open",
                "Case Resolved" if closed else "", kind, "Public Works Department", "Highway Maintenance", kind,
                "PWDx_District 1C: North Dorchester", rng.choice(DEPARTMENTS), "", "", f"INTERSECTION of {street}", "7", "1C",
@@ -49,11 +50,14 @@ def rows(count, bad, seed=311):
 def main():
     count, out = int(sys.argv[1]), sys.argv[2]
     bad = int(sys.argv[sys.argv.index("--bad") + 1]) if "--bad" in sys.argv else 0
+    # --recent DAYS: appeals of the last DAYS days (for demos), instead of four years from 2015.
+    recent = int(sys.argv[sys.argv.index("--recent") + 1]) if "--recent" in sys.argv else None
+    window = {"start": datetime.now() - timedelta(days=recent), "years": recent / 365, "first_id": 102000000000} if recent else {}
     opener = gzip.open if out.endswith(".gz") else open
     with opener(out, "wt", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(HEADER)
-        writer.writerows(rows(count, bad))
+        writer.writerows(rows(count, bad, **window))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,26 @@ struct LocalFormat {
     }
 
     func number(_ text: String) -> String { language == .fa ? SolarHijriDate.persianDigits(text) : text }
+
+    /// A share as a whole percentage: `96 %` (ru), `96%` (en), `٪۹۶` (fa).
+    func percent(_ share: Double) -> String {
+        let whole = String(Int((share * 100).rounded()))
+        switch language {
+        case .ru: return whole + "\u{00A0}%"
+        case .en: return whole + "%"
+        case .fa: return "٪" + number(whole)
+        }
+    }
+
+    /// A number with one or two decimals and the language's decimal mark.
+    func decimal(_ value: Double, places: Int = 1) -> String {
+        let text = String(format: "%.\(places)f", value)
+        switch language {
+        case .ru: return text.replacingOccurrences(of: ".", with: ",")
+        case .en: return text
+        case .fa: return number(text).replacingOccurrences(of: ".", with: "٫")
+        }
+    }
 }
 
 extension Request {

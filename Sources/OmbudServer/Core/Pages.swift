@@ -110,7 +110,7 @@ extension Request {
         var context = context
         let language = self.language
         if let actor = auth.get(Actor.self) {
-            context["user"] = ["login": actor.login]
+            context["user"] = ["login": actor.login, "stats": actor.can(.statsRead)]
         }
         if let session { context["csrf"] = session.csrfToken }
         let response = Response(status: status, body: .init(string: application.pages.render(template, context, language: language)))

@@ -56,16 +56,21 @@ final class SQLiteWriter: @unchecked Sendable {
             return statement
         }
 
-        /// What `SQLiteDataEncoder` would make of the value, without its per-value encoder for optionals
-        /// (a sixth of the writer's own time): plain values and optionals of them directly, the rest through it.
-        private func data(_ value: any Encodable & Sendable) throws -> SQLiteData {
-            var value: any Encodable = value
-            if let optional = value as? any OptionalBindable {
-                guard let wrapped = optional.wrappedBindable else { return .null }
-                value = wrapped
+        private func data(_ value: any Encodable & Sendable) throws -> SQLiteData { try SQLiteWriter.data(value, encoder: encoder) }
+
+        /// Runs one statement whose values are already SQLite's (converted off the writer's thread).
+        func run(_ sql: String, _ binds: [SQLiteData]) throws {
+            let statement = try prepared(sql)
+            defer {
+                sqlite_nio_sqlite3_reset(statement)
+                sqlite_nio_sqlite3_clear_bindings(statement)
             }
-            if let convertible = value as? any SQLiteDataConvertible, let data = convertible.sqliteData { return data }
-            return try encoder.encode(value)
+            for (offset, value) in binds.enumerated() { try bind(value, at: Int32(offset + 1), in: statement) }
+            while true {
+                let status = sqlite_nio_sqlite3_step(statement)
+                if status == SQLITE_DONE { return }
+                guard status == SQLITE_ROW else { throw error(status) }
+            }
         }
 
         private func bind(_ value: SQLiteData, at index: Int32, in statement: OpaquePointer) throws {
@@ -143,6 +148,35 @@ final class SQLiteWriter: @unchecked Sendable {
                         try? connection.execute("ROLLBACK")
                         throw error
                     }
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// What `SQLiteDataEncoder` would make of the value, without its per-value encoder for optionals
+    /// (a sixth of the writer's own time): plain values and optionals of them directly, the rest through it.
+    static func data(_ value: any Encodable & Sendable, encoder: SQLiteDataEncoder = SQLiteDataEncoder()) throws -> SQLiteData {
+        var value: any Encodable = value
+        if let optional = value as? any OptionalBindable {
+            guard let wrapped = optional.wrappedBindable else { return .null }
+            value = wrapped
+        }
+        if let convertible = value as? any SQLiteDataConvertible, let data = convertible.sqliteData { return data }
+        return try encoder.encode(value)
+    }
+
+    /// Runs statements outside a transaction (pragmas).
+    func execute(_ sql: String) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            queue.async {
+                guard let connection = self.connection else {
+                    return continuation.resume(throwing: SQLiteWriterError(code: SQLITE_MISUSE, message: "the SQLite writer is closed"))
+                }
+                do {
+                    try connection.execute(sql)
+                    continuation.resume()
                 } catch {
                     continuation.resume(throwing: error)
                 }

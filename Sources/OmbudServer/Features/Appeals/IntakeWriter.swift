@@ -2,6 +2,8 @@ import Fluent
 import Foundation
 import OmbudDomain
 import SQLKit
+import SQLiteKit
+import SQLiteNIO
 
 /// Writes a batch of prepared appeals in one transaction with one multi-row INSERT per table,
 /// so that the cost of a commit and of each round trip is shared by the whole batch.
@@ -38,13 +40,29 @@ enum IntakeWriter {
         }
     }
 
-    /// Each row one step of a prepared statement, on SQLite's dedicated writer.
+    /// Prepared statements of up to 64 rows each, on SQLite's dedicated writer. Several rows to a statement matter
+    /// where a trigger writes the full-text index: its buffer is flushed at the end of every statement.
     static func insert(_ tables: [Table], connection: SQLiteWriter.Connection) throws {
+        for statement in try statements(tables) { try connection.run(statement.sql, statement.binds) }
+    }
+
+    static func rowsPerStatement(columns: Int) -> Int { max(1, min(64, 30_000 / columns)) }
+
+    /// The INSERTs of `tables` with their values converted for SQLite: what the writer's thread then only runs.
+    static func statements(_ tables: [Table]) throws -> [(sql: String, binds: [SQLiteData])] {
+        var out: [(sql: String, binds: [SQLiteData])] = []
+        let encoder = SQLiteDataEncoder()
         for table in tables {
-            let placeholders = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
-            let sql = "INSERT INTO \(table.name) (\(table.columns.joined(separator: ", "))) VALUES (\(placeholders))"
-            for row in table.rows { try connection.query(sql, row) }
+            let rowsPerStatement = rowsPerStatement(columns: table.columns.count)
+            let row = "(" + Array(repeating: "?", count: table.columns.count).joined(separator: ", ") + ")"
+            for start in stride(from: 0, to: table.rows.count, by: rowsPerStatement) {
+                let chunk = table.rows[start..<min(start + rowsPerStatement, table.rows.count)]
+                let sql = "INSERT INTO \(table.name) (\(table.columns.joined(separator: ", "))) VALUES "
+                    + Array(repeating: row, count: chunk.count).joined(separator: ", ")
+                out.append((sql, try chunk.joined().map { try SQLiteWriter.data($0, encoder: encoder) }))
+            }
         }
+        return out
     }
 
     /// The first of `count` tracking numbers reserved for each year, on SQLite's dedicated writer.

@@ -111,6 +111,8 @@ struct SessionPages: RouteCollection {
     // MARK: signed in
 
     func home(req: Request) async throws -> Response {
+        // Supervisors, analysts and heads start on their dashboard (also at /dashboard).
+        if try req.actor.can(.statsRead) { return try await DashboardPages().dashboard(req: req) }
         let user = try await req.currentUser()
         let customRoles = try await RoleRecord.query(on: req.db).filter(\.$key ~~ user.roles).all()
         let roleNames = user.roles.map { key in
