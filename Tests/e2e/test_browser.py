@@ -221,7 +221,7 @@ def test_every_page_fits_a_phone_in_both_directions(page, server):
              f"/applicants/{body['applicant']['id']}", "/search?q=крыша"] + [f"/tasks?view={v}" for v in
              ["mine", "unit", "registration", "approval", "feedback", "overdue", "promises", "all"]] + [
              "/admin", "/admin/units", "/admin/units/city", "/admin/users", "/admin/topics?q=освещение", "/admin/calendars", "/admin/workflow",
-             "/admin/channels",
+             "/admin/channels", "/dashboard",
              "/account/password"]
     for lang in ["ru", "fa"]:
         page.context.clear_cookies()
@@ -234,6 +234,39 @@ def test_every_page_fits_a_phone_in_both_directions(page, server):
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 375, f"{lang} {path} is {width}px wide"
             shot(page, f"phone-{lang}-" + (path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"))
+
+
+def test_dashboard_at_desktop_and_phone_widths(page, server, tmp_path):
+    """The managers' dashboard over a few thousand appeals of the last four months (a synthetic Boston 311 export
+    loaded with `ombud import csv`): figures, the SVG charts, in Russian and Persian, at 1280 and 375 px."""
+    import csv
+    import sys
+    from conftest import BIN, ROOT
+    import subprocess
+    sys.path.insert(0, str(ROOT / "bench" / "data"))
+    import boston311
+    from datetime import datetime, timedelta
+    export = tmp_path / "recent.csv"
+    with open(export, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(boston311.HEADER)
+        writer.writerows(boston311.rows(3000, 0, start=datetime.now() - timedelta(days=120), years=120 / 365, first_id=555000000000))
+    out = subprocess.run([BIN, "import", "csv", str(export), "--mapping", str(ROOT / "bench" / "data" / "boston311.mapping.json")],
+                         env=server.env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "Imported 3000 appeals" in out.stdout, out.stdout + out.stderr
+    for lang, width in [("ru", 1280), ("fa", 1280), ("ru", 375), ("fa", 375)]:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.context.clear_cookies()
+        sign_in(page, lang=lang, login="admin", password="admin-password")
+        response = page.goto("/dashboard?days=90")
+        assert response.status == 200
+        assert page.locator("svg.chart rect").count() == 90  # a bar for every day of the period, empty days too
+        received = page.locator(".figure b").first.inner_text()
+        assert received not in ("0", "۰"), received
+        if lang == "fa":
+            assert re.search(r"[۰-۹]", received) and page.locator("html").get_attribute("dir") == "rtl"
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        shot(page, f"dashboard-{lang}-{width}")
 
 
 CONTRAST = """() => {

@@ -18,6 +18,7 @@ final class Bench {
     init(options: Options) { self.options = options }
 
     func run() async throws {
+        if options.stats { return try await runStats() }
         let loadBefore = Machine.load
         let binary = try ombudBinary()
         let data = URL(fileURLWithPath: options.data, isDirectory: true).standardizedFileURL
@@ -327,7 +328,7 @@ final class Bench {
     }
 
     /// Signs in through `/login` (its double-submit CSRF cookie and field) and returns the session cookie.
-    private func signIn(base: String, client: HTTPClient) async throws -> String {
+    func signIn(base: String, client: HTTPClient) async throws -> String {
         let form = try await client.execute(request: HTTPClient.Request(url: base + "/login")).get()
         let html = String(buffer: form.body ?? ByteBuffer())
         guard let csrf = html.firstMatch(of: /name="_csrf" value="([^"]+)"/)?.1,
@@ -345,12 +346,12 @@ final class Bench {
         return String(session)
     }
 
-    private func check(_ warmUp: LoadResult) throws {
+    func check(_ warmUp: LoadResult) throws {
         guard warmUp.failures == 0 else { throw BenchError("warm-up failed: \(warmUp.firstFailure ?? "")") }
     }
 
     /// `.build/release/ombud`, next to this executable.
-    private func ombudBinary() throws -> URL {
+    func ombudBinary() throws -> URL {
         let me = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         let binary = me.deletingLastPathComponent().appendingPathComponent("ombud")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
@@ -359,7 +360,7 @@ final class Bench {
         return binary
     }
 
-    private func append(_ text: String, to path: String) throws {
+    func append(_ text: String, to path: String) throws {
         if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }

@@ -20,6 +20,7 @@ struct Options: Sendable {
     var data = "../shared/data"
     var clients = 16
     var keepData = false
+    var stats = false
 
     static let usage = """
         usage: ombud-bench [--postgres URL] [--appeals N] [--out FILE] [--data DIR] [--clients N] [--keep-data]
@@ -29,6 +30,9 @@ struct Options: Sendable {
           --data DIR      folder with the shared data (default ../shared/data)
           --clients N     concurrent HTTP clients (default 16)
           --keep-data     keep the temporary data folder (SQLite file, server log) afterwards
+          --stats         instead: import N appeals of a synthetic Boston 311 export with `ombud import csv`
+                          (python3 bench/data/boston311.py writes it; run from the project's root), then measure
+                          /api/v1/stats, /api/v1/stats/grid and /dashboard on them
         Runs the ombud binary next to this one; build both in release mode (swift build takes one --product):
           swift build -c release --product ombud && swift build -c release --product ombud-bench
         """
@@ -55,6 +59,7 @@ struct Options: Sendable {
             case "--data": options.data = try value(argument)
             case "--clients": options.clients = try count(argument)
             case "--keep-data": options.keepData = true
+            case "--stats": options.stats = true
             case "--help", "-h": throw BenchError(usage)
             default: throw BenchError("unknown argument \(argument)\n\(usage)")
             }

@@ -44,10 +44,16 @@ struct StatsQuery {
             }
         }
         let sums = try await grouped(sql, keys: keys, today: today, closedDay: closedDay)
-        let total = try await grouped(sql, keys: [], today: today, closedDay: closedDay).first?.tally ?? StatsTally()
         var rows: [[String]: StatsTally] = [:]
+        var total = StatsTally()
         for row in sums {
             rows[periodCodes(row.codes), default: StatsTally()] += row.tally
+            total += row.tally
+        }
+        // Appeal-level groups add up to the total; a question dimension counts an appeal in several groups, so
+        // the total is counted again, by appeal.
+        if !questionDimensions.isEmpty {
+            total = try await grouped(sql, keys: [], today: today, closedDay: closedDay).first?.tally ?? StatsTally()
         }
         var result = Result(rows: rows.map { Row(codes: $0.key, tally: $0.value) }, total: total)
         if spec.measures.contains(where: \.needsDurations) {
@@ -113,13 +119,19 @@ struct StatsQuery {
     private func grouped(_ sql: any SQLDatabase, keys: [SQLQueryString], today: CivilDate, closedDay: SQLQueryString) async throws -> [Row] {
         var select = sql.select()
         for (index, key) in keys.enumerated() { select = select.column(SQLQueryString("COALESCE(\(Self.text(key, sql)), '')"), as: "k\(index)") }
-        select = select
-            .column(SQLRaw("COUNT(*)"), as: "n")
-            .column(SQLRaw("SUM(CASE WHEN appeals.closed_at IS NULL THEN 1 ELSE 0 END)"), as: "open")
-            .column(SQLQueryString("SUM(CASE WHEN \(Self.overdueSQL(today: today, closedDay: closedDay)) THEN 1 ELSE 0 END)"), as: "overdue")
-            .column(SQLQueryString("SUM(CASE WHEN appeals.closed_at IS NOT NULL AND NOT \(Self.closedLate(closedDay)) THEN 1 ELSE 0 END)"), as: "on_time")
-            .column(SQLRaw("SUM(CASE WHEN appeals.extension_days > 0 THEN 1 ELSE 0 END)"), as: "extended")
-            .column(SQLRaw("SUM(CASE WHEN appeals.redirected_to_unit_id IS NOT NULL THEN 1 ELSE 0 END)"), as: "redirected")
+        // Only the sums the asked measures need: each costs an expression per appeal (the local day of closing most).
+        let measures = Set(spec.measures)
+        let sums: [(String, SQLQueryString, Bool)] = [
+            ("open", "appeals.closed_at IS NULL", !measures.isDisjoint(with: [.open, .closed, .onTimeShare])),
+            ("overdue", Self.overdueSQL(today: today, closedDay: closedDay), measures.contains(.overdue)),
+            ("on_time", "appeals.closed_at IS NOT NULL AND NOT \(Self.closedLate(closedDay))", measures.contains(.onTimeShare)),
+            ("extended", "appeals.extension_days > 0", measures.contains(.extended)),
+            ("redirected", "appeals.redirected_to_unit_id IS NOT NULL", measures.contains(.redirected)),
+        ]
+        select = select.column(SQLRaw("COUNT(*)"), as: "n")
+        for (name, condition, needed) in sums where needed {
+            select = select.column(SQLQueryString("SUM(CASE WHEN \(condition) THEN 1 ELSE 0 END)"), as: name)
+        }
         if needsRatings {
             select = select.column(SQLRaw("CAST(SUM(COALESCE(lr.score, 0)) AS BIGINT)"), as: "rating_sum")
                 .column(SQLRaw("SUM(CASE WHEN lr.score IS NOT NULL THEN 1 ELSE 0 END)"), as: "rated")
@@ -129,13 +141,14 @@ struct StatsQuery {
         for index in keys.indices { query = query.groupBy(SQLIdentifier("k\(index)")) }
         return try await query.all().map { row in
             var tally = StatsTally()
+            func sum(_ column: String) throws -> Int { row.contains(column: column) ? try row.decode(column: column, as: Int?.self) ?? 0 : 0 }
             tally.count = try row.decode(column: "n", as: Int.self)
-            tally.open = try row.decode(column: "open", as: Int?.self) ?? 0
+            tally.open = try sum("open")
             tally.closed = tally.count - tally.open
-            tally.overdue = try row.decode(column: "overdue", as: Int?.self) ?? 0
-            tally.closedOnTime = try row.decode(column: "on_time", as: Int?.self) ?? 0
-            tally.extended = try row.decode(column: "extended", as: Int?.self) ?? 0
-            tally.redirected = try row.decode(column: "redirected", as: Int?.self) ?? 0
+            tally.overdue = try sum("overdue")
+            tally.closedOnTime = try sum("on_time")
+            tally.extended = try sum("extended")
+            tally.redirected = try sum("redirected")
             if needsRatings {
                 tally.ratingSum = try row.decode(column: "rating_sum", as: Int?.self) ?? 0
                 tally.rated = try row.decode(column: "rated", as: Int?.self) ?? 0
@@ -169,7 +182,9 @@ struct StatsQuery {
     /// PostgreSQL converts by name and needs none).
     static func offsets(_ sql: any SQLDatabase, zone: TimeZone, now: Date) async throws -> [OffsetSpan] {
         guard sql.dialect.name == "sqlite" else { return [] }
-        let row = try await sql.select().column(SQLRaw("MIN(received_at)"), as: "first").column(SQLRaw("MAX(COALESCE(closed_at, received_at))"), as: "last")
+        // From the first receipt (an indexed read) to now; an appeal is closed after its receipt, and the last span
+        // has no end.
+        let row = try await sql.select().column(SQLRaw("MIN(received_at)"), as: "first").column(SQLRaw("MAX(received_at)"), as: "last")
             .from("appeals").first()
         let first = try row?.decode(column: "first", as: Date?.self) ?? now
         let last = max(try row?.decode(column: "last", as: Date?.self) ?? now, now)

@@ -1,0 +1,105 @@
+import Foundation
+import Vapor
+
+/// `ombud-bench --stats`: a synthetic Boston 311 export of `--appeals` rows, spread over the four years up to today,
+/// is imported with `ombud import csv` (timed), then the statistics are asked for over HTTP: grouped by one and by two
+/// dimensions, the map's grid and the dashboard page, each variant many times, with latencies as the client sees them.
+extension Bench {
+    var oneDimension: [String] {
+        ["groupBy=channel", "groupBy=month", "groupBy=district&measures=count,overdue,onTimeShare", "groupBy=topic",
+         "groupBy=executor&measures=count,medianDaysToClose", "groupBy=status&from=2026-01-01"]
+    }
+    var twoDimensions: [String] {
+        ["groupBy=executor,month", "groupBy=channel,week&measures=count,onTimeShare", "groupBy=topic:1,district&measures=count,overdue"]
+    }
+
+    func runStats() async throws {
+        let loadBefore = Machine.load
+        let binary = try ombudBinary()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ombud-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMBUD_DATA_DIR"] = folder.path
+        environment["OMBUD_DATABASE_URL"] = options.postgresURL
+        environment["VAPOR_ENV"] = "production"
+        environment["OMBUD_WORKER"] = "off"
+        let server = ServerProcess(binary: binary, environment: environment, log: folder.appendingPathComponent("server.log"))
+        var database = "SQLite (fresh temporary data folder, WAL)"
+        if let url = options.postgresURL {
+            try Subprocess.tool("psql", [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", "DROP SCHEMA public CASCADE; CREATE SCHEMA public"])
+            let version = (try? Subprocess.tool("psql", [url, "-tAc", "SHOW server_version"])).map { String(decoding: $0, as: UTF8.self) }
+            database = "PostgreSQL " + (version?.split(separator: " ").first.map(String.init)?.trimmed ?? "")
+        }
+        let csv = folder.appendingPathComponent("boston311.csv.gz")
+        say("Writing \(options.appeals) rows of a synthetic Boston 311 export to \(csv.path)…")
+        try Subprocess.tool("python3", ["bench/data/boston311.py", String(options.appeals), csv.path, "--recent", "1461"])
+        say(try server.cli(["users", "add", "bench", "--role", "administrator", "--name", "Benchmark"], input: password + "\n").trimmed)
+        guard let token = try server.cli(["tokens", "create", "bench"]).split(whereSeparator: \.isWhitespace).last else {
+            throw BenchError("ombud tokens create printed no token")
+        }
+        say("ombud import csv…")
+        let clock = ContinuousClock()
+        let started = clock.now
+        let imported = try server.cli(["import", "csv", csv.path, "--mapping", "bench/data/boston311.mapping.json"]).trimmed
+        let importSeconds = (clock.now - started).seconds
+        say(imported + String(format: " (%.1f s)", importSeconds))
+
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(300))
+        configuration.redirectConfiguration = .disallow
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        let clients = min(options.clients, 2)
+        var report = Report(cores: Machine.cores, cpu: Machine.cpu, database: database, appeals: options.appeals, clients: clients)
+        let sqlite = options.postgresURL == nil
+        report.notes.append(String(format: "`ombud import csv` of %d rows: %.1f s, %.0f rows/s (target on SQLite: ≤ 60 s for 1,000,000 rows%@)",
+                                   options.appeals, importSeconds, Double(options.appeals) / importSeconds,
+                                   sqlite && options.appeals >= 1_000_000 ? (importSeconds <= 60 ? ": met" : ": NOT met") : ""))
+        report.notes.append("Appeals spread over the four years up to today; one question each; 20 topics, 10 executors, 18 districts")
+        do {
+            let port = try Subprocess.freePort()
+            try await server.start(port: port, client: client)
+            let base = "http://127.0.0.1:\(port)"
+            var headers = HTTPHeaders()
+            headers.add(name: "Authorization", value: "Bearer \(token)")
+            let authorized = headers
+            let driver = LoadDriver(client: client, clients: clients)
+            let requests = 20
+            func phase(_ name: String, _ paths: [String], headers: HTTPHeaders, target: String, limit: Double) async throws {
+                var results: [LoadResult] = []
+                for path in paths {
+                    say("\(name): \(path)…")
+                    try check(await driver.run("warm-up", count: 2) { _ in try HTTPClient.Request(url: base + path, headers: headers) })
+                    results.append(await driver.run(path, count: requests) { _ in try HTTPClient.Request(url: base + path, headers: headers) })
+                }
+                let merged = LoadResult.merged(name, results)
+                report.rows.append(.init(result: merged, unit: "req/s", target: target, met: merged.p95 <= limit))
+                for result in results {
+                    report.notes.append(String(format: "%@: p50 %.0f ms, p95 %.0f ms", result.name, result.p50, result.p95))
+                }
+            }
+            try await phase("GET /api/v1/stats, one dimension", oneDimension.map { "/api/v1/stats?" + $0 }, headers: authorized,
+                            target: "p95 ≤ 150 ms", limit: 150)
+            try await phase("GET /api/v1/stats, two dimensions", twoDimensions.map { "/api/v1/stats?" + $0 }, headers: authorized,
+                            target: "p95 ≤ 300 ms", limit: 300)
+            try await phase("GET /api/v1/stats/grid", ["/api/v1/stats/grid?bbox=-71.2,42.2,-70.9,42.45&cell=500"], headers: authorized,
+                            target: "p95 ≤ 200 ms", limit: 200)
+            var page = HTTPHeaders()
+            page.add(name: "Cookie", value: try await signIn(base: base, client: client))
+            try await phase("GET /dashboard", ["/dashboard?days=30"], headers: page, target: "p95 ≤ 300 ms", limit: 300)
+        } catch {
+            server.stop()
+            try? await client.shutdown()
+            say("Server log: \(server.log.path)\n\(server.logTail())")
+            throw error
+        }
+        server.stop()
+        try await client.shutdown()
+        report.notes.append("Load average (1 min) before the run: \(loadBefore)")
+        if !options.keepData { try? FileManager.default.removeItem(at: folder) }
+        say("\n" + report.table())
+        if let out = options.out {
+            try append(report.markdown().replacingOccurrences(of: "Appeals loaded through the API", with: "Appeals imported with `ombud import csv`"), to: out)
+            say("Appended the results to \(out)")
+        }
+    }
+}
