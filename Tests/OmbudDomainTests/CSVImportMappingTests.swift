@@ -39,6 +39,7 @@ struct CSVImportMappingTests {
         #expect(try DatePattern("yyyy-MM-dd'T'HH:mm:ss.SSS").parse("2026-12-07T09:30:00.250")?.seconds == 9 * 3600 + 30 * 60 + 0.25)
         #expect(throws: ValidationError.self) { try DatePattern("dd MMM yyyy") }
         #expect(throws: ValidationError.self) { try DatePattern("HH:mm") }
+        #expect(throws: ValidationError.self) { try DatePattern("dd.MM.yy") }   // two-digit years would refuse every row
         #expect(DatePattern.iso("2015-03-01")?.seconds == 0)
         #expect(DatePattern.iso("2015-03-01T10:00:00Z")?.offset == 0)
         #expect(DatePattern.iso("2015-03-01 10:00:00.5+03:00") == DateParts(day: CivilDate(iso: "2015-03-01")!, seconds: 36_000.5, offset: 10_800))

@@ -85,6 +85,8 @@ extension OmbudServerSuite {
                     (.POST, "/api/v1/tokens", .tokensManage),
                     (.DELETE, "/api/v1/tokens/\(UUID())", .tokensManage),
                     (.GET, "/api/v1/audit", .auditRead),
+                    (.GET, "/api/v1/stats?groupBy=channel", .statsRead),
+                    (.GET, "/api/v1/stats/grid?bbox=30,59,31,60", .statsRead),
                     (.GET, "/api/v1/me", nil),
                     (.GET, "/api/v1/team", .supervise),
                     (.GET, "/api/v1/calendars", nil),

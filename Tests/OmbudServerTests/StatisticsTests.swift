@@ -230,5 +230,31 @@ extension OmbudServerSuite {
                 #expect(try await clerk.send(.GET, "/").status == .ok && !clerk.html.contains("<svg class=\"chart\""))
             }
         }
+
+        @Test func questionFiltersChooseTheQuestionsAndAppealsWithoutQuestionsStillCount() async throws {
+            try await withOmbud { ctx, clock in
+                _ = try await seed(ctx, clock)
+                var bare = basicAppeal
+                bare["questions"] = AnyEncodable([QuestionInput]())
+                _ = try await ctx.createAppeal(bare)
+                // Grouped by topic, the appeal without questions is in the "not set" group and the groups add up.
+                let byTopic = try await table(ctx, "groupBy=topic:1&lang=en")
+                #expect(byTopic.rows.first { $0.dimensions["topic"]?.code == "" }?.dimensions["topic"]?.name == "Not specified")
+                #expect(byTopic.total.measures["count"] == 5)
+                // A topic filter counts only the questions below it, not the other questions of the same appeals.
+                let filtered = try await table(ctx, "groupBy=topic:1&topic=0003")
+                #expect(filtered.rows.map { $0.dimensions["topic"]?.code } == ["0003"] && filtered.total.measures["count"] == 1)
+                // Full-text words filter the grid as they filter the table.
+                try await ctx.get("/api/v1/stats/grid?bbox=30,59,31,60&cell=1000&q=\("трамвай".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)") { res in
+                    let grid = try res.content.decode(StatsController.Grid.self)
+                    #expect(grid.cells.isEmpty)
+                }
+                // No dimension: the total only.
+                let total = try await table(ctx, "measures=count")
+                #expect(total.rows.isEmpty && total.total.measures["count"] == 5)
+                // A value with a line break inside (CRLF) is quoted in CSV, and a negative number is not taken for a formula.
+                #expect(CSVField.escape("a\r\nb") == "\"a\r\nb\"" && CSVField.escape("-71.05") == "-71.05" && CSVField.escape("=1+1") == "'=1+1")
+            }
+        }
     }
 }

@@ -148,7 +148,9 @@ public struct DatePattern: Sendable, Equatable {
             while i + run < chars.count, chars[i + run] == c { run += 1 }
             let token: Token
             switch c {
-            case "y", "u": token = .year
+            case "y", "u":
+                guard run != 2 else { throw ValidationError(field: field, reason: "two-digit years (yy) are not supported; use yyyy") }
+                token = .year
             case "M", "L":
                 guard run <= 2 else { throw ValidationError(field: field, reason: "month names (MMM) are not supported; use MM") }
                 token = .month

@@ -264,6 +264,7 @@ public struct MapGrid: Sendable, Equatable {
 
     public static let metersPerDegree = 111_320.0
     public static let maxCells = 250_000
+    public static let minMeters = 100.0
 
     public let box: Box
     public let meters: Double
@@ -271,7 +272,11 @@ public struct MapGrid: Sendable, Equatable {
     public let lonStep: Double
 
     public init(box: Box, meters: Double, field: String = "cell") throws(ValidationError) {
-        guard meters.isFinite, (10...200_000).contains(meters) else { throw ValidationError(field: field, reason: "must be between 10 and 200000 metres") }
+        // Not finer than 100 m: a cell holding one appeal would place it within a few metres, and the statistics
+        // show no addresses.
+        guard meters.isFinite, (Self.minMeters...200_000).contains(meters) else {
+            throw ValidationError(field: field, reason: "must be between \(Int(Self.minMeters)) and 200000 metres")
+        }
         self.box = box
         self.meters = meters
         latStep = meters / Self.metersPerDegree

@@ -203,8 +203,14 @@ enum CSVField {
     /// RFC 4180 quoting, and a leading quote for text a spreadsheet would run as a formula.
     static func escape(_ value: String) -> String {
         var v = value
-        if let first = v.first, "=+-@\t\r".contains(first) { v = "'" + v }
-        guard v.contains(where: { ",\"\n\r".contains($0) }) else { return v }
-        return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        if let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Double(v) == nil { v = "'" + v }
+        return quoted(v)
+    }
+
+    /// RFC 4180 quoting only, for files read back by a program (an import's rejects): the value as it came.
+    static func quoted(_ value: String) -> String {
+        // By bytes: "\r\n" is one Character in Swift, which a search for "\n" or "\r" among Characters misses.
+        guard value.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

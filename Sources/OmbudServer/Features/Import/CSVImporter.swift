@@ -63,9 +63,9 @@ enum CSVImporter {
             if rejects == nil {
                 FileManager.default.createFile(atPath: rejectsPath, contents: nil)
                 rejects = try FileHandle(forWritingTo: URL(fileURLWithPath: rejectsPath))
-                try rejects?.write(contentsOf: Data((["line", "reason"] + header).map(CSVField.escape).joined(separator: ",").utf8 + [0x0D, 0x0A]))
+                try rejects?.write(contentsOf: Data((["line", "reason"] + header).map(CSVField.quoted).joined(separator: ",").utf8 + [0x0D, 0x0A]))
             }
-            try rejects?.write(contentsOf: Data(([String(line), reason] + fields).map(CSVField.escape).joined(separator: ",").utf8 + [0x0D, 0x0A]))
+            try rejects?.write(contentsOf: Data(([String(line), reason] + fields).map(CSVField.quoted).joined(separator: ",").utf8 + [0x0D, 0x0A]))
             result.refused += 1
         }
         // While a batch is written, the next one is read and mapped: the database and the parsing share the cores.
@@ -84,34 +84,44 @@ enum CSVImporter {
             writing = Task { try await writer.commit(prepared); return fresh.count }
         }
 
-        while true {
-            let row: (line: Int, fields: [String])?
-            do { row = try stream.nextRow() } catch let error as CSVError {
-                // The file cannot be read past this point: what was read is kept, and the rest is named.
-                try await flush()
-                try await flush()
-                try? rejects?.close()
-                throw AppError.invalid(field: "file", reason: "\(error); \(result.imported) appeals imported before it")
-            }
-            guard let row else { break }
-            result.rows += 1
-            switch mapping.appeal(row.fields, columns: columns, terminal: { AppealTransitions.workflow.state($0)?.terminal }) {
-            case let .failure(error): try refuse(row.line, "\(error.field): \(error.reason)", row.fields)
-            case let .success(appeal):
-                if seen.insert(appeal.externalID).inserted {
-                    batch.append((row.line, appeal))
-                } else {
-                    try refuse(row.line, "externalId: \(appeal.externalID) appears twice in the file", row.fields)
+        func readAll() async throws {
+            while true {
+                let row: (line: Int, fields: [String])?
+                do { row = try stream.nextRow() } catch let error as CSVError {
+                    // The file cannot be read past this point: what was read is kept, and the rest is named.
+                    try await flush()
+                    try await flush()
+                    throw AppError.invalid(field: "file", reason: "\(error); \(result.imported) appeals imported before it")
                 }
-            }
-            if batch.count >= batchSize { try await flush() }
-            if let progress, Date().timeIntervalSince(lastReport) > 0.25 {
-                lastReport = Date()
-                progress(ImportProgress(rows: result.rows, fraction: file.fraction, elapsed: lastReport.timeIntervalSince(started)))
-            }
+                guard let row else { break }
+                result.rows += 1
+                switch mapping.appeal(row.fields, columns: columns, terminal: { AppealTransitions.workflow.state($0)?.terminal }) {
+                case let .failure(error): try refuse(row.line, "\(error.field): \(error.reason)", row.fields)
+                case let .success(appeal):
+                    if seen.insert(appeal.externalID).inserted {
+                        batch.append((row.line, appeal))
+                    } else {
+                        try refuse(row.line, "externalId: \(appeal.externalID) appears twice in the file", row.fields)
+                    }
+                }
+                if batch.count >= batchSize { try await flush() }
+                if let progress, Date().timeIntervalSince(lastReport) > 0.25 {
+                    lastReport = Date()
+                    progress(ImportProgress(rows: result.rows, fraction: file.fraction, elapsed: lastReport.timeIntervalSince(started)))
+                }
         }
         try await flush()
         try await flush()
+        }
+
+        do {
+            try await readAll()
+        } catch {
+            // A batch still being written is awaited, so nothing is written after the command has answered.
+            _ = try? await writing?.value
+            try? rejects?.close()
+            throw error
+        }
         try rejects?.close()
         result.rejectsFile = result.refused > 0 ? rejectsPath : nil
         progress?(ImportProgress(rows: result.rows, fraction: 1, elapsed: Date().timeIntervalSince(started)))
@@ -153,6 +163,8 @@ final class CompressedFile: @unchecked Sendable {
             output = nil
             return
         }
+        // gzip may stop reading (a damaged file): a write to its closed pipe must fail, not kill this process.
+        signal(SIGPIPE, SIG_IGN)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["gzip", "-dc"]

@@ -9,7 +9,7 @@ import Vapor
 /// each person's work and who is online — all within the reader's scope, from the statistics' queries.
 struct DashboardPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.get("dashboard", use: dashboard)
+        routes.grouped(PageGuard(), RememberLanguage()).get("dashboard", use: dashboard)
     }
 
     static let periods = [7, 30, 90, 365]

@@ -97,8 +97,8 @@ struct StatsController: RouteCollection {
             .column(SQLQueryString("SUM(CASE WHEN \(StatsQuery.overdueSQL(today: today, closedDay: closedDay)) THEN 1 ELSE 0 END)"), as: "late")
             .from("appeals")
             .where(SQLQueryString("appeals.lat >= \(literal: box.minLat) AND appeals.lat < \(literal: box.maxLat) AND appeals.lon >= \(literal: box.minLon) AND appeals.lon < \(literal: box.maxLon)"))
-        select = try await AppealList.filtered(select, try Self.filters(req), scope: AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID),
-                                               settings: req.settings, today: today, db: req.db)
+        select = try await StatsQuery.filtered(select, try Self.filters(req), scope: AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID),
+                                               settings: req.settings, today: today, sql: sql)
         let rows = try await select.groupBy("y").groupBy("x").all()
         return Grid(cell: cells.meters, cells: try rows.map { row in
             let (lat, lon) = cells.center(y: try row.decode(column: "y", as: Int.self), x: try row.decode(column: "x", as: Int.self))

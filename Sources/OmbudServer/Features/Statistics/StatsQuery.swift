@@ -55,6 +55,7 @@ struct StatsQuery {
         if !questionDimensions.isEmpty {
             total = try await grouped(sql, keys: [], today: today, closedDay: closedDay).first?.tally ?? StatsTally()
         }
+        if keys.isEmpty { rows = [:] } // no dimension: the total only
         var result = Result(rows: rows.map { Row(codes: $0.key, tally: $0.value) }, total: total)
         if spec.measures.contains(where: \.needsDurations) {
             try await addDurations(sql, keys: keys, to: &result, today: today)
@@ -95,8 +96,20 @@ struct StatsQuery {
                 default: columns.append("COALESCE(\(Self.text("q.executor_user_id", sql)), '') AS \(alias)")
                 }
             }
-            query = query.join(SQLQueryString("(SELECT DISTINCT q.appeal_id, \(SQLList(columns)) FROM questions q\(rollup)) qd"),
-                               method: SQLJoinMethod.inner, on: SQLRaw("qd.appeal_id = appeals.id"))
+            // The list's question filters choose the questions that count, not only the appeals: `topic=0005` grouped
+            // by topic shows the topics below 0005, not the other questions of the same appeals.
+            var conditions: [SQLQueryString] = []
+            if let topic = filters.topic.nonBlank {
+                conditions.append("(q.topic_code = \(bind: topic) OR q.topic_code LIKE \(bind: topic + ".%"))")
+            }
+            if let executor = filters.executor.nonBlank {
+                conditions.append(UUID(uuidString: executor).map { "q.executor_user_id = \(bind: $0)" }
+                                  ?? "q.executor_unit_id IN (SELECT id FROM org_units WHERE code = \(bind: executor))")
+            }
+            let condition: SQLQueryString = conditions.isEmpty ? "" : " WHERE \(SQLList(conditions, separator: SQLRaw(" AND ")))"
+            // A LEFT JOIN: an appeal without questions is in the "not set" group, so the groups add up to the total.
+            query = query.join(SQLQueryString("(SELECT DISTINCT q.appeal_id, \(SQLList(columns)) FROM questions q\(rollup)\(condition)) qd"),
+                               method: conditions.isEmpty ? SQLJoinMethod.left : SQLJoinMethod.inner, on: SQLRaw("qd.appeal_id = appeals.id"))
         }
         if ratings {
             query = query.join(SQLRaw("""
@@ -104,15 +117,19 @@ struct StatsQuery {
                 (SELECT r2.id FROM appeal_ratings r2 WHERE r2.appeal_id = r.appeal_id ORDER BY r2.at DESC, r2.id DESC LIMIT 1)) lr
                 """), method: SQLJoinMethod.left, on: SQLRaw("lr.appeal_id = appeals.id"))
         }
-        query = try await AppealList.filtered(query, filters, scope: scope, settings: settings, today: today, db: sql as! any Database)
-        if let q = filters.q.nonBlank {
-            // Words only: the statistics show no personal data, so names and addresses do not select appeals either.
-            guard let match = AppealSearch.match(q, dialect: sql.dialect.name, personal: false) else { return query.where(SQLRaw("1 = 0")) }
-            query = sql.dialect.name == "sqlite"
-                ? query.where(SQLQueryString("appeals.rowid IN (SELECT rowid FROM appeal_search WHERE appeal_search MATCH \(bind: match))"))
-                : query.where(SQLQueryString("appeals.search_vector @@ to_tsquery('simple', \(bind: match))"))
-        }
-        return query
+        return try await Self.filtered(query, filters, scope: scope, settings: settings, today: today, sql: sql)
+    }
+
+    /// The list's filters, the scope, and `q` as words only: the statistics show no personal data, so names and
+    /// addresses do not select appeals either.
+    static func filtered(_ query: SQLSelectBuilder, _ filters: AppealList.Filters, scope: (any SQLExpression)?, settings: Settings,
+                         today: CivilDate, sql: any SQLDatabase) async throws -> SQLSelectBuilder {
+        let query = try await AppealList.filtered(query, filters, scope: scope, settings: settings, today: today, db: sql as! any Database)
+        guard let q = filters.q.nonBlank else { return query }
+        guard let match = AppealSearch.match(q, dialect: sql.dialect.name, personal: false) else { return query.where(SQLRaw("1 = 0")) }
+        return sql.dialect.name == "sqlite"
+            ? query.where(SQLQueryString("appeals.rowid IN (SELECT rowid FROM appeal_search WHERE appeal_search MATCH \(bind: match))"))
+            : query.where(SQLQueryString("appeals.search_vector @@ to_tsquery('simple', \(bind: match))"))
     }
 
     /// The sums per group of `keys` (none: the total, which counts appeals, not appeal-and-group pairs).
