@@ -27,25 +27,7 @@ final class Bench {
         let bodies = try AppealData.bodies(csvGz: csv)
         say("\(bodies.count) appeal texts; they are cycled through \(options.appeals) appeals.")
 
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ombud-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        var environment = ProcessInfo.processInfo.environment
-        environment["OMBUD_DATA_DIR"] = folder.path
-        environment["OMBUD_DATABASE_URL"] = options.postgresURL
-        environment["VAPOR_ENV"] = "production" // as deployed: log level notice, no per-request log lines
-        environment["OMBUD_SMS_SECRET"] = smsSecret // SMS in only: the webhook's path is measured, nothing is sent out
-        // The alert sweep is measured on its own at the end (`ombud worker --once`), not mixed into the other phases.
-        environment["OMBUD_WORKER"] = "off"
-        say("Data folder: \(folder.path)")
-        let server = ServerProcess(binary: binary, environment: environment, log: folder.appendingPathComponent("server.log"))
-
-        var database = "SQLite (fresh temporary data folder, WAL)"
-        if let url = options.postgresURL {
-            say("Resetting schema public of the PostgreSQL database…")
-            try Subprocess.tool("psql", [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", "DROP SCHEMA public CASCADE; CREATE SCHEMA public"])
-            let version = (try? Subprocess.tool("psql", [url, "-tAc", "SHOW server_version"])).map { String(decoding: $0, as: UTF8.self) }
-            database = "PostgreSQL " + (version?.split(separator: " ").first.map(String.init)?.trimmed ?? "")
-        }
+        let (folder, server, database) = try prepareServer(binary: binary)
 
         say("Setting up with the ombud CLI…")
         say(try server.cli(["topics", "import", data.appendingPathComponent("ru-appeals-classifier").path]).trimmed)
@@ -344,6 +326,27 @@ final class Bench {
               let session = response.headers["set-cookie"].compactMap({ $0.split(separator: ";").first }).first(where: { $0.hasPrefix("ombud_session=") })
         else { throw BenchError("signing in answered \(response.status)") }
         return String(session)
+    }
+
+    /// A fresh temporary data folder, the server process on it (not started) and the database's description; with
+    /// `--postgres`, the database's schema `public` emptied.
+    func prepareServer(binary: URL) throws -> (folder: URL, server: ServerProcess, database: String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ombud-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMBUD_DATA_DIR"] = folder.path
+        environment["OMBUD_DATABASE_URL"] = options.postgresURL
+        environment["VAPOR_ENV"] = "production" // as deployed: log level notice, no per-request log lines
+        environment["OMBUD_SMS_SECRET"] = smsSecret // SMS in only: the webhook's path is measured, nothing is sent out
+        // The alert sweep is measured on its own at the end (`ombud worker --once`), not mixed into the other phases.
+        environment["OMBUD_WORKER"] = "off"
+        say("Data folder: \(folder.path)")
+        let server = ServerProcess(binary: binary, environment: environment, log: folder.appendingPathComponent("server.log"))
+        guard let url = options.postgresURL else { return (folder, server, "SQLite (fresh temporary data folder, WAL)") }
+        say("Resetting schema public of the PostgreSQL database…")
+        try Subprocess.tool("psql", [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", "DROP SCHEMA public CASCADE; CREATE SCHEMA public"])
+        let version = (try? Subprocess.tool("psql", [url, "-tAc", "SHOW server_version"])).map { String(decoding: $0, as: UTF8.self) }
+        return (folder, server, "PostgreSQL " + (version?.split(separator: " ").first.map(String.init)?.trimmed ?? ""))
     }
 
     func check(_ warmUp: LoadResult) throws {

@@ -16,20 +16,7 @@ extension Bench {
     func runStats() async throws {
         let loadBefore = Machine.load
         let binary = try ombudBinary()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ombud-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        var environment = ProcessInfo.processInfo.environment
-        environment["OMBUD_DATA_DIR"] = folder.path
-        environment["OMBUD_DATABASE_URL"] = options.postgresURL
-        environment["VAPOR_ENV"] = "production"
-        environment["OMBUD_WORKER"] = "off"
-        let server = ServerProcess(binary: binary, environment: environment, log: folder.appendingPathComponent("server.log"))
-        var database = "SQLite (fresh temporary data folder, WAL)"
-        if let url = options.postgresURL {
-            try Subprocess.tool("psql", [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", "DROP SCHEMA public CASCADE; CREATE SCHEMA public"])
-            let version = (try? Subprocess.tool("psql", [url, "-tAc", "SHOW server_version"])).map { String(decoding: $0, as: UTF8.self) }
-            database = "PostgreSQL " + (version?.split(separator: " ").first.map(String.init)?.trimmed ?? "")
-        }
+        let (folder, server, database) = try prepareServer(binary: binary)
         let csv = folder.appendingPathComponent("boston311.csv.gz")
         say("Writing \(options.appeals) rows of a synthetic Boston 311 export to \(csv.path)…")
         try Subprocess.tool("python3", ["bench/data/boston311.py", String(options.appeals), csv.path, "--recent", "1461"])

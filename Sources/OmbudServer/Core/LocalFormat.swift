@@ -32,6 +32,17 @@ struct LocalFormat {
 
     func number(_ text: String) -> String { language == .fa ? SolarHijriDate.persianDigits(text) : text }
 
+    /// A day without its year, for a chart's axis: `3.12` (ru), `12/3` (en), `۹/۱۶` in the Solar Hijri calendar (fa).
+    func shortDay(_ day: CivilDate) -> String {
+        switch language {
+        case .fa:
+            let jalali = SolarHijriDate(day)
+            return number("\(jalali.month)/\(jalali.day)")
+        case .ru: return "\(day.day).\(String(format: "%02d", day.month))"
+        case .en: return "\(day.month)/\(day.day)"
+        }
+    }
+
     /// A share as a whole percentage: `96 %` (ru), `96%` (en), `٪۹۶` (fa).
     func percent(_ share: Double) -> String {
         let whole = String(Int((share * 100).rounded()))

@@ -25,14 +25,18 @@ final class SQLiteWriter: @unchecked Sendable {
         /// Runs one statement, binding `binds` in order, and returns its rows.
         @discardableResult
         func query(_ sql: String, _ binds: [any Encodable & Sendable] = []) throws -> [[SQLiteData]] {
+            try query(sql, data: binds.map { try SQLiteWriter.data($0, encoder: encoder) })
+        }
+
+        /// The same with values already SQLite's (converted off the writer's thread).
+        @discardableResult
+        func query(_ sql: String, data binds: [SQLiteData]) throws -> [[SQLiteData]] {
             let statement = try prepared(sql)
             defer {
                 sqlite_nio_sqlite3_reset(statement)
                 sqlite_nio_sqlite3_clear_bindings(statement)
             }
-            for (offset, value) in binds.enumerated() {
-                try bind(try data(value), at: Int32(offset + 1), in: statement)
-            }
+            for (offset, value) in binds.enumerated() { try bind(value, at: Int32(offset + 1), in: statement) }
             var rows: [[SQLiteData]] = []
             while true {
                 let status = sqlite_nio_sqlite3_step(statement)
@@ -54,23 +58,6 @@ final class SQLiteWriter: @unchecked Sendable {
             guard status == SQLITE_OK, let statement else { throw error(status) }
             statements[sql] = statement
             return statement
-        }
-
-        private func data(_ value: any Encodable & Sendable) throws -> SQLiteData { try SQLiteWriter.data(value, encoder: encoder) }
-
-        /// Runs one statement whose values are already SQLite's (converted off the writer's thread).
-        func run(_ sql: String, _ binds: [SQLiteData]) throws {
-            let statement = try prepared(sql)
-            defer {
-                sqlite_nio_sqlite3_reset(statement)
-                sqlite_nio_sqlite3_clear_bindings(statement)
-            }
-            for (offset, value) in binds.enumerated() { try bind(value, at: Int32(offset + 1), in: statement) }
-            while true {
-                let status = sqlite_nio_sqlite3_step(statement)
-                if status == SQLITE_DONE { return }
-                guard status == SQLITE_ROW else { throw error(status) }
-            }
         }
 
         private func bind(_ value: SQLiteData, at index: Int32, in statement: OpaquePointer) throws {

@@ -133,7 +133,7 @@ final class TableWriter {
     private func xml(_ cell: Cell, reference: String, bold: Bool) -> String {
         switch cell {
         case let .text(text):
-            "<c r=\"\(reference)\" t=\"inlineStr\"\(bold ? " s=\"3\"" : "")><is><t xml:space=\"preserve\">\(Self.escaped(text))</t></is></c>"
+            "<c r=\"\(reference)\" t=\"inlineStr\"\(bold ? " s=\"3\"" : "")><is><t xml:space=\"preserve\">\(GeoFormat.xmlEscaped(text))</t></is></c>"
         case let .number(number): "<c r=\"\(reference)\"><v>\(Self.plain(number))</v></c>"
         case let .date(day): "<c r=\"\(reference)\" s=\"1\"><v>\(day.dayNumber + 25_569)</v></c>"
         case let .moment(date):
@@ -165,26 +165,8 @@ final class TableWriter {
         return name
     }
 
-    /// Text as XML character data; characters XML 1.0 cannot carry are dropped.
-    static func escaped(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
-            default:
-                if scalar.value >= 0x20, scalar.value != 0xFFFE, scalar.value != 0xFFFF { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out
-    }
-
     private static func workbookParts(sheetName: String) -> [(String, String)] {
-        let name = escaped(String(sheetName.filter { !"[]:*?/\\".contains($0) }.prefix(31)))
+        let name = GeoFormat.xmlEscaped(String(sheetName.filter { !"[]:*?/\\".contains($0) }.prefix(31)))
         return [
             ("[Content_Types].xml", """
                 <?xml version="1.0" encoding="UTF-8" standalone="yes"?>

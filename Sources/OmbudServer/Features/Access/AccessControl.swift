@@ -11,6 +11,11 @@ extension Request {
         try actor.scope(try await store.references.current(db: db))
     }
 
+    /// The actor's scope as a condition on `appeals` rows (nil: everything), for lists, search and statistics.
+    func appealCondition() async throws -> (any SQLExpression)? {
+        AccessSQL.condition(try await accessScope(), user: try actor.userID)
+    }
+
     /// The appeal if the actor may see it. Outside the scope it answers 404 like an unknown id, so that guessing ids
     /// does not even reveal that an appeal exists.
     func visibleAppeal(_ id: UUID) async throws -> Appeal {

@@ -34,7 +34,7 @@ struct AppealsController: RouteCollection {
 
     func list(req: Request) async throws -> AppealPage {
         let filters = try req.query.decode(AppealList.Filters.self)
-        let scope = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID)
+        let scope = try await req.appealCondition()
         return try await AppealList.page(filters, scope: scope, personal: try req.actor.can(.personalData), hidden: req.hiddenMark, settings: req.settings, db: req.db, now: req.now)
     }
 

@@ -15,7 +15,7 @@ extension IntakePages {
         let place = RepeatContactRule.Place(topics: Set((form.topics ?? []).compactMap(Form.latin)), address: form.address.nonBlank,
                                             lat: point?.lat, lon: point?.lon)
         guard rule.applies(to: place) else { return [] }
-        let scope = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID)
+        let scope = try await req.appealCondition()
         // Candidates from two bounded lookups: the points in the radius's box (indexed by latitude), and the appeals the
         // full-text index finds by the address's words; the rule then weighs each.
         var ids: Set<UUID> = []

@@ -359,7 +359,7 @@ struct IntakePages: RouteCollection {
     static func openAppeals(of applicants: [UUID], req: Request) async throws -> [UUID: [[String: Any]]] {
         var query = Appeal.query(on: req.db).filter(\.$applicant.$id ~~ applicants)
             .filter(\.$status ~~ AppealTransitions.workflow.openStates)
-        if let condition = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID) { query = query.filter(.sql(condition)) }
+        if let condition = try await req.appealCondition() { query = query.filter(.sql(condition)) }
         var result: [UUID: [[String: Any]]] = [:]
         for appeal in try await query.sort(\.$receivedAt, .descending).limit(50).all() {
             guard let owner = appeal.$applicant.id else { continue }
@@ -396,7 +396,7 @@ struct IntakePages: RouteCollection {
         let address = (req.query[String.self, at: "address"] ?? "").trimmed()
         guard let street = ApplicantMatching.street(address) else { return "" }
         // The newest appeals that mention the street (by the full-text index), in the reader's scope; their most common district.
-        let scope = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID)
+        let scope = try await req.appealCondition()
         let page = try await AppealList.page(AppealList.Filters(q: street, limit: 50), scope: scope, personal: true, hidden: "", settings: req.settings, db: req.db, now: req.now)
         return ApplicantMatching.likelyDistrict(page.items.compactMap(\.district)) ?? ""
     }

@@ -19,11 +19,7 @@ enum IntakeWriter {
 
     /// Through SQLKit, in the caller's transaction: PostgreSQL, and SQLite when no dedicated writer is open.
     static func write(_ batch: [PreparedAppeal], db: any Database) async throws -> [String] {
-        var first: [Int: Int] = [:]
-        for (year, count) in numbersNeeded(batch) {
-            first[year] = try await AppealIntake.reserveTrackingNumbers(year: year, count: count, db: db) - count + 1
-        }
-        let codes = codes(batch, first: first)
+        let codes = codes(batch, first: try await reserveNumbers(numbersNeeded(batch), db: db))
         try await insert(tables(batch, codes: codes), db: db as! any SQLDatabase)
         return codes
     }
@@ -43,7 +39,20 @@ enum IntakeWriter {
     /// Prepared statements of up to 64 rows each, on SQLite's dedicated writer. Several rows to a statement matter
     /// where a trigger writes the full-text index: its buffer is flushed at the end of every statement.
     static func insert(_ tables: [Table], connection: SQLiteWriter.Connection) throws {
-        for statement in try statements(tables) { try connection.run(statement.sql, statement.binds) }
+        try run(statements(tables), connection: connection)
+    }
+
+    static func run(_ statements: [(sql: String, binds: [SQLiteData])], connection: SQLiteWriter.Connection) throws {
+        for statement in statements { try connection.query(statement.sql, data: statement.binds) }
+    }
+
+    /// The first of `count` tracking numbers reserved for each year, in the caller's transaction.
+    static func reserveNumbers(_ needed: [Int: Int], db: any Database) async throws -> [Int: Int] {
+        var first: [Int: Int] = [:]
+        for (year, count) in needed {
+            first[year] = try await AppealIntake.reserveTrackingNumbers(year: year, count: count, db: db) - count + 1
+        }
+        return first
     }
 
     static func rowsPerStatement(columns: Int) -> Int { max(1, min(64, 30_000 / columns)) }
@@ -96,11 +105,16 @@ enum IntakeWriter {
 
     /// Tracking codes in the batch's order, given the first number reserved for each year.
     static func codes(_ batch: [PreparedAppeal], first: [Int: Int]) -> [String] {
+        codes(years: batch.map(\.receivedDay.year), first: first)
+    }
+
+    /// Tracking codes for appeals received in `years`, in order, given the first number reserved for each year.
+    static func codes(years: [Int], first: [Int: Int]) -> [String] {
         var next = first
-        return batch.map { p in
-            let number = next[p.receivedDay.year]!
-            next[p.receivedDay.year] = number + 1
-            return TrackingCode(year: p.receivedDay.year, number: number).description
+        return years.map { year in
+            let number = next[year] ?? 1
+            next[year] = number + 1
+            return TrackingCode(year: year, number: number).description
         }
     }
 

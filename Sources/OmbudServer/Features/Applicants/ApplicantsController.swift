@@ -108,7 +108,7 @@ struct ApplicantsController: RouteCollection {
             if !coAppeals.isEmpty { group.filter(\.$id ~~ coAppeals) }
         }
         // Only the appeals in the reader's scope, by the same SQL condition as lists (one query, not one per appeal).
-        if let condition = AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID) {
+        if let condition = try await req.appealCondition() {
             query = query.filter(.sql(condition))
         }
         let visible = try await query.sort(\.$receivedAt, .descending).all()

@@ -280,16 +280,10 @@ extension CSVImporter {
             let made: ([String: String], [String: UUID]) = try await app.store.writeReferences { db in
                 var topics: [String: String] = [:]
                 var units: [String: UUID] = [:]
-                let sql = db as! any SQLDatabase
                 for name in newTopics {
                     let code = CSVMapping.code(source: source, value: name)
                     if try await TopicRecord.find(code, on: db) == nil {
-                        let topic = try Classifier.localTopic(code: code, name: name, parent: parentTopic)
-                        let record = TopicStore.record(topic)
-                        try await record.create(on: db)
-                        if sql.dialect.name == "sqlite" {
-                            try await sql.raw("INSERT INTO topic_search (code, body) VALUES (\(bind: code), \(bind: record.searchText))").run()
-                        }
+                        try await TopicStore.insertLocal(try Classifier.localTopic(code: code, name: name, parent: parentTopic), db: db)
                     }
                     topics[name] = code
                 }
@@ -312,6 +306,7 @@ extension CSVImporter {
         /// A batch built and converted, waiting for its tracking codes: everything but the codes is done before the
         /// previous batch has finished writing.
         struct Prepared: @unchecked Sendable {
+            /// PostgreSQL: the rows (SQLite gets `statements` instead).
             var tables: [IntakeWriter.Table]
             /// Each appeal's year of receipt and index document without its code.
             var years: [Int]
@@ -320,8 +315,14 @@ extension CSVImporter {
             var statements: [(sql: String, binds: [SQLiteData])]
         }
 
-        static let codeColumn = 1
-        static let searchColumn = 24
+        static let appealColumns = [
+            "id", "tracking_code", "workflow", "status", "channel", "kind", "form", "urgency", "received_at", "registered_at",
+            "closed_at", "is_collective", "is_deputy_inquiry", "text", "address_text", "lat", "lon", "district",
+            "registration_due", "answer_due", "control_date", "extension_days", "under_control", "external_id", "search_text",
+            "created_at", "updated_at"]
+        /// Where `commit` writes each appeal's tracking code and index document.
+        static let codeColumn = appealColumns.firstIndex(of: "tracking_code") ?? 1
+        static let searchColumn = appealColumns.firstIndex(of: "search_text") ?? 24
 
         func prepare(_ appeals: [MappedAppeal]) async throws -> Prepared {
             try await references(appeals)
@@ -329,8 +330,9 @@ extension CSVImporter {
             let calendar = try await app.store.references.calendar(settings.calendarKey, db: app.db)
             let days = appeals.map { CivilDate.of($0.receivedAt, in: settings.timeZone) }
             let (tables, documents) = tables(appeals, days: days, calendar: calendar, settings: settings)
-            return Prepared(tables: tables, years: days.map(\.year), documents: documents,
-                            statements: app.ombud.writer == nil ? [] : try IntakeWriter.statements(tables))
+            let sqlite = app.ombud.writer != nil
+            return Prepared(tables: sqlite ? [] : tables, years: days.map(\.year), documents: documents,
+                            statements: sqlite ? try IntakeWriter.statements(tables) : [])
         }
 
         /// Numbers the batch and writes it, in one transaction.
@@ -338,16 +340,12 @@ extension CSVImporter {
             guard !batch.years.isEmpty else { return }
             let needed = batch.years.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
             @Sendable func codes(_ first: [Int: Int]) -> [(code: String, document: String)] {
-                var next = first
-                return zip(batch.years, batch.documents).map { year, document in
-                    let number = next[year] ?? 1
-                    next[year] = number + 1
-                    let code = TrackingCode(year: year, number: number).description
-                    return (code, PersonalSearch.document(open: [code], personal: []) + " " + document)
+                zip(IntakeWriter.codes(years: batch.years, first: first), batch.documents).map { code, document in
+                    (code, PersonalSearch.document(open: [code], personal: []) + " " + document)
                 }
             }
             if let writer = app.ombud.writer, let gate = app.ombud.gate {
-                let width = batch.tables[0].columns.count
+                let width = Self.appealColumns.count
                 let perStatement = IntakeWriter.rowsPerStatement(columns: width)
                 try await gate.locked {
                     try await writer.transaction { connection in
@@ -357,17 +355,13 @@ extension CSVImporter {
                             statements[index / perStatement].binds[row + Self.codeColumn] = .text(filled.code)
                             statements[index / perStatement].binds[row + Self.searchColumn] = .text(filled.document)
                         }
-                        for statement in statements { try connection.run(statement.sql, statement.binds) }
+                        try IntakeWriter.run(statements, connection: connection)
                     }
                 }
             } else {
                 try await app.store.write { db in
-                    var first: [Int: Int] = [:]
-                    for (year, count) in needed {
-                        first[year] = try await AppealIntake.reserveTrackingNumbers(year: year, count: count, db: db) - count + 1
-                    }
                     var tables = batch.tables
-                    for (index, filled) in codes(first).enumerated() {
+                    for (index, filled) in codes(try await IntakeWriter.reserveNumbers(needed, db: db)).enumerated() {
                         tables[0].rows[index][Self.codeColumn] = filled.code
                         tables[0].rows[index][Self.searchColumn] = filled.document
                     }
@@ -380,11 +374,7 @@ extension CSVImporter {
         /// each appeal's index document without its code.
         private func tables(_ appeals: [MappedAppeal], days: [CivilDate], calendar: BusinessCalendar,
                             settings: Settings) -> ([IntakeWriter.Table], [String]) {
-            var rows = IntakeWriter.Table(name: "appeals", columns: [
-                "id", "tracking_code", "workflow", "status", "channel", "kind", "form", "urgency", "received_at", "registered_at",
-                "closed_at", "is_collective", "is_deputy_inquiry", "text", "address_text", "lat", "lon", "district",
-                "registration_due", "answer_due", "control_date", "extension_days", "under_control", "external_id", "search_text",
-                "created_at", "updated_at"])
+            var rows = IntakeWriter.Table(name: "appeals", columns: Self.appealColumns)
             var questions = IntakeWriter.Table(name: "questions", columns: [
                 "id", "appeal_id", "position", "topic_code", "text", "executor_unit_id", "status", "created_at", "updated_at"])
             var history = IntakeWriter.Table(name: "history", columns: [

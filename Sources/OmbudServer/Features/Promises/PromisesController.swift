@@ -52,7 +52,7 @@ struct PromisesController: RouteCollection {
         let actor = try req.actor
         let today = CivilDate.of(req.now, in: req.settings.timeZone)
         var query = PromiseRecord.query(on: req.db).join(Appeal.self, on: \PromiseRecord.$appeal.$id == \Appeal.$id)
-        if let scope = AccessSQL.condition(try await req.accessScope(), user: actor.userID) { query = query.filter(.sql(scope)) }
+        if let scope = try await req.appealCondition() { query = query.filter(.sql(scope)) }
         if let raw = f.status {
             let statuses = try raw.split(separator: ",").map { s -> String in
                 do throws(ValidationError) { return (try Validate.choice(String(s), field: "status") as PromiseStatus).rawValue } catch { throw error.appError }

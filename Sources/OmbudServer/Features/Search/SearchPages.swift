@@ -27,7 +27,7 @@ struct SearchPages: RouteCollection {
         let filters = AppealList.Filters(q: TextNormalizer.latinDigits(q), limit: 20, cursor: cursor)
         let page: AppealPage
         do {
-            page = try await AppealList.page(filters, scope: AccessSQL.condition(try await req.accessScope(), user: actor.userID), personal: actor.can(.personalData), hidden: req.hiddenMark,
+            page = try await AppealList.page(filters, scope: try await req.appealCondition(), personal: actor.can(.personalData), hidden: req.hiddenMark,
                                              settings: req.settings, db: req.db, now: req.now)
         } catch let error as AppError where error.field == "cursor" {
             throw AppError.notFound(entity: "page", id: cursor ?? "")

@@ -21,7 +21,7 @@ struct DashboardPages: RouteCollection {
         let zone = req.settings.timeZone
         let today = CivilDate.of(req.now, in: zone)
         let first = today.adding(days: 1 - days)
-        let scope = AccessSQL.condition(try await req.accessScope(), user: actor.userID)
+        let scope = try await req.appealCondition()
         var period = AppealList.Filters()
         period.receivedFrom = first.iso
         period.receivedTo = today.iso
@@ -42,7 +42,7 @@ struct DashboardPages: RouteCollection {
         let labelEvery = max(1, days / 8)
         let intake = SVGChart.columns(everyDay.map { day in
             let count = counts[day.iso] ?? 0
-            return SVGChart.Bar(label: Self.shortDay(day, language), value: count, title: "\(f.number(String(Int(count)))) — \(f.date(day))",
+            return SVGChart.Bar(label: f.shortDay(day), value: count, title: "\(f.number(String(Int(count)))) — \(f.date(day))",
                                 highlight: day == today)
         }, labelEvery: labelEvery, rightToLeft: language == .fa)
 
@@ -123,17 +123,6 @@ struct DashboardPages: RouteCollection {
             "online": online,
         ]
         return req.page("dashboard", context)
-    }
-
-    /// "3.12" (ru), "12/3" (en), "۱۲/۹" in the Solar Hijri calendar (fa).
-    static func shortDay(_ day: CivilDate, _ language: UILanguage) -> String {
-        switch language {
-        case .fa:
-            let jalali = SolarHijriDate(day)
-            return SolarHijriDate.persianDigits("\(jalali.month)/\(jalali.day)")
-        case .ru: return "\(day.day).\(String(format: "%02d", day.month))"
-        case .en: return "\(day.month)/\(day.day)"
-        }
     }
 
     /// Appeals registered by each person (by login) since `since`, of those in the reader's scope.

@@ -1,4 +1,5 @@
 import Foundation
+import OmbudDomain
 
 /// Charts drawn on the server as inline SVG: they need no script, scale to the width of a phone (a viewBox and
 /// `width: 100%`), and carry their figures as text and `<title>` for screen readers.
@@ -23,9 +24,9 @@ enum SVGChart {
             let h = (height - top - bottom) * bar.value / maximum
             let x = position * step + step * 0.15
             out += "<rect x=\(q(x)) y=\(q(height - bottom - h)) width=\(q(step * 0.7)) height=\(q(h))\(bar.highlight ? " class=\"hot\"" : "")>"
-            out += "<title>\(escaped(bar.title))</title></rect>"
+            out += "<title>\(GeoFormat.xmlEscaped(bar.title))</title></rect>"
             if index % max(labelEvery, 1) == 0 {
-                out += "<text x=\(q(x + step * 0.35)) y=\(q(height - 6)) text-anchor=\"middle\">\(escaped(bar.label))</text>"
+                out += "<text x=\(q(x + step * 0.35)) y=\(q(height - 6)) text-anchor=\"middle\">\(GeoFormat.xmlEscaped(bar.label))</text>"
             }
         }
         return out + "</svg>"
@@ -46,17 +47,12 @@ enum SVGChart {
             let x = position * step + step / 2
             let y = height - bottom - (height - top - bottom) * min(max(point.value, 0), 1)
             path.append("\(x.rounded()),\(y.rounded())")
-            out += "<circle cx=\(q(x)) cy=\(q(y)) r=\"4\"><title>\(escaped(point.title))</title></circle>"
-            out += "<text x=\(q(x)) y=\(q(height - 6)) text-anchor=\"middle\">\(escaped(point.label))</text>"
+            out += "<circle cx=\(q(x)) cy=\(q(y)) r=\"4\"><title>\(GeoFormat.xmlEscaped(point.title))</title></circle>"
+            out += "<text x=\(q(x)) y=\(q(height - 6)) text-anchor=\"middle\">\(GeoFormat.xmlEscaped(point.label))</text>"
         }
         if path.count > 1 { out += "<polyline points=\"\(path.joined(separator: " "))\" class=\"trend\"/>" }
         return out + "</svg>"
     }
 
     private static func q(_ value: Double) -> String { "\"\(String(format: "%.1f", value))\"" }
-
-    static func escaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
 }

@@ -23,9 +23,8 @@ struct StatsController: RouteCollection {
     }
 
     /// The list's filters with `from`/`to` for the days of receipt (named so in errors).
-    static func filters(_ req: Request) throws -> AppealList.Filters {
+    static func filters(_ req: Request, _ query: Query) throws -> AppealList.Filters {
         var filters = try req.query.decode(AppealList.Filters.self)
-        let query = try req.query.decode(Query.self)
         for (value, field) in [(query.from, "from"), (query.to, "to")] {
             if let value = value.nonBlank, CivilDate(iso: value) == nil { throw AppError.invalid(field: field, reason: "expected YYYY-MM-DD") }
         }
@@ -44,7 +43,7 @@ struct StatsController: RouteCollection {
         do { spec = try StatsSpec.parse(groupBy: query.groupBy, measures: query.measures) } catch { throw error.appError }
         let format = try TableFormat.parse(query.format)
         if format != .json, !(try req.actor.can(.export)) { throw AppError.forbidden(reason: "this needs the permission export") }
-        let result = try await StatsQuery(spec: spec, filters: try Self.filters(req), scope: AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID),
+        let result = try await StatsQuery(spec: spec, filters: try Self.filters(req, query), scope: try await req.appealCondition(),
                                           settings: req.settings, now: req.now).run(db: req.db)
         let view = try await StatsTableView.make(result, spec: spec, req: req)
         guard format != .json else { return try await view.encodeResponse(for: req) }
@@ -97,7 +96,7 @@ struct StatsController: RouteCollection {
             .column(SQLQueryString("SUM(CASE WHEN \(StatsQuery.overdueSQL(today: today, closedDay: closedDay)) THEN 1 ELSE 0 END)"), as: "late")
             .from("appeals")
             .where(SQLQueryString("appeals.lat >= \(literal: box.minLat) AND appeals.lat < \(literal: box.maxLat) AND appeals.lon >= \(literal: box.minLon) AND appeals.lon < \(literal: box.maxLon)"))
-        select = try await StatsQuery.filtered(select, try Self.filters(req), scope: AccessSQL.condition(try await req.accessScope(), user: try req.actor.userID),
+        select = try await StatsQuery.filtered(select, try Self.filters(req, try req.query.decode(Query.self)), scope: try await req.appealCondition(),
                                                settings: req.settings, today: today, sql: sql)
         let rows = try await select.groupBy("y").groupBy("x").all()
         return Grid(cell: cells.meters, cells: try rows.map { row in

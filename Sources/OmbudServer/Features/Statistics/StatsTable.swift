@@ -49,17 +49,19 @@ extension StatsTableView {
             total: StatsTotalView(measures: measures(result.total)))
     }
 
+    /// The dimensions' keys (`topic` for `topic:2`), as `rows` are keyed.
+    var keys: [String] { groupBy.map { String($0.split(separator: ":")[0]) } }
+
     /// The same table for a spreadsheet: per dimension its code and its name, then the measures.
     func header(req: Request) -> [String] {
-        groupBy.flatMap { key -> [String] in
-            let name = req.catalogued("statsDimensions", String(key.split(separator: ":")[0]))
+        keys.flatMap { key -> [String] in
+            let name = req.catalogued("statsDimensions", key)
             return ["\(name) (\(req.text("stats", "code")))", name]
         } + measures.map { req.catalogued("statsMeasures", $0) }
     }
 
     /// The rows, then the total (named in the first dimension's name column).
     func cells(totalName: String) -> [[Cell]] {
-        let keys = groupBy.map { String($0.split(separator: ":")[0]) }
         func numbers(_ values: [String: Double?]) -> [Cell] { measures.map { values[$0].flatMap { $0 }.map(Cell.number) ?? .empty } }
         var totalRow = keys.flatMap { _ in [Cell.empty, Cell.empty] }
         if totalRow.count > 1 { totalRow[1] = .text(totalName) }
@@ -79,17 +81,16 @@ struct StatsNames {
     /// user's login and name.
     var units: [String: StatsValue] = [:]
     var users: [String: StatsValue] = [:]
-    var language: UILanguage
-    var catalogue: (String, String) -> String
-    var notSet: String
-    var weekName: (Int, Int) -> String
-    var quarterName: (Int, Int) -> String
+    /// Whose language the names are in.
+    let req: Request
+    /// For the Gregorian periods asked for (day, month, year), made once per table.
+    var periods: [String: DateFormatter] = [:]
 
     static func load(spec: StatsSpec, codes: [[String]], req: Request) async throws -> StatsNames {
-        let language = req.language
-        var names = StatsNames(language: language, catalogue: { req.catalogued($0, $1) }, notSet: req.text("stats", "notSet"),
-                               weekName: { year, week in req.text("stats", "week", ["year": year, "week": week]) },
-                               quarterName: { year, quarter in req.text("stats", "quarter", ["year": year, "quarter": quarter]) })
+        var names = StatsNames(req: req)
+        for dimension in spec.groupBy where [.day, .month, .year].contains(dimension) {
+            names.periods[dimension.key] = Self.periodFormatter(dimension, language: req.language)
+        }
         for (index, dimension) in spec.groupBy.enumerated() {
             let values = Array(Set(codes.map { $0[index] }).subtracting([""]))
             guard !values.isEmpty else { continue }
@@ -122,30 +123,32 @@ struct StatsNames {
     }
 
     func name(_ dimension: StatsDimension, _ code: String) -> String {
-        guard !code.isEmpty else { return notSet }
+        guard !code.isEmpty else { return req.text("stats", "notSet") }
         switch dimension {
         case .topic: return topics[code] ?? code
         case .office, .executor, .assignee, .district: return code
-        case .channel: return catalogue("channels", code)
-        case .status: return catalogue("states", code)
-        case .kind: return catalogue("kinds", code)
-        case .day, .month, .year: return Self.periodName(dimension, code, language: language)
+        case .channel: return req.catalogued("channels", code)
+        case .status: return req.catalogued("states", code)
+        case .kind: return req.catalogued("kinds", code)
+        case .day, .month, .year:
+            let parts = code.split(separator: "-").compactMap { Int($0) }
+            guard let formatter = periods[dimension.key], let year = parts.first,
+                  let date = CivilDate(year: year, month: parts.count > 1 ? parts[1] : 1, day: parts.count > 2 ? parts[2] : 1)
+            else { return code }
+            return formatter.string(from: date.start(in: formatter.timeZone))
         case .week:
             let parts = code.split(separator: "-W")
             guard parts.count == 2, let year = Int(parts[0]), let week = Int(parts[1]) else { return code }
-            return weekName(year, week)
+            return req.text("stats", "week", ["year": year, "week": week])
         case .quarter:
             let parts = code.split(separator: "-Q")
             guard parts.count == 2, let year = Int(parts[0]), let quarter = Int(parts[1]) else { return code }
-            return quarterName(year, quarter)
+            return req.text("stats", "quarter", ["year": year, "quarter": quarter])
         }
     }
 
     /// "1 марта 2015", "март 2015", "2015" — Gregorian periods named in the language (Persian digits in Persian).
-    static func periodName(_ dimension: StatsDimension, _ code: String, language: UILanguage) -> String {
-        let parts = code.split(separator: "-").compactMap { Int($0) }
-        guard let year = parts.first, let date = CivilDate(year: year, month: parts.count > 1 ? parts[1] : 1, day: parts.count > 2 ? parts[2] : 1)
-        else { return code }
+    static func periodFormatter(_ dimension: StatsDimension, language: UILanguage) -> DateFormatter {
         let formatter = DateFormatter()
         formatter.calendar = Calendar(identifier: .gregorian)
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -155,6 +158,6 @@ struct StatsNames {
         case .month: formatter.setLocalizedDateFormatFromTemplate("LLLLy")
         default: formatter.setLocalizedDateFormatFromTemplate("y")
         }
-        return formatter.string(from: date.start(in: TimeZone(identifier: "UTC") ?? .current))
+        return formatter
     }
 }

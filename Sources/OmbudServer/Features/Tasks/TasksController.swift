@@ -76,7 +76,7 @@ struct TasksController: RouteCollection {
         }
         let actor = try req.actor
         var query = TaskRecord.query(on: req.db)
-        let scope = AccessSQL.condition(try await req.accessScope(), user: actor.userID)
+        let scope = try await req.appealCondition()
         if let scope {
             // The scope is a condition on appeals; readers who see everything skip the join.
             query = query.join(Appeal.self, on: \TaskRecord.$appeal.$id == \Appeal.$id).filter(.sql(scope))

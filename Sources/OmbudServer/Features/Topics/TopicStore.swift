@@ -77,12 +77,17 @@ enum TopicStore {
             if try await TopicRecord.find(topic.code, on: db) != nil {
                 throw AppError.conflict(code: "exists", reason: "topic \(topic.code) already exists", field: "code")
             }
-            let record = record(topic)
-            try await record.create(on: db)
-            let sql = db as! any SQLDatabase
-            if sql.dialect.name == "sqlite" {
-                try await sql.raw("INSERT INTO topic_search (code, body) VALUES (\(bind: topic.code), \(bind: record.searchText))").run()
-            }
+            try await insertLocal(topic, db: db)
+        }
+    }
+
+    /// Stores a local topic and indexes it for search, in the caller's transaction.
+    static func insertLocal(_ topic: Topic, db: any Database) async throws {
+        let record = record(topic)
+        try await record.create(on: db)
+        let sql = db as! any SQLDatabase
+        if sql.dialect.name == "sqlite" {
+            try await sql.raw("INSERT INTO topic_search (code, body) VALUES (\(bind: topic.code), \(bind: record.searchText))").run()
         }
     }
 
