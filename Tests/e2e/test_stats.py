@@ -171,6 +171,17 @@ def test_import_then_statistics_match_an_independent_count(ombud, export):
         status, body, _ = get(ombud, f"/api/v1/stats?{query}")
         assert status == 422 and body["field"] == field, (query, body)
 
+    # The appeals list downloads whole (past its 200-row pages) with its filters: the phone appeals of 2016.
+    phone = [a for a in appeals if a["channel"] == "phone"]
+    status, text, headers = get(ombud, "/api/v1/appeals?channel=phone&format=csv&lang=en", raw=True)
+    assert status == 200 and headers["Content-Type"].startswith("text/csv") and text.startswith(b"\xef\xbb\xbf")
+    listed = list(csv.DictReader(io.StringIO(text[3:].decode("utf-8"))))
+    assert len(listed) == len(phone) > 200
+    assert sorted(r["Received"] for r in listed) == sorted(a["received"].strftime("%Y-%m-%d %H:%M:%S") for a in phone)
+    # The list marks open appeals past their deadline (a closed one is late, not overdue).
+    assert sum(r["Overdue"] == "yes" for r in listed) == sum(a["closed"] is None and overdue(a, today) for a in phone)
+    assert {r["Channel"] for r in listed} == {"Phone"}
+
     # The spreadsheet carries the same table: openpyxl reads numbers as numbers; LibreOffice converts it.
     openpyxl = pytest.importorskip("openpyxl")
     status, data, headers = get(ombud, f"/api/v1/stats?groupBy=channel&measures={wanted}&format=xlsx&lang=ru", raw=True)
@@ -183,6 +194,10 @@ def test_import_then_statistics_match_an_independent_count(ombud, export):
         m = measures(group, today)
         assert body[code][0] == m["count"] and isinstance(body[code][0], (int, float))
     assert rows[-1][1] == "Итого" and rows[-1][2] == len(appeals)
+    # The list's workbook: dates are dates, read back as such.
+    status, data_list, _ = get(ombud, "/api/v1/appeals?channel=phone&format=xlsx", raw=True)
+    listed_sheet = list(openpyxl.load_workbook(io.BytesIO(data_list)).active.iter_rows(values_only=True))
+    assert len(listed_sheet) == len(phone) + 1 and all(isinstance(r[1], datetime) for r in listed_sheet[1:])
     status, text, _ = get(ombud, f"/api/v1/stats?groupBy=channel&format=csv&lang=en", raw=True)
     assert status == 200 and text.startswith(b"\xef\xbb\xbf") and b"Channel (code),Channel,Appeals" in text
     soffice = shutil.which("soffice") or shutil.which("libreoffice")

@@ -6,6 +6,9 @@ import Vapor
 
 /// `GET /api/v1/appeals`: filters, full-text search and keyset (cursor) pagination, newest first.
 enum AppealList {
+    /// An excerpt as long as any text an appeal may have.
+    static let wholeText = 1_000_000
+
     struct Filters: Content {
         var status: String?
         var office: String?
@@ -88,8 +91,9 @@ enum AppealList {
     ///   - scope: the reader's access scope as a condition on `appeals` (nil: everything).
     ///   - personal: `q` finds appeals by their applicants' names and addresses too (readers with personal data, and
     ///     intake's own look-ups); without it, what of them is written in the excerpts is replaced by `hidden`.
+    ///   - excerpt: how many characters of the text each item shows (`wholeText` for exports).
     static func page(_ f: Filters, scope: (any SQLExpression)?, personal: Bool, hidden: String, settings: Settings, db: any Database,
-                     now: Date) async throws -> AppealPage {
+                     now: Date, excerpt: Int = 200) async throws -> AppealPage {
         let sql = db as! any SQLDatabase
         let limit = f.limit ?? 50
         guard (1...200).contains(limit) else { throw AppError.invalid(field: "limit", reason: "must be between 1 and 200") }
@@ -103,7 +107,7 @@ enum AppealList {
         var query = sql.select()
             .columns("id", "tracking_code", "status", "channel", "kind", "received_at", "control_date", "registration_due",
                      "under_control", "district")
-            .column(SQLFunction("substr", args: SQLColumn("text"), SQLLiteral.numeric("1"), SQLLiteral.numeric("200")), as: "text")
+            .column(SQLFunction("substr", args: SQLColumn("text"), SQLLiteral.numeric("1"), SQLLiteral.numeric(String(excerpt))), as: "text")
             .column(StoredMoment.select("appeals.received_at", as: "received_raw", dialect: sql.dialect.name))
         if !personal {
             // The applicant's name, unless they agreed to publicity, to hide where the excerpt mentions it.

@@ -32,10 +32,12 @@ struct AppealsController: RouteCollection {
         return response
     }
 
-    func list(req: Request) async throws -> AppealPage {
+    func list(req: Request) async throws -> Response {
         let filters = try req.query.decode(AppealList.Filters.self)
+        if let format = try ListExports.format(req) { return try await ListExports.appeals(req, filters, format: format) }
         let scope = try await req.appealCondition()
         return try await AppealList.page(filters, scope: scope, personal: try req.actor.can(.personalData), hidden: req.hiddenMark, settings: req.settings, db: req.db, now: req.now)
+            .encodeResponse(for: req)
     }
 
     func show(req: Request) async throws -> AppealView {

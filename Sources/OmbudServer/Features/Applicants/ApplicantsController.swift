@@ -84,14 +84,15 @@ struct ApplicantsController: RouteCollection {
         return card
     }
 
-    func search(req: Request) async throws -> [ApplicantSummary] {
+    func search(req: Request) async throws -> Response {
         let actor = try req.actor
         let q = ((try? req.query.get(String.self, at: "q")) ?? "").trimmingCharacters(in: .whitespaces)
+        if let format = try ListExports.format(req) { return try await ListExports.applicants(req, q: q.nonBlank, format: format) }
         guard !q.isEmpty else { throw AppError.missing(field: "q") }
         // Finding people by name, phone or e-mail is itself personal data: without the permission nobody is found.
-        guard actor.can(.personalData) else { return [] }
+        guard actor.can(.personalData) else { return try await [ApplicantSummary]().encodeResponse(for: req) }
         return try await ApplicantSearch.find(q, limit: 20, access: try await req.applicantAccess(), db: req.db)
-            .map { try req.visible(ApplicantStore.summary($0)) }
+            .map { try req.visible(ApplicantStore.summary($0)) }.encodeResponse(for: req)
     }
 
     func duplicates(req: Request) async throws -> [DuplicateCandidate] {

@@ -43,12 +43,14 @@ struct PromisesController: RouteCollection {
     }
 
     /// The register: every promise of the appeals the reader may see, soonest due first.
-    func register(req: Request) async throws -> PromisePage {
-        try await Self.page(try req.query.decode(Filters.self), req: req)
+    func register(req: Request) async throws -> Response {
+        let filters = try req.query.decode(Filters.self)
+        if let format = try ListExports.format(req) { return try await ListExports.promises(req, filters, format: format) }
+        return try await Self.page(filters, req: req).encodeResponse(for: req)
     }
 
     /// One page of the register by these filters (the API and the worklist's "promises due").
-    static func page(_ f: Filters, req: Request) async throws -> PromisePage {
+    static func page(_ f: Filters, req: Request, paging: Paging? = nil) async throws -> PromisePage {
         let actor = try req.actor
         let today = CivilDate.of(req.now, in: req.settings.timeZone)
         var query = PromiseRecord.query(on: req.db).join(Appeal.self, on: \PromiseRecord.$appeal.$id == \Appeal.$id)
@@ -79,7 +81,7 @@ struct PromisesController: RouteCollection {
             // An appeal outside the reader's scope is refused exactly like one that does not exist.
             query = query.filter(\.$appeal.$id == (try await req.resolveAppeal(ref, field: "appeal")))
         }
-        let paging = try Paging(limit: f.limit, offset: f.offset)
+        let paging = try paging ?? Paging(limit: f.limit, offset: f.offset)
         let total = try await query.copy().countRows()
         let records = try await query.sort(\.$dueDate).sort(\.$createdAt).range(paging.range).all()
         return PromisePage(items: try await TaskViews(req: req).promises(records, today: today), total: total)

@@ -46,6 +46,7 @@ struct SearchPages: RouteCollection {
                 "address": showsAddress ? address.map { ["parts": Self.marked($0, q, excerpt: nil)] } : nil,
             ].present
         }
+        if actor.can(.export) { context["export"] = "/api/v1/appeals?q=\(q.queryValue)" }
         context["more"] = page.nextCursor.map { "/search?q=\(q.queryValue)&after=\($0.queryValue)" }
         if cursor == nil, actor.can(.applicantsRead), actor.can(.personalData) {
             context["applicants"] = try await ApplicantSearch.find(q, limit: 20, access: try await req.applicantAccess(), db: req.db).map { applicant in

@@ -48,6 +48,7 @@ struct TaskPages: RouteCollection {
         var errors = errors
         var rows: [[String: Any]] = []
         var total = 0
+        var export: String?
         let f = req.format
         let offset = max(0, chosen.offset ?? 0)
         do {
@@ -57,6 +58,7 @@ struct TaskPages: RouteCollection {
                                                          limit: pageSize, offset: offset)
                 let page = try await PromisesController.page(filters, req: req)
                 total = page.total
+                export = "/api/v1/promises?" + (try URLEncodedFormEncoder().encode(filters))
                 rows = page.items.map { p in
                     ["code": p.trackingCode, "title": p.text, "state": req.text("promiseStatus", p.status),
                      "due": CivilDate(iso: p.dueDate).map { f.date($0) } ?? p.dueDate, "overdue": p.overdue,
@@ -67,6 +69,7 @@ struct TaskPages: RouteCollection {
                 filters.offset = offset
                 let page = try await TasksController.page(filters, req: req)
                 total = page.total
+                export = "/api/v1/tasks?" + (try URLEncodedFormEncoder().encode(filters))
                 rows = page.items.map { t in
                     ["code": t.trackingCode, "title": t.title, "state": t.state.map { req.text("states", $0) } ?? "",
                      "due": t.dueAt.map(f.due) ?? "", "overdue": t.overdue, "assignee": t.assigneeName ?? t.assigneeUnitCode ?? ""]
@@ -91,6 +94,7 @@ struct TaskPages: RouteCollection {
             "tabs": Worklist.allCases.map { ["key": $0.rawValue, "label": req.text("worklist", $0.rawValue), "current": $0 == list] },
             "view": list.rawValue, "isPromises": list.listsPromises, "query": query,
             "count": req.text("worklist", "count", ["n": total]),
+            "export": actor.can(.export) ? export : nil,
             "rows": rows, "hasRows": !rows.isEmpty,
             "previous": offset > 0 ? link(offset: max(0, offset - pageSize)) : nil,
             "next": offset + pageSize < total ? link(offset: offset + pageSize) : nil,

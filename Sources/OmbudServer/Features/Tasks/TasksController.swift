@@ -63,12 +63,14 @@ struct TasksController: RouteCollection {
         var offset: Int?
     }
 
-    func list(req: Request) async throws -> TaskPage {
-        try await Self.page(try req.query.decode(Filters.self), req: req)
+    func list(req: Request) async throws -> Response {
+        let filters = try req.query.decode(Filters.self)
+        if let format = try ListExports.format(req) { return try await ListExports.tasks(req, filters, format: format) }
+        return try await Self.page(filters, req: req).encodeResponse(for: req)
     }
 
     /// One page of tasks by these filters, within the caller's scope (the API and the worklist page).
-    static func page(_ filters: Filters, req: Request) async throws -> TaskPage {
+    static func page(_ filters: Filters, req: Request, paging: Paging? = nil) async throws -> TaskPage {
         // A filter form sends its empty fields too: an empty one filters nothing.
         var f = filters
         for path in [\Filters.assignee, \.status, \.state, \.topic, \.channel, \.office, \.executor, \.dueFrom, \.dueTo, \.sort] {
@@ -135,7 +137,7 @@ struct TasksController: RouteCollection {
             guard let day = CivilDate(iso: raw) else { throw AppError.invalid(field: "dueTo", reason: "expected YYYY-MM-DD") }
             query = query.filter(\.$dueAt < day.adding(days: 1).start(in: zone))
         }
-        let paging = try Paging(limit: f.limit, offset: f.offset)
+        let paging = try paging ?? Paging(limit: f.limit, offset: f.offset)
         switch f.sort ?? "due" {
         case "due": break
         case "waiting":
