@@ -95,6 +95,7 @@ func routes(_ app: Application, settings: Settings) throws {
     try pages.register(collection: Open311AdminPages())
     try pages.register(collection: ChannelAdminPages())
     try pages.register(collection: DashboardPages())
+    try pages.register(collection: MapPages())
 
     try app.register(collection: Open311Controller())
     try app.register(collection: PortalPages(bodyLimit: settings.formBodyLimit))

@@ -231,6 +231,53 @@ extension OmbudServerSuite {
             }
         }
 
+        @Test func mapDrawsTheScopeListsACellAndLetsItsTilesIn() async throws {
+            try await withOmbud(settings: { $0.mapTiles = TileTemplate("https://{s}.tile.example.org/{z}/{x}/{y}.png") }) { ctx, clock in
+                let ids = try await seed(ctx, clock) // every appeal at 59.95, 30.31
+                let codes = try await Appeal.query(on: ctx.app.db).all().map(\.trackingCode)
+                for (login, unit) in [("boss", "hq"), ("cop", "police")] {
+                    _ = try await Accounts.addUser(login: login, password: "password-\(login)", roles: ["supervisor"], fullName: login,
+                                                   unitCodes: [unit], store: ctx.app.store, now: Date())
+                }
+                let boss = Browser(ctx.app)
+                #expect(try await boss.signIn("boss", "password-boss").status == .seeOther)
+                let page = try await boss.send(.GET, "/map?lang=en")
+                #expect(page.status == .ok)
+                #expect(boss.html.contains("<svg class=\"map clusters\"") && boss.html.contains("4 appeals on the map, 2 of them overdue"))
+                #expect(boss.html.contains("<circle class=\"some\"") == false && boss.html.contains("<circle class=\"many\""))
+                #expect(boss.html.contains("https://a.tile.example.org/") || boss.html.contains("https://b.tile.example.org/") || boss.html.contains("https://c.tile.example.org/"))
+                #expect(page.headers.first(name: "Content-Security-Policy")?.contains("img-src 'self' https://*.tile.example.org") == true)
+                // A cell lists its appeals; filters apply to the map and the cell alike.
+                try await boss.send(.GET, "/map?pick=30.3,59.9,30.4,60.0&lang=en")
+                #expect(codes.allSatisfy { boss.html.contains($0) } && boss.html.contains("4 appeals in this cell"))
+                try await boss.send(.GET, "/map?pick=30.3,59.9,30.4,60.0&status=registered&lang=en")
+                #expect(boss.html.contains("2 appeals on the map"))
+                try await boss.send(.GET, "/map?view=grid&overdue=true&lang=en")
+                #expect(boss.html.contains("1 appeals on the map") && boss.html.contains("fill-opacity"))
+                // Bad input shows on the page, named.
+                #expect(try await boss.send(.GET, "/map?bbox=1,2&from=yesterday").status == .unprocessableEntity)
+                #expect(boss.html.contains("field-error"))
+                // Another unit's supervisor sees an empty map; the list API takes the same box.
+                let cop = Browser(ctx.app)
+                _ = try await cop.signIn("cop", "password-cop")
+                try await cop.send(.GET, "/map?pick=30.3,59.9,30.4,60.0&lang=en")
+                #expect(!cop.html.contains("<circle") && !codes.contains { cop.html.contains($0) } && cop.html.contains("0 appeals on the map"))
+                try await ctx.get("/api/v1/appeals?bbox=30.3,59.9,30.4,60.0") { res in
+                    let page = try res.content.decode(AppealPage.self)
+                    #expect(Set(page.items.map(\.id)) == Set(ids))
+                }
+                try await ctx.get("/api/v1/appeals?bbox=30.32,59.9,30.4,60.0") { res in
+                    let page = try res.content.decode(AppealPage.self)
+                    #expect(page.items.isEmpty)
+                }
+                try await ctx.get("/api/v1/appeals?bbox=30.4,59.9,30.3,60.0") { res in
+                    #expect(res.status == .unprocessableEntity)
+                    let body = try res.content.decode(APIErrorMiddleware.Body.self)
+                    #expect(body.field == "bbox")
+                }
+            }
+        }
+
         @Test func questionFiltersChooseTheQuestionsAndAppealsWithoutQuestionsStillCount() async throws {
             try await withOmbud { ctx, clock in
                 _ = try await seed(ctx, clock)

@@ -5,7 +5,11 @@ intake on a 375×812 phone screen. Every test leaves screenshots under Tests/e2e
 import os
 import re
 import shutil
+import struct
 import tempfile
+import threading
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,40 @@ ARTIFACTS = Path(os.environ.get("OMBUD_ARTIFACTS", Path(__file__).parent / "arti
 PERSIAN_DATE = re.compile(r"[۰-۹]{4}/[۰-۹]{2}/[۰-۹]{2}")
 
 
+class TileServer:
+    """A tile server on 127.0.0.1 for the map's base layer: every /tiles/z/x/y.png is a plain 256×256 PNG, counted."""
+
+    def __init__(self):
+        raw = b"".join(b"\x00" + bytes([0xDD, 0xE6, 0xD0]) * 256 for _ in range(256))
+        chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 256, 256, 8, 2, 0, 0, 0)) + \
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+        tiles = self
+        self.hits = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                ok = re.fullmatch(r"/tiles/\d+/\d+/\d+\.png", self.path) is not None
+                tiles.hits += ok
+                self.send_response(200 if ok else 404)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(png) if ok else 0))
+                self.end_headers()
+                if ok:
+                    self.wfile.write(png)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.template = f"http://127.0.0.1:{self.httpd.server_port}/tiles/{{z}}/{{x}}/{{y}}.png"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 @pytest.fixture(scope="module")
 def server():
     if not os.path.exists(CHROMIUM):
@@ -29,9 +67,11 @@ def server():
             pytest.fail("no Chromium at " + CHROMIUM)
         pytest.skip("no Chromium at " + CHROMIUM)
     data = tempfile.mkdtemp(prefix="ombud-browser-")
-    env = {**os.environ, "OMBUD_DATA_DIR": data}
+    tiles = TileServer()
+    env = {**os.environ, "OMBUD_DATA_DIR": data, "OMBUD_MAP_TILES": tiles.template}
     env.pop("OMBUD_DATABASE_URL", None)
     ombud = Ombud(env)
+    ombud.tiles = tiles
     ombud.cli("migrate")
     ombud.cli("topics", "import", str(SHARED / "ru-appeals-classifier"))
     ombud.cli("users", "add", "admin", "--role", "administrator", stdin="admin-password\n")
@@ -44,6 +84,7 @@ def server():
               stdin="operator-password\n")
     yield ombud
     ombud.kill()
+    tiles.stop()
     shutil.rmtree(data, ignore_errors=True)
 
 
@@ -221,7 +262,7 @@ def test_every_page_fits_a_phone_in_both_directions(page, server):
              f"/applicants/{body['applicant']['id']}", "/search?q=крыша"] + [f"/tasks?view={v}" for v in
              ["mine", "unit", "registration", "approval", "feedback", "overdue", "promises", "all"]] + [
              "/admin", "/admin/units", "/admin/units/city", "/admin/users", "/admin/topics?q=освещение", "/admin/calendars", "/admin/workflow",
-             "/admin/channels", "/dashboard",
+             "/admin/channels", "/dashboard", "/map", "/map?view=grid",
              "/account/password"]
     for lang in ["ru", "fa"]:
         page.context.clear_cookies()
@@ -236,9 +277,10 @@ def test_every_page_fits_a_phone_in_both_directions(page, server):
             shot(page, f"phone-{lang}-" + (path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"))
 
 
-def test_dashboard_at_desktop_and_phone_widths(page, server, tmp_path):
-    """The managers' dashboard over a few thousand appeals of the last four months (a synthetic Boston 311 export
-    loaded with `ombud import csv`): figures, the SVG charts, in Russian and Persian, at 1280 and 375 px."""
+def test_dashboard_and_map_at_desktop_and_phone_widths(page, server, tmp_path):
+    """The managers' dashboard and map over a few thousand appeals of the last four months (a synthetic Boston 311
+    export loaded with `ombud import csv`): figures, the SVG charts, the map's clusters over tiles from a local tile
+    server, its hotspot grid and a cell's appeals, in Russian and Persian, at 1280 and 375 px."""
     import csv
     import sys
     from conftest import BIN, ROOT
@@ -267,6 +309,31 @@ def test_dashboard_at_desktop_and_phone_widths(page, server, tmp_path):
             assert re.search(r"[۰-۹]", received) and page.locator("html").get_attribute("dir") == "rtl"
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         shot(page, f"dashboard-{lang}-{width}")
+
+        hits = server.tiles.hits
+        response = page.goto("/map")
+        assert response.status == 200
+        clusters = page.locator("svg.map a")
+        assert clusters.count() > 0 and page.locator("svg.map circle").count() == clusters.count()
+        total = page.locator("#map-total").inner_text()
+        assert ("3000" if lang == "ru" else "۳۰۰۰") in total, total
+        # The base layer comes from the tile server the installation names, which the page's policy lets in.
+        page.wait_for_load_state("networkidle")
+        assert page.locator("svg.map image").count() > 0 and server.tiles.hits > hits
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        shot(page, f"map-{lang}-{width}")
+        # A click on the biggest cluster lists its appeals under the map.
+        page.locator("svg.map a").first.click()
+        page.wait_for_url(re.compile(r"pick="))
+        assert page.locator("#picked li").count() > 0
+        assert page.locator("svg.map .current").count() == 1
+        shot(page, f"map-cell-{lang}-{width}")
+        page.locator("#picked a", has_text=re.compile("^(Приблизить сюда|بزرگ‌نمایی همین‌جا)$")).click()
+        page.wait_for_url(re.compile(r"bbox="))
+        assert page.locator("svg.map a").count() > 0
+        page.goto("/map?view=grid&overdue=true")
+        assert page.locator("svg.map rect:not(.ground)").count() > 0
+        shot(page, f"map-grid-{lang}-{width}")
 
 
 CONTRAST = """() => {

@@ -31,6 +31,9 @@ public struct Settings: Sendable {
     public var open311Contact: String?
     /// Social networks, SMS and the repeat-contact radius.
     var channels = ChannelSettings()
+    /// The staff map's base layer (`OMBUD_MAP_TILES`, an OpenStreetMap-style URL template); none draws points on a
+    /// plain background.
+    public var mapTiles: TileTemplate?
 
     public init(dataDirectory: URL, databaseURL: String? = nil, attachmentLimit: Int = AttachmentRules.defaultLimit,
                 timeZone: TimeZone = TimeZone(identifier: "Europe/Moscow")!, deadlinePolicy: DeadlinePolicy = .federalLaw59,
@@ -103,6 +106,10 @@ public struct Settings: Sendable {
         }
         settings.open311Jurisdiction = env["OMBUD_OPEN311_JURISDICTION"].flatMap { $0.isEmpty ? nil : $0 }
         settings.open311Contact = env["OMBUD_OPEN311_CONTACT"].flatMap { $0.isEmpty ? nil : $0 }
+        if let raw = env["OMBUD_MAP_TILES"], !raw.isEmpty {
+            guard let tiles = TileTemplate(raw) else { throw ConfigurationError.invalid(variable: "OMBUD_MAP_TILES", value: raw) }
+            settings.mapTiles = tiles
+        }
         settings.runWorker = !["0", "off", "false", "no"].contains(env["OMBUD_WORKER"]?.lowercased() ?? "")
         settings.trustForwardedFor = ["1", "true", "yes"].contains(env["OMBUD_TRUST_FORWARDED_FOR"]?.lowercased() ?? "")
         do throws(ValidationError) {

@@ -19,6 +19,8 @@ enum AppealList {
         var receivedFrom: String?
         var receivedTo: String?
         var q: String?
+        /// Appeals with a point in this box: `minLon,minLat,maxLon,maxLat`.
+        var bbox: String?
         var limit: Int?
         var cursor: String?
     }
@@ -186,6 +188,9 @@ enum AppealList {
                 query = query.where(SQLQueryString("EXISTS (SELECT 1 FROM questions WHERE questions.appeal_id = appeals.id AND questions.executor_unit_id = \(bind: unitID))"))
             }
         }
+        if let raw = f.bbox.nonBlank {
+            do { query = query.where(inside(try MapGrid.Box(parsing: raw))) } catch { throw error.appError }
+        }
         if let overdue = f.overdue {
             let condition = AppealQueries.overdueSQL(today: today)
             query = overdue ? query.where(condition) : query.where(SQLQueryString("NOT ") + condition)
@@ -199,6 +204,12 @@ enum AppealList {
             query = query.where(SQLColumn("received_at", table: "appeals"), .lessThan, SQLBind(day.adding(days: 1).start(in: settings.timeZone)))
         }
         return query
+    }
+
+    /// The appeals with a point in the box (its west and south edges included, its east and north ones not, so that
+    /// neighbouring boxes share no point).
+    static func inside(_ box: MapGrid.Box) -> SQLQueryString {
+        "appeals.lat >= \(literal: box.minLat) AND appeals.lat < \(literal: box.maxLat) AND appeals.lon >= \(literal: box.minLon) AND appeals.lon < \(literal: box.maxLon)"
     }
 
     static func list(_ raw: String?) -> [String]? {

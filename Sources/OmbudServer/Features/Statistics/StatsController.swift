@@ -73,12 +73,14 @@ struct StatsController: RouteCollection {
     func grid(req: Request) async throws -> Grid {
         let query = try req.query.decode(GridQuery.self)
         guard let raw = query.bbox.nonBlank else { throw AppError.invalid(field: "bbox", reason: "is required: minLon,minLat,maxLon,maxLat") }
-        let box: MapGrid.Box
         let cells: MapGrid
-        do {
-            box = try MapGrid.Box(parsing: raw)
-            cells = try MapGrid(box: box, meters: query.cell ?? 500)
-        } catch { throw error.appError }
+        do { cells = try MapGrid(box: try MapGrid.Box(parsing: raw), meters: query.cell ?? 500) } catch { throw error.appError }
+        return Grid(cell: cells.meters, cells: try await Self.cells(cells, filters: try Self.filters(req, try req.query.decode(Query.self)), req: req))
+    }
+
+    /// The appeals with a point in each cell of the grid, within the caller's scope and the filters; most first.
+    static func cells(_ cells: MapGrid, filters: AppealList.Filters, req: Request) async throws -> [GridCell] {
+        let box = cells.box
         let sql = req.store.sql
         let today = CivilDate.of(req.now, in: req.settings.timeZone)
         // Points inside the box only, so the cell numbers are never negative and SQLite's CAST truncates like FLOOR.
@@ -95,13 +97,12 @@ struct StatsController: RouteCollection {
             .column(SQLRaw("COUNT(*)"), as: "n")
             .column(SQLQueryString("SUM(CASE WHEN \(StatsQuery.overdueSQL(today: today, closedDay: closedDay)) THEN 1 ELSE 0 END)"), as: "late")
             .from("appeals")
-            .where(SQLQueryString("appeals.lat >= \(literal: box.minLat) AND appeals.lat < \(literal: box.maxLat) AND appeals.lon >= \(literal: box.minLon) AND appeals.lon < \(literal: box.maxLon)"))
-        select = try await StatsQuery.filtered(select, try Self.filters(req, try req.query.decode(Query.self)), scope: try await req.appealCondition(),
-                                               settings: req.settings, today: today, sql: sql)
+            .where(AppealList.inside(box))
+        select = try await StatsQuery.filtered(select, filters, scope: try await req.appealCondition(), settings: req.settings, today: today, sql: sql)
         let rows = try await select.groupBy("y").groupBy("x").all()
-        return Grid(cell: cells.meters, cells: try rows.map { row in
+        return try rows.map { row in
             let (lat, lon) = cells.center(y: try row.decode(column: "y", as: Int.self), x: try row.decode(column: "x", as: Int.self))
             return GridCell(lat: lat, lon: lon, count: try row.decode(column: "n", as: Int.self), overdue: try row.decode(column: "late", as: Int?.self) ?? 0)
-        }.sorted { a, b in a.count != b.count ? a.count > b.count : (a.lat, a.lon) < (b.lat, b.lon) })
+        }.sorted { a, b in a.count != b.count ? a.count > b.count : (a.lat, a.lon) < (b.lat, b.lon) }
     }
 }
