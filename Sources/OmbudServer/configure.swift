@@ -47,8 +47,10 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(AddChannelThreads())
     app.migrations.add(Hardening())
     app.migrations.add(Statistics())
+    app.migrations.add(SavedReports())
     app.jobHandlers.register(Housekeeping.kind, Housekeeping.run)
     app.jobHandlers.register(MailJob.kind, MailJob.run)
+    app.jobHandlers.register(ReportMail.kind, ReportMail.run)
     app.jobHandlers.register(PortalMail.kind, PortalMail.run)
     app.jobHandlers.register(PortalDigest.kind, PortalDigest.run)
     app.jobHandlers.register(ReplyJob.kind, ReplyJob.run)
@@ -96,6 +98,7 @@ func routes(_ app: Application, settings: Settings) throws {
     try pages.register(collection: ChannelAdminPages())
     try pages.register(collection: DashboardPages())
     try pages.register(collection: MapPages())
+    try pages.register(collection: ReportPages())
 
     try app.register(collection: Open311Controller())
     try app.register(collection: PortalPages(bodyLimit: settings.formBodyLimit))
@@ -117,4 +120,5 @@ func routes(_ app: Application, settings: Settings) throws {
     try api.register(collection: NotificationsController())
     try api.register(collection: WorkflowController())
     try api.register(collection: StatsController())
+    try api.register(collection: ReportsController())
 }

@@ -95,10 +95,10 @@ class Ombud:
             self.proc.kill()
             self.proc.wait()
 
-    def request(self, method, path, body=None):
+    def request(self, method, path, body=None, token=None):
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-                                     headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+                                     headers={"Authorization": f"Bearer {token or self.token}", "Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=30) as res:
                 return res.status, json.loads(res.read() or b"null")

@@ -84,6 +84,18 @@ public struct MailAddress: Sendable, Equatable, CustomStringConvertible {
 
 /// A plain-text e-mail as RFC 5322 and MIME want it: headers in ASCII (RFC 2047 words for the rest), the UTF-8 body in
 /// base64 so no line is too long and no line starts with a dot, CRLF line ends.
+public struct MailAttachment: Sendable, Equatable {
+    public var name: String
+    public var mediaType: String
+    public var data: Data
+
+    public init(name: String, mediaType: String, data: Data) {
+        self.name = name
+        self.mediaType = mediaType
+        self.data = data
+    }
+}
+
 public struct MailMessage: Sendable, Equatable {
     public var from: MailAddress
     public var to: MailAddress
@@ -93,6 +105,8 @@ public struct MailMessage: Sendable, Equatable {
     public var date: Date
     /// Ids of the messages this one answers, oldest first: `References`, and the last as `In-Reply-To`.
     public var references: [String] = []
+    /// Files sent with the text (a scheduled report's workbook): the message becomes multipart/mixed.
+    public var attachments: [MailAttachment] = []
 
     public init(from: MailAddress, to: MailAddress, subject: String, text: String, messageID: String, date: Date) {
         self.from = from
@@ -115,11 +129,31 @@ public struct MailMessage: Sendable, Equatable {
         if let last = ids.last {
             headers += ["In-Reply-To: <\(last)>", "References: " + ids.suffix(10).map { "<\($0)>" }.joined(separator: "\r\n ")]
         }
-        headers += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: base64",
-                    "Auto-Submitted: auto-generated"]
-        let body = Data(text.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
-        return headers.joined(separator: "\r\n") + "\r\n\r\n" + body + "\r\n"
+        let lines: Data.Base64EncodingOptions = [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed]
+        let body = Data(text.utf8).base64EncodedString(options: lines)
+        guard !attachments.isEmpty else {
+            headers += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: base64",
+                        "Auto-Submitted: auto-generated"]
+            return headers.joined(separator: "\r\n") + "\r\n\r\n" + body + "\r\n"
+        }
+        // Base64 never contains "=_", so the boundary cannot occur in a part.
+        let boundary = "=_ombud_" + messageID.filter { $0.isLetter || $0.isNumber }.prefix(40)
+        headers += ["MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=\"\(boundary)\"", "Auto-Submitted: auto-generated"]
+        var parts = ["--\(boundary)\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n\(body)\r\n"]
+        for file in attachments {
+            let name = file.name.replacingOccurrences(of: "\"", with: "").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "")
+            // An ASCII name as is; any other in RFC 2231's form, which mail readers and Python's email prefer.
+            let disposition = name.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 32 }) ? "filename=\"\(name)\""
+                : "filename*=UTF-8''" + (name.addingPercentEncoding(withAllowedCharacters: Self.attrChar) ?? "attachment")
+            parts.append("--\(boundary)\r\nContent-Type: \(file.mediaType)\r\nContent-Transfer-Encoding: base64\r\n"
+                + "Content-Disposition: attachment; \(disposition)\r\n\r\n"
+                + file.data.base64EncodedString(options: lines) + "\r\n")
+        }
+        return headers.joined(separator: "\r\n") + "\r\n\r\n" + parts.joined() + "--\(boundary)--\r\n"
     }
+
+    /// What RFC 2231 leaves unencoded in a parameter's value (letters and digits of ASCII only, and a few marks).
+    static let attrChar = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
 
     /// RFC 2047: ASCII text as is, anything else as `=?UTF-8?B?…?=` words of at most 75 characters, never splitting a character.
     public static func encodedWord(_ text: String) -> String {

@@ -39,6 +39,7 @@ struct Worker: Sendable {
         // A failing sweep must not stop mail and housekeeping: it is logged and tried again at the next turn.
         var alerts = 0
         do { alerts = try await DeadlineSweep.run(app: app) } catch { app.logger.error("alert sweep: \(error)") }
+        do { alerts += try await ReportMail.sweep(app: app) } catch { app.logger.error("report schedule: \(error)") }
         let jobs = try await JobQueue.claim(worker: name, limit: batch, now: app.clock.now(), store: store)
         for job in jobs {
             do {
