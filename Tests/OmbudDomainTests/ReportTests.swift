@@ -65,4 +65,21 @@ struct ReportTests {
         #expect(String(decoding: json, as: UTF8.self).contains("\"period\":\"2026-01-01..2026-03-31\""))
         #expect(try JSONDecoder().decode(ReportDefinition.self, from: json) == report)
     }
+
+    @Test func aMailWithAnAttachmentIsMultipart() throws {
+        var message = MailMessage(from: try MailAddress("ombud@example.org"), to: try MailAddress("chief@example.org"),
+                                  subject: "Отчёт", text: "Во вложении", messageID: "r1@ombud", date: Date(timeIntervalSince1970: 0))
+        let data = Data((0..<300).map { UInt8($0 % 256) })
+        message.attachments = [MailAttachment(name: "Каналы \"x\".xlsx", mediaType: "application/vnd.ms-excel", data: data),
+                               MailAttachment(name: "plain.csv", mediaType: "text/csv", data: Data("a,b".utf8))]
+        let raw = message.rendered()
+        #expect(raw.unicodeScalars.allSatisfy { $0.isASCII } && !raw.split(separator: "\r\n").contains { $0.count > 998 })
+        #expect(raw.contains("Content-Type: multipart/mixed; boundary=\"=_ombud_r1ombud\"\r\n"))
+        #expect(raw.components(separatedBy: "--=_ombud_r1ombud\r\n").count == 4 && raw.hasSuffix("--=_ombud_r1ombud--\r\n"))
+        #expect(raw.contains("Content-Disposition: attachment; filename*=UTF-8''%D0%9A%D0%B0%D0%BD%D0%B0%D0%BB%D1%8B%20x.xlsx\r\n"))
+        #expect(raw.contains("Content-Disposition: attachment; filename=\"plain.csv\"\r\n"))
+        let part = try #require(raw.components(separatedBy: "filename*=UTF-8''%D0%9A%D0%B0%D0%BD%D0%B0%D0%BB%D1%8B%20x.xlsx\r\n\r\n").last)
+        let encoded = part.components(separatedBy: "\r\n--")[0].replacingOccurrences(of: "\r\n", with: "")
+        #expect(Data(base64Encoded: encoded) == data)
+    }
 }
