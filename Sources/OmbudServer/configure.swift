@@ -99,6 +99,7 @@ func routes(_ app: Application, settings: Settings) throws {
     try pages.register(collection: DashboardPages())
     try pages.register(collection: MapPages())
     try pages.register(collection: ReportPages())
+    try pages.register(collection: StatutoryReportPages())
 
     try app.register(collection: Open311Controller())
     try app.register(collection: PortalPages(bodyLimit: settings.formBodyLimit))

@@ -4,6 +4,8 @@ import OmbudDomain
 import Testing
 import Vapor
 import VaporTesting
+import SQLKit
+import ZIPFoundation
 @testable import OmbudServer
 
 extension OmbudServerSuite {
@@ -107,6 +109,41 @@ extension OmbudServerSuite {
                 let record = try #require(try await ReportRecord.find(report.id, on: ctx.app.db))
                 #expect(record.nextRunAt.map { abs($0.timeIntervalSince(monday.addingTimeInterval(7 * 86_400))) < 0.001 } == true)
                 #expect(record.lastRunAt != nil)
+            }
+        }
+
+        @Test func theStatutorySummaryCountsTheQuarterByChannelSectionResultAndDeadline() async throws {
+            // 2026-11-18 in Moscow: the fourth quarter.
+            try await withOmbud { ctx, _ in
+                var ids: [UUID] = []
+                for office in ["hq", "hq", "city"] { ids.append(try await AccessTests().appeal(ctx, office: office).id) }
+                let sql = ctx.app.db as! any SQLDatabase
+                try await sql.update("questions").set("result", to: SQLBind("explained")).where("appeal_id", .equal, SQLBind(ids[0])).run()
+                try await sql.update("questions").set("result", to: SQLBind("supported")).where("appeal_id", .equal, SQLBind(ids[1])).run()
+                try await sql.update("appeals").set("status", to: SQLBind("answered")).set("closed_at", to: SQLBind(Date(timeIntervalSince1970: 1_795_000_000)))
+                    .where("id", .equal, SQLBind(ids[0])).run()
+                let boss = try await person(ctx, "boss", role: "supervisor", unit: "hq")
+                #expect(try await boss.send(.GET, "/reports/statutory?quarter=2026-Q4&lang=en").status == .ok)
+                let html = boss.html
+                #expect(html.contains("Appeals received: 3") && html.contains("2026-10-01 — 2026-12-31"))
+                #expect(html.contains("Economy") || html.contains("Экономика"))
+                #expect(html.contains("<th scope=\"col\">Explained</th>"))
+                // The previous quarter holds none of them; a supervisor elsewhere sees none; bad input is named.
+                try await boss.send(.GET, "/reports/statutory?quarter=2026-Q3&lang=en")
+                #expect(boss.html.contains("Appeals received: 0"))
+                let cop = try await person(ctx, "cop", role: "supervisor", unit: "police")
+                try await cop.send(.GET, "/reports/statutory?quarter=2026-Q4&lang=en")
+                #expect(cop.html.contains("Appeals received: 0"))
+                #expect(try await boss.send(.GET, "/reports/statutory?quarter=2026-Q9").status == .unprocessableEntity)
+                // The workbook: the same figures as numbers.
+                let res = try await boss.send(.GET, "/reports/statutory?quarter=2026-Q4&office=hq&format=xlsx&lang=en")
+                #expect(res.status == .ok)
+                let archive = try Archive(data: Data(buffer: res.body), accessMode: .read)
+                var xml = Data()
+                _ = try archive.extract(try #require(archive["xl/worksheets/sheet1.xml"])) { xml.append($0) }
+                let sheet = String(decoding: xml, as: UTF8.self)
+                #expect(sheet.contains("Appeals received</t></is></c><c r=\"B4\"><v>2</v>"), "\(sheet.prefix(2000))")
+                #expect(sheet.contains(">Explained<") && sheet.contains(">on time<"))
             }
         }
     }

@@ -1,14 +1,16 @@
 import Foundation
 
-/// What a statistics table is grouped by. Appeal-level dimensions put each appeal in one group; `topic`, `executor`
-/// and `assignee` are the questions' and put an appeal in the group of each of its questions (once per group).
+/// What a statistics table is grouped by. Appeal-level dimensions put each appeal in one group; `topic`, `executor`,
+/// `assignee` and `result` are the questions' and put an appeal in the group of each of its questions (once per group).
 public enum StatsDimension: Hashable, Sendable, CustomStringConvertible {
     /// The question's topic; with a level, rolled up to the classifier's level 1–5.
     case topic(level: Int?)
     case office, executor, district, channel, status, kind, assignee
+    /// The outcome of the question's consideration (`supported`, `explained`, `not-supported`…; "" while in work).
+    case result
     case day, week, month, quarter, year
 
-    public static let names = ["topic", "office", "executor", "district", "channel", "status", "kind", "assignee",
+    public static let names = ["topic", "office", "executor", "district", "channel", "status", "kind", "assignee", "result",
                                "day", "week", "month", "quarter", "year"]
 
     public init(parsing raw: String, field: String = "groupBy") throws(ValidationError) {
@@ -29,6 +31,7 @@ public enum StatsDimension: Hashable, Sendable, CustomStringConvertible {
         case "status": self = .status
         case "kind": self = .kind
         case "assignee": self = .assignee
+        case "result": self = .result
         case "day": self = .day
         case "week": self = .week
         case "month": self = .month
@@ -50,6 +53,7 @@ public enum StatsDimension: Hashable, Sendable, CustomStringConvertible {
         case .status: "status"
         case .kind: "kind"
         case .assignee: "assignee"
+        case .result: "result"
         case .day: "day"
         case .week: "week"
         case .month: "month"
@@ -70,7 +74,7 @@ public enum StatsDimension: Hashable, Sendable, CustomStringConvertible {
     /// Taken from the appeal's questions rather than the appeal.
     public var isQuestionLevel: Bool {
         switch self {
-        case .topic, .executor, .assignee: true
+        case .topic, .executor, .assignee, .result: true
         default: false
         }
     }

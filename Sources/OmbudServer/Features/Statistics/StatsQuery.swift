@@ -34,7 +34,7 @@ struct StatsQuery {
         // Grouped by the local day where a period is asked for; added up into the period below.
         let keys: [SQLQueryString] = spec.groupBy.enumerated().map { index, dimension in
             switch dimension {
-            case .topic, .executor, .assignee: "qd.\(unsafeRaw: "d\(index)")"
+            case .topic, .executor, .assignee, .result: "qd.\(unsafeRaw: "d\(index)")"
             case .office: "appeals.office_id"
             case .district: "appeals.district"
             case .channel: "appeals.channel"
@@ -93,6 +93,7 @@ struct StatsQuery {
                     columns.append("COALESCE(r.ancestor, q.topic_code) AS \(alias)")
                     rollup = " LEFT JOIN (\(Self.topicRollup(level: level))) r ON r.code = q.topic_code"
                 case .executor: columns.append("COALESCE(\(Self.text("q.executor_unit_id", sql)), '') AS \(alias)")
+                case .result: columns.append("COALESCE(q.result, '') AS \(alias)")
                 default: columns.append("COALESCE(\(Self.text("q.executor_user_id", sql)), '') AS \(alias)")
                 }
             }

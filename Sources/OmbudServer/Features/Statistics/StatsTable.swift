@@ -130,6 +130,7 @@ struct StatsNames {
         case .channel: return req.catalogued("channels", code)
         case .status: return req.catalogued("states", code)
         case .kind: return req.catalogued("kinds", code)
+        case .result: return req.catalogued("results", code)
         case .day, .month, .year:
             let parts = code.split(separator: "-").compactMap { Int($0) }
             guard let formatter = periods[dimension.key], let year = parts.first,
