@@ -365,3 +365,60 @@ def test_text_contrast_meets_wcag_aa(page, server):
         page.goto(path)
         low = page.evaluate(CONTRAST)
         assert not low, f"{path}: {low[:5]}"
+
+
+def test_report_builder_and_statutory_summary_at_desktop_and_phone_widths(page, server):
+    """A supervisor's report built, shown, saved and opened in the browser; the quarterly summary printable; both in
+    Russian and Persian at 1280 and 375 px."""
+    from datetime import date, timedelta
+    for channel in ["phone", "phone", "e-mail"]:
+        status, body = server.request("POST", "/api/v1/appeals", {"channel": channel, "text": "Не вывозят мусор", "officeCode": "city"})
+        assert status == 201, body
+    # What the pages must show, as the statistics API counts it (other tests of this module add appeals too).
+    today = date.today()
+    status, week = server.request("GET", f"/api/v1/stats?groupBy=channel&office=city&from={today - timedelta(days=6)}")
+    assert status == 200, week
+    quarter_start = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    status, quarter = server.request("GET", f"/api/v1/stats?office=city&from={quarter_start}")
+    received = quarter["total"]["measures"]["count"]
+    for lang, width in [("ru", 1280), ("fa", 375)]:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.context.clear_cookies()
+        sign_in(page, lang=lang, login="admin", password="admin-password")
+        page.goto("/reports")
+        page.select_option("#r-d1", "channel")
+        page.select_option("#r-period", "7d")
+        page.fill("#r-office", "city")
+        page.check("input[name='measures[]'][value='open']")
+        page.click("button[name=show]")
+        page.wait_for_url(re.compile(r"show=1"))
+        rows = page.locator(".report-table tbody tr")
+        assert rows.count() == len(week["rows"]) >= 2
+        assert page.locator("table.bars tr").count() == len(week["rows"])
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        shot(page, f"reports-shown-{lang}-{width}")
+        name = "Каналы" if lang == "ru" else "کانال‌ها"
+        page.fill("#r-name", name)
+        page.check("input[name='sharedWith[]'][value='analyst']")
+        page.click("#builder button:not([name=show])[type=submit]")
+        page.wait_for_url(re.compile(r"/reports/[0-9A-Fa-f-]{36}$"))
+        assert page.locator("h1").inner_text() == name
+        assert page.locator(".report-table tbody tr").count() == len(week["rows"])
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        shot(page, f"reports-saved-{lang}-{width}")
+        page.goto("/reports")
+        assert page.locator(".results li", has_text=name).count() == 1
+
+        response = page.goto("/reports/statutory")
+        assert response.status == 200
+        page.select_option("#s-quarter", index=0)  # the current quarter, which holds today's appeals
+        page.fill("#s-office", "city")
+        page.click("form.card button[type=submit]")
+        heading = page.locator("h2").first.inner_text()
+        digits = heading.split()[-1].translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))
+        assert digits == str(received), heading
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        shot(page, f"statutory-{lang}-{width}")
+        page.emulate_media(media="print")
+        shot(page, f"statutory-print-{lang}-{width}")
+        page.emulate_media(media="screen")
