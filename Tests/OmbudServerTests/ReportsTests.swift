@@ -49,6 +49,12 @@ extension OmbudServerSuite {
                 let id = try #require(location.split(separator: "/").last.map(String.init))
                 let record = try #require(try await ReportRecord.find(UUID(uuidString: id), on: ctx.app.db))
                 #expect(try record.definition().sharedWith == ["analyst"] && record.definition().measures == "count,overdue")
+                // A fault while changing it shows the report and its form again, with the fault named; nothing changes.
+                let wrong = try await boss.send(.POST, location + "?lang=en", pairs: [("_csrf", boss.csrf ?? ""), ("name", "Renamed"),
+                                                                                    ("dimension1", "office"), ("measures[]", "count"),
+                                                                                    ("office", "nowhere")])
+                #expect(wrong.status == .unprocessableEntity && boss.html.contains("field-error") && boss.html.contains("name=\"dimension1\""))
+                #expect(try await ReportRecord.find(UUID(uuidString: id), on: ctx.app.db)?.name == "По приёмным")
 
                 // An analyst it is shared with opens it in their own scope, and may not change it; another supervisor
                 // does not see it at all; a reception specialist has no reports.
@@ -88,6 +94,14 @@ extension OmbudServerSuite {
                 let report = try #require(created)
                 let monday = CivilDate(iso: "2026-11-23")!.start(in: TimeZone(identifier: "Europe/Moscow")!).addingTimeInterval(7 * 3600)
                 #expect(report.nextRunAt.map { abs($0.timeIntervalSince(monday)) < 0.001 } == true)
+                // A filter naming a unit that does not exist is refused at once, not at every run.
+                var nowhere = definition
+                nowhere.filters = ["office": "nowhere"]
+                try await ctx.send(.POST, "/api/v1/reports", headers, body: String(decoding: try JSONEncoder().encode(nowhere), as: UTF8.self)) { res in
+                    #expect(res.status == .unprocessableEntity)
+                    let body = try res.content.decode(APIErrorMiddleware.Body.self)
+                    #expect(body.field == "filters.office")
+                }
                 // A recipient without an e-mail is refused, named.
                 var silent = definition
                 silent.schedule = ReportSchedule(every: .week, recipients: ["mute"])

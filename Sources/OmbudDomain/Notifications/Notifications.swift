@@ -82,8 +82,7 @@ public struct MailAddress: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A plain-text e-mail as RFC 5322 and MIME want it: headers in ASCII (RFC 2047 words for the rest), the UTF-8 body in
-/// base64 so no line is too long and no line starts with a dot, CRLF line ends.
+/// A file sent with a mail.
 public struct MailAttachment: Sendable, Equatable {
     public var name: String
     public var mediaType: String
@@ -96,6 +95,8 @@ public struct MailAttachment: Sendable, Equatable {
     }
 }
 
+/// A plain-text e-mail as RFC 5322 and MIME want it: headers in ASCII (RFC 2047 words for the rest), the UTF-8 body in
+/// base64 so no line is too long and no line starts with a dot, CRLF line ends; with attachments, multipart/mixed.
 public struct MailMessage: Sendable, Equatable {
     public var from: MailAddress
     public var to: MailAddress
@@ -137,7 +138,7 @@ public struct MailMessage: Sendable, Equatable {
             return headers.joined(separator: "\r\n") + "\r\n\r\n" + body + "\r\n"
         }
         // Base64 never contains "=_", so the boundary cannot occur in a part.
-        let boundary = "=_ombud_" + messageID.filter { $0.isLetter || $0.isNumber }.prefix(40)
+        let boundary = "=_ombud_" + messageID.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }.prefix(40)
         headers += ["MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=\"\(boundary)\"", "Auto-Submitted: auto-generated"]
         var parts = ["--\(boundary)\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n\(body)\r\n"]
         for file in attachments {

@@ -84,10 +84,14 @@ public struct MapView: Sendable, Equatable {
         return nice.first { $0 >= raw } ?? nice[nice.count - 1]
     }
 
-    /// The box scaled by `factor` about its middle (below 1 zooms in), kept within the world.
+    /// Boxes are never narrower than this (about 200 m), however often one zooms in: the grid is no finer than 100 m.
+    public static let minimumSpan = 0.002
+
+    /// The box scaled by `factor` about its middle (below 1 zooms in), kept within the world and `minimumSpan`.
     public static func zoomed(_ box: MapGrid.Box, by factor: Double) -> MapGrid.Box {
         let lat = (box.minLat + box.maxLat) / 2, lon = (box.minLon + box.maxLon) / 2
-        let halfLat = min((box.maxLat - box.minLat) * factor / 2, 85), halfLon = min((box.maxLon - box.minLon) * factor / 2, 180)
+        let halfLat = min(max((box.maxLat - box.minLat) * factor, minimumSpan) / 2, 85)
+        let halfLon = min(max((box.maxLon - box.minLon) * factor, minimumSpan) / 2, 180)
         return clamped(minLon: lon - halfLon, minLat: lat - halfLat, maxLon: lon + halfLon, maxLat: lat + halfLat)
     }
 

@@ -157,7 +157,12 @@ public struct ReportSchedule: Codable, Sendable, Equatable {
     /// The first sending moment strictly after `moment`.
     public func next(after moment: Date, zone: TimeZone) -> Date {
         let today = CivilDate.of(moment, in: zone)
-        func at(_ day: CivilDate) -> Date { day.start(in: zone).addingTimeInterval(TimeInterval(Self.hour * 3600)) }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        // 07:00 by the wall clock, also on a day the clocks change.
+        func at(_ day: CivilDate) -> Date {
+            calendar.date(bySettingHour: Self.hour, minute: 0, second: 0, of: day.start(in: zone)) ?? day.start(in: zone).addingTimeInterval(TimeInterval(Self.hour * 3600))
+        }
         switch every {
         case .week:
             let monday = today.adding(days: 1 - today.weekday.rawValue)

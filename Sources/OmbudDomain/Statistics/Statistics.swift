@@ -251,6 +251,9 @@ public struct MapGrid: Sendable, Equatable {
             self.maxLat = maxLat
         }
 
+        /// Everything Web Mercator draws.
+        public static let world = Box(minLon: -180, minLat: -85, maxLon: 180, maxLat: 85)
+
         /// `minLon,minLat,maxLon,maxLat` in degrees, as Open311 and most map libraries write a box.
         public init(parsing raw: String, field: String = "bbox") throws(ValidationError) {
             let numbers = raw.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmed()) }

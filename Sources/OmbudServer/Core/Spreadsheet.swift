@@ -109,6 +109,12 @@ final class TableWriter {
         return url
     }
 
+    /// Drops the file being written (a request that failed half-way leaves nothing in the temporary folder).
+    func discard() {
+        try? handle.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
     /// Sends a finished file as a download named `fileName`, and deletes it afterwards.
     static func response(_ url: URL, format: TableFormat, fileName: String, for req: Request) async throws -> Response {
         let response = try await req.fileio.asyncStreamFile(at: url.path, mediaType: format.mediaType) { _ in

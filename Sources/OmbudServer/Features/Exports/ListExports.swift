@@ -20,8 +20,14 @@ enum ListExports {
                                 fill: (TableWriter) async throws -> Void) async throws -> Response {
         let writer = try TableWriter(format: format, sheetName: req.text("exports", list),
                                      header: columns.map { req.text("exports", $0) }, zone: req.settings.timeZone)
-        try await fill(writer)
-        let url = try writer.finish()
+        let url: URL
+        do {
+            try await fill(writer)
+            url = try writer.finish()
+        } catch {
+            writer.discard()
+            throw error
+        }
         try await req.audit("list.export", details: "\(list) \(format.rawValue) \(req.url.query ?? "")")
         return try await TableWriter.response(url, format: format, fileName: "ombud-\(list).\(format.rawValue)", for: req)
     }

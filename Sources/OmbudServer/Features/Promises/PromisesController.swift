@@ -83,7 +83,7 @@ struct PromisesController: RouteCollection {
         }
         let paging = try paging ?? Paging(limit: f.limit, offset: f.offset)
         let total = try await query.copy().countRows()
-        let records = try await query.sort(\.$dueDate).sort(\.$createdAt).range(paging.range).all()
+        let records = try await query.sort(\.$dueDate).sort(\.$createdAt).sort(\.$id).range(paging.range).all()
         return PromisePage(items: try await TaskViews(req: req).promises(records, today: today), total: total)
     }
 

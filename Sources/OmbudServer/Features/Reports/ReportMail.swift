@@ -33,13 +33,20 @@ enum ReportMail {
     }
 
     /// Queues the mail of the reports whose moment has come; returns how many reports were sent.
+    /// Without a mail server nothing is due: the reports wait, and go out once one is configured.
     static func sweep(app: Application) async throws -> Int {
+        guard app.ombudSettings.smtp != nil else { return 0 }
         let now = app.clock.now()
         let store = app.store
         let due = try await ReportRecord.query(on: store.db).filter(\.$nextRunAt <= now).sort(\.$nextRunAt).limit(batch).all()
         var sent = 0
         for record in due {
-            let next = try record.definition().schedule?.next(after: now, zone: app.ombudSettings.timeZone)
+            // A definition that no longer reads is taken off the schedule, not retried at every turn before the others.
+            let next: Date?
+            do { next = try record.definition().schedule?.next(after: now, zone: app.ombudSettings.timeZone) } catch {
+                app.logger.error("report \(record.id?.uuidString ?? ""): \(error); taken off the schedule")
+                next = nil
+            }
             let moved = try await store.write { db in
                 let rows = try await (db as! any SQLDatabase).update(ReportRecord.schema)
                     .set("next_run_at", to: SQLBind(next)).set("last_run_at", to: SQLBind(now)).set("version", to: SQLRaw("version + 1"))
@@ -58,7 +65,9 @@ enum ReportMail {
         let payload = try job.decode(Payload.self)
         let store = app.store
         // A report deleted, a user gone or without an e-mail, a role taken away: nothing to send, and nothing to retry.
+        // So is a report whose owner has left: it stops with them.
         guard let record = try await ReportRecord.find(payload.report, on: store.db),
+              try await User.find(record.ownerID, on: store.db)?.isActive == true,
               let user = try await User.query(on: store.db).filter(\.$login == payload.login).first(), user.isActive,
               let address = user.email.nonBlank else { return }
         let actor = try Actor.resolve(user, token: nil, roles: try await store.references.current(db: store.db).roles)
@@ -70,8 +79,7 @@ enum ReportMail {
         let run = try await Reports.run(record, req: req)
         let url = try Reports.workbook(run, format: .xlsx, req: req)
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
-        let f = req.format
-        let period = [run.from, run.to].map { $0.flatMap(CivilDate.init(iso:)).map { f.date($0) } ?? "…" }.joined(separator: " — ")
+        let period = Reports.periodText(from: run.from, to: run.to, req: req)
         var text = req.text("reports", "mailText", ["rows": run.table.rows.count])
             .replacingOccurrences(of: "{name}", with: record.name).replacingOccurrences(of: "{period}", with: period)
         if let base = app.ombudSettings.publicURL { text += "\n\n\(base)/reports/\(try record.requireID())" }

@@ -29,6 +29,10 @@ struct ReportPages: RouteCollection {
         var office: String?
         var topic: String?
         var overdue: String?
+        /// Filters the form does not show, kept as they were saved (through the API).
+        var executor: String?
+        var q: String?
+        var bbox: String?
         var chart: String?
         var sharedWith: [String]?
         var schedule: String?
@@ -48,6 +52,9 @@ struct ReportPages: RouteCollection {
             office = d.filters["office"]
             topic = d.filters["topic"]
             overdue = d.filters["overdue"]
+            executor = d.filters["executor"]
+            q = d.filters["q"]
+            bbox = d.filters["bbox"]
             chart = d.chart.rawValue
             sharedWith = d.sharedWith
             schedule = d.schedule?.every.rawValue
@@ -65,7 +72,8 @@ struct ReportPages: RouteCollection {
                 schedule = ReportSchedule(every: every, recipients: (recipients ?? "").split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init))
             }
             var filters: [String: String] = [:]
-            for (key, value) in [("status", status), ("channel", channel), ("office", office), ("topic", topic), ("overdue", overdue)] {
+            for (key, value) in [("status", status), ("channel", channel), ("office", office), ("topic", topic), ("overdue", overdue),
+                                 ("executor", executor), ("q", q), ("bbox", bbox)] {
                 if let value = value.nonBlank { filters[key] = value }
             }
             return ReportDefinition(name: name ?? "", groupBy: [dimension1, dimension2].compactMap(\.nonBlank).joined(separator: ","),
@@ -76,85 +84,85 @@ struct ReportPages: RouteCollection {
 
     func builder(req: Request) async throws -> Response {
         let form = (try? req.query.decode(Form.self)) ?? Form()
-        var context = try await Self.context(req, form: form, action: "/reports")
-        // "Show" runs the question unsaved, for this reader.
-        if req.query[String.self, at: "show"] != nil {
-            do {
-                var definition = try form.definition()
-                if definition.name.trimmed().isEmpty { definition.name = req.text("reports", "untitled") }
-                definition = try await Reports.validated(definition, req: req)
-                let record = ReportRecord()
-                record.id = UUID()
-                record.ownerID = try req.actor.userID
-                try record.set(definition)
-                record.createdAt = req.now
-                record.updatedAt = req.now
-                context["result"] = try await Self.result(try await Reports.run(record, req: req), chart: definition.chart, req: req)
-            } catch let error as AppError {
-                context["errors"] = [error.field ?? "report": req.message(error)]
-                return req.page("reports", Self.withErrors(context), status: error.status)
-            }
-        }
-        return req.page("reports", context.present)
+        return try await Self.builderPage(req, form: form, show: req.query[String.self, at: "show"] != nil)
     }
 
+    /// The builder with the form filled in; with `show`, the question run unsaved for this reader below it.
+    static func builderPage(_ req: Request, form: Form, show: Bool) async throws -> Response {
+        var context = try await Self.context(req, form: form, action: "/reports")
+        guard show else { return req.page("reports", context.present) }
+        do {
+            var definition = try form.definition()
+            if definition.name.trimmed().isEmpty { definition.name = req.text("reports", "untitled") }
+            definition = try await Reports.validated(definition, req: req)
+            let record = ReportRecord()
+            record.id = UUID()
+            record.ownerID = try req.actor.userID
+            try record.set(definition)
+            record.createdAt = req.now
+            record.updatedAt = req.now
+            context["result"] = try await Self.result(try await Reports.run(record, req: req), chart: definition.chart, req: req)
+            return req.page("reports", context.present)
+        } catch let error as AppError where error.field != nil {
+            context["errors"] = [error.field ?? "report": req.message(error)]
+            return req.page("reports", Self.withErrors(context), status: error.status)
+        }
+    }
+
+    /// Saves the form as a new report or over the one of the address; "Show" only runs it.
     func save(req: Request) async throws -> Response {
         let form = try req.content.decode(Form.self)
+        if (try? req.content.get(String.self, at: "show")) != nil { return try await Self.builderPage(req, form: form, show: true) }
         let existing = req.parameters.get("reportID") == nil ? nil : try await Reports.find(req, owned: true)
         do {
-            let definition = try await Reports.validated(try form.definition(), req: req)
-            let record = existing ?? ReportRecord()
-            let before = existing.flatMap { try? $0.definition() }
-            try record.set(definition)
-            if existing == nil || before?.schedule != definition.schedule {
-                record.nextRunAt = definition.schedule?.next(after: req.now, zone: req.settings.timeZone)
-            }
-            record.updatedAt = req.now
-            if existing == nil {
-                record.id = UUID.timeOrdered(at: req.now)
-                record.ownerID = try req.actor.userID
-                record.createdAt = req.now
-                record.version = 0
-            } else {
-                record.version += 1
-            }
-            try await req.store.write { db in try await record.save(on: db) }
-            try await req.audit(existing == nil ? "report.create" : "report.update", entity: "report", entityID: record.id?.uuidString, details: definition.name)
+            let record = try await Reports.save(try await Reports.validated(try form.definition(), req: req), into: existing, req: req)
             return req.redirect(to: "/reports/\(try record.requireID())", redirectType: .normal)
         } catch let error as AppError where error.field != nil {
-            var context = try await Self.context(req, form: form, action: existing.map { "/reports/\($0.id?.uuidString ?? "")" } ?? "/reports")
-            context["errors"] = [error.field ?? "report": req.message(error)]
-            return req.page(existing == nil ? "reports" : "report", Self.withErrors(context), status: error.status)
+            let errors = [error.field ?? "report": req.message(error)]
+            if let existing { return try await Self.reportPage(req, existing, form: form, errors: errors, status: error.status) }
+            var context = try await Self.context(req, form: form, action: "/reports")
+            context["errors"] = errors
+            return req.page("reports", Self.withErrors(context), status: error.status)
         }
     }
 
     func show(req: Request) async throws -> Response {
         let record = try await Reports.find(req)
-        let run = try await Reports.run(record, req: req)
+        return try await Self.reportPage(req, record, form: Form(try record.definition()), errors: [:], status: .ok)
+    }
+
+    /// A saved report run for the reader, and for its owner the form to change it (with what was wrong in the last
+    /// try). A report that no longer runs (a unit renamed since) still shows its form, with the reason.
+    static func reportPage(_ req: Request, _ record: ReportRecord, form: Form, errors: [String: String], status: HTTPResponseStatus) async throws -> Response {
         let definition = try record.definition()
-        var context = try await Self.context(req, form: Form(definition), action: "/reports/\(try record.requireID())")
+        let id = try record.requireID()
+        var context = try await Self.context(req, form: form, action: "/reports/\(id)")
+        var errors = errors
+        do {
+            context["result"] = try await Self.result(try await Reports.run(record, req: req), chart: definition.chart, req: req)
+        } catch let error as AppError where error.field != nil {
+            errors[error.field ?? "report"] = req.message(error)
+        }
+        let mine = record.ownerID == (try req.actor.userID)
+        let owner = try await User.find(record.ownerID, on: req.db)
         context["report"] = [
-            "id": try record.requireID().uuidString, "name": record.name, "owner": run.report.owner, "mine": run.report.mine,
+            "id": id.uuidString, "name": record.name, "owner": owner?.login ?? "", "mine": mine,
             "next": record.nextRunAt.map(req.format.dateTime), "last": record.lastRunAt.map(req.format.dateTime),
             "canExport": try req.actor.can(.export), "notice": req.query[String.self, at: "sent"].map { _ in req.text("reports", "sent") },
+            "editOpen": !errors.isEmpty,
         ].present
-        context["result"] = try await Self.result(run, chart: definition.chart, req: req)
-        return req.page("report", context.present)
+        context["errors"] = errors
+        return req.page("report", Self.withErrors(context), status: status)
     }
 
     func delete(req: Request) async throws -> Response {
-        let record = try await Reports.find(req, owned: true)
-        try await req.store.write { db in try await record.delete(on: db) }
-        try await req.audit("report.delete", entity: "report", entityID: record.id?.uuidString, details: record.name)
+        try await Reports.delete(try await Reports.find(req, owned: true), req: req)
         return req.redirect(to: "/reports", redirectType: .normal)
     }
 
     func send(req: Request) async throws -> Response {
         let record = try await Reports.find(req, owned: true)
-        guard req.settings.smtp != nil else {
-            throw AppError.conflict(code: "mail-off", reason: "no mail server is configured (OMBUD_SMTP_HOST)", field: nil)
-        }
-        try await ReportMail.enqueue(record, now: req.now, store: req.store)
+        _ = try await Reports.send(record, req: req)
         return req.redirect(to: "/reports/\(try record.requireID())?sent=1", redirectType: .normal)
     }
 
@@ -180,8 +188,9 @@ struct ReportPages: RouteCollection {
         let periods: [[String: Any]] = ReportPeriod.presets.map {
             ["value": $0.code, "label": req.text("reports", "period-\($0.code)"), "selected": $0.code == (form.period ?? "30d")]
         }
+        // A period saved through the API that the list does not offer (`14d`, fixed days) stays chosen.
         var customPeriod: String?
-        if let raw = form.period, case .between = try? ReportPeriod(code: raw) { customPeriod = raw }
+        if let raw = form.period, let period = try? ReportPeriod(code: raw), !ReportPeriod.presets.contains(period) { customPeriod = period.code }
         let statuses: [[String: Any]] = AppealTransitions.workflow.states.map {
             ["value": $0.key, "label": req.text("states", $0.key), "selected": $0.key == form.status]
         }
@@ -191,7 +200,7 @@ struct ReportPages: RouteCollection {
         let charts: [[String: Any]] = ReportChart.allCases.map {
             ["value": $0.rawValue, "label": req.text("reports", "chart-\($0.rawValue)"), "checked": $0.rawValue == (form.chart ?? "bar")]
         }
-        let roleChoices: [[String: Any]] = roles.filter { $0.value.contains(.statsRead) }.keys.sorted().map {
+        let roleChoices: [[String: Any]] = roles.keys.sorted().map {
             ["value": $0, "label": req.catalogued("roles", $0), "checked": shared.contains($0)]
         }
         let schedules: [[String: Any]] = [("", "never"), ("week", "every-week"), ("month", "every-month")].map { value, key in
@@ -200,15 +209,24 @@ struct ReportPages: RouteCollection {
         let formContext: [String: Any?] = [
             "name": form.name ?? "", "dimension1": options(form.dimension1 ?? "channel"), "dimension2": options(form.dimension2),
             "measures": measureChoices, "periods": periods, "customPeriod": customPeriod, "statuses": statuses, "channels": channels,
-            "office": form.office ?? "", "topic": form.topic ?? "", "overdue": form.overdue == "true", "charts": charts,
+            "office": form.office ?? "", "topic": form.topic ?? "", "charts": charts,
+            "overdue": [("", "any"), ("true", "onlyOverdue"), ("false", "notOverdue")].map { value, key in
+                ["value": value, "label": req.text(key == "onlyOverdue" ? "worklist" : "reports", key == "any" ? "anyOverdue" : key),
+                 "selected": value == (form.overdue ?? "")]
+            },
+            "hidden": [("executor", form.executor), ("q", form.q), ("bbox", form.bbox)].compactMap { name, value in
+                value.nonBlank.map { ["name": name, "value": $0] }
+            },
             "roles": roleChoices, "schedules": schedules, "recipients": form.recipients ?? "",
         ]
         return [
             "action": action,
-            "saved": saved.map { r in
-                ["id": r.id.uuidString, "name": r.name, "owner": r.owner, "mine": r.mine,
-                 "schedule": r.definition.schedule.map { req.text("reports", "every-\($0.every.rawValue)") } ?? "",
-                 "next": r.nextRunAt.map(f.dateTime) ?? ""]
+            "saved": saved.map { r -> [String: Any] in
+                let item: [String: Any?] = [
+                    "id": r.id.uuidString, "name": r.name, "owner": r.owner, "mine": r.mine,
+                    "schedule": r.definition.schedule.map { req.text("reports", "every-\($0.every.rawValue)") }, "next": r.nextRunAt.map(f.dateTime),
+                ]
+                return item.present
             },
             "hasSaved": !saved.isEmpty,
             "form": formContext.present,
@@ -238,8 +256,7 @@ struct ReportPages: RouteCollection {
         }
         let keys = table.keys
         var result: [String: Any] = [
-            "period": run.from == nil && run.to == nil ? req.text("reports", "period-all")
-                : [run.from, run.to].map { $0.flatMap(CivilDate.init(iso:)).map { f.date($0) } ?? "…" }.joined(separator: " — "),
+            "period": Reports.periodText(from: run.from, to: run.to, req: req),
             "header": keys.map { req.text("statsDimensions", $0) } + table.measures.map { req.text("statsMeasures", $0) },
             "rows": table.rows.map { row in
                 ["cells": keys.map { row.dimensions[$0]?.name ?? "" }, "figures": measures.map { shown(row.measures[$0.rawValue].flatMap { $0 }, $0) }]

@@ -44,17 +44,7 @@ struct ReportsController: RouteCollection {
     }
 
     func create(req: Request) async throws -> Response {
-        let definition = try await Reports.validated(try Reports.decode(req), req: req)
-        let record = ReportRecord()
-        record.id = UUID.timeOrdered(at: req.now)
-        record.ownerID = try req.actor.userID
-        try record.set(definition)
-        record.nextRunAt = definition.schedule?.next(after: req.now, zone: req.settings.timeZone)
-        record.createdAt = req.now
-        record.updatedAt = req.now
-        record.version = 0
-        try await req.store.write { db in try await record.create(on: db) }
-        try await req.audit("report.create", entity: "report", entityID: record.id?.uuidString, details: definition.name)
+        let record = try await Reports.save(try await Reports.validated(try Reports.decode(req), req: req), into: nil, req: req)
         let response = try await Reports.view(record, req: req).encodeResponse(status: .created, for: req)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/reports/\(try record.requireID())")
         return response
@@ -66,32 +56,19 @@ struct ReportsController: RouteCollection {
 
     func update(req: Request) async throws -> ReportView {
         let record = try await Reports.find(req, owned: true)
-        let definition = try await Reports.validated(try Reports.decode(req), req: req)
-        let before = try record.definition()
-        try record.set(definition)
-        if definition.schedule != before.schedule {
-            record.nextRunAt = definition.schedule?.next(after: req.now, zone: req.settings.timeZone)
-        }
-        record.updatedAt = req.now
-        record.version += 1
-        try await req.store.write { db in try await record.save(on: db) }
-        try await req.audit("report.update", entity: "report", entityID: record.id?.uuidString, details: definition.name)
-        return try await Reports.view(record, req: req)
+        return try await Reports.view(try await Reports.save(try await Reports.validated(try Reports.decode(req), req: req), into: record, req: req), req: req)
     }
 
     func delete(req: Request) async throws -> HTTPStatus {
-        let record = try await Reports.find(req, owned: true)
-        try await req.store.write { db in try await record.delete(on: db) }
-        try await req.audit("report.delete", entity: "report", entityID: record.id?.uuidString, details: record.name)
+        try await Reports.delete(try await Reports.find(req, owned: true), req: req)
         return .noContent
     }
 
     func run(req: Request) async throws -> Response {
         let record = try await Reports.find(req)
-        let format = try TableFormat.parse(req.query[String.self, at: "format"])
-        if format != .json, !(try req.actor.can(.export)) { throw AppError.forbidden(reason: "this needs the permission export") }
+        let format = try ListExports.format(req)
         let run = try await Reports.run(record, req: req)
-        guard format != .json else { return try await run.encodeResponse(for: req) }
+        guard let format else { return try await run.encodeResponse(for: req) }
         let url = try Reports.workbook(run, format: format, req: req)
         try await req.audit("stats.export", entity: "report", entityID: record.id?.uuidString, details: "\(record.name) \(format.rawValue)")
         return try await TableWriter.response(url, format: format, fileName: "\(Reports.fileName(record.name)).\(format.rawValue)", for: req)
@@ -99,11 +76,7 @@ struct ReportsController: RouteCollection {
 
     /// Mails the report now to its schedule's recipients (each in their own scope), as the schedule would.
     func send(req: Request) async throws -> Response {
-        let record = try await Reports.find(req, owned: true)
-        guard req.settings.smtp != nil else {
-            throw AppError.conflict(code: "mail-off", reason: "no mail server is configured (OMBUD_SMTP_HOST)", field: nil)
-        }
-        let queued = try await ReportMail.enqueue(record, now: req.now, store: req.store)
+        let queued = try await Reports.send(try await Reports.find(req, owned: true), req: req)
         return try await ["queued": queued].encodeResponse(status: .accepted, for: req)
     }
 }
@@ -134,6 +107,49 @@ enum Reports {
         return record
     }
 
+    /// Stores a checked definition as a new report of the caller, or over `existing`; its next mail moves only when
+    /// its schedule changed.
+    static func save(_ definition: ReportDefinition, into existing: ReportRecord?, req: Request) async throws -> ReportRecord {
+        let record = existing ?? ReportRecord()
+        let before = existing.flatMap { try? $0.definition() }
+        try record.set(definition)
+        if existing == nil || before?.schedule != definition.schedule {
+            record.nextRunAt = definition.schedule?.next(after: req.now, zone: req.settings.timeZone)
+        }
+        record.updatedAt = req.now
+        if existing == nil {
+            record.id = UUID.timeOrdered(at: req.now)
+            record.ownerID = try req.actor.userID
+            record.createdAt = req.now
+            record.version = 0
+        } else {
+            record.version += 1
+        }
+        try await req.store.write { db in try await record.save(on: db) }
+        try await req.audit(existing == nil ? "report.create" : "report.update", entity: "report", entityID: record.id?.uuidString, details: definition.name)
+        return record
+    }
+
+    static func delete(_ record: ReportRecord, req: Request) async throws {
+        try await req.store.write { db in try await record.delete(on: db) }
+        try await req.audit("report.delete", entity: "report", entityID: record.id?.uuidString, details: record.name)
+    }
+
+    /// Queues the report's mail now; 409 without a mail server.
+    static func send(_ record: ReportRecord, req: Request) async throws -> Int {
+        guard req.settings.smtp != nil else {
+            throw AppError.conflict(code: "mail-off", reason: "no mail server is configured (OMBUD_SMTP_HOST)", field: nil)
+        }
+        return try await ReportMail.enqueue(record, now: req.now, store: req.store)
+    }
+
+    /// The days a run covered, as a reader writes them ("all time" when unbounded).
+    static func periodText(from: String?, to: String?, req: Request) -> String {
+        guard from != nil || to != nil else { return req.text("reports", "period-all") }
+        let f = req.format
+        return [from, to].map { $0.flatMap(CivilDate.init(iso:)).map { f.date($0) } ?? "…" }.joined(separator: " — ")
+    }
+
     /// The request's definition; a period that is not one names its field like every other fault.
     static func decode(_ req: Request) throws -> ReportDefinition {
         do { return try req.content.decode(ReportDefinition.self) } catch let error as ValidationError { throw error.appError }
@@ -145,6 +161,14 @@ enum Reports {
         let roles = try await req.store.references.current(db: req.db).roles
         var definition: ReportDefinition
         do { definition = try input.validated(roles: Set(roles.keys)) } catch { throw error.appError }
+        // The filters as the list reads them (a status, a channel, a unit that exists), named as the report names them.
+        let today = CivilDate.of(req.now, in: req.settings.timeZone)
+        do {
+            _ = try await AppealList.filtered(req.store.sql.select().column("id").from("appeals"), filters(definition, today: today), scope: nil,
+                                              settings: req.settings, today: today, db: req.db)
+        } catch let error as AppError where error.field != nil {
+            throw AppError.invalid(field: "filters.\(error.field ?? "")", reason: error.detail)
+        }
         guard var schedule = definition.schedule else { return definition }
         let actor = try req.actor
         if schedule.recipients.isEmpty { schedule.recipients = [actor.login] }

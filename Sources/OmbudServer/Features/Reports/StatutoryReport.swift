@@ -75,14 +75,12 @@ struct StatutoryReportPages: RouteCollection {
             }
             return (first, last, raw)
         }
-        let from = try req.query[String.self, at: "from"].nonBlank.map { raw in
-            guard let day = CivilDate(iso: raw) else { throw AppError.invalid(field: "from", reason: "expected YYYY-MM-DD") }
+        func day(_ field: String) throws -> CivilDate? {
+            guard let raw = req.query[String.self, at: field].nonBlank else { return nil }
+            guard let day = CivilDate(iso: raw) else { throw AppError.invalid(field: field, reason: "expected YYYY-MM-DD") }
             return day
         }
-        let to = try req.query[String.self, at: "to"].nonBlank.map { raw in
-            guard let day = CivilDate(iso: raw) else { throw AppError.invalid(field: "to", reason: "expected YYYY-MM-DD") }
-            return day
-        }
+        let from = try day("from"), to = try day("to")
         if let from, let to {
             guard from <= to else { throw AppError.invalid(field: "to", reason: "is before from") }
             return (from, to, nil)

@@ -50,7 +50,7 @@ struct MapPages: RouteCollection {
         var pickedBox: MapGrid.Box?
         do {
             if box == nil { box = try await Self.extent(filters, req: req) }
-            let shown = box ?? MapGrid.Box(minLon: -180, minLat: -85, maxLon: 180, maxLat: 85)
+            let shown = box ?? MapGrid.Box.world
             // Clusters gather a few large cells, each numbered; the hotspot grid shades many small ones.
             grid = try MapGrid(box: shown, meters: MapView.cellMeters(for: shown, across: clusters ? 14 : 40))
             if let grid { cells = try await StatsController.cells(grid, filters: filters, req: req) }
@@ -62,15 +62,18 @@ struct MapPages: RouteCollection {
                 let page = try await AppealList.page(inCell, scope: try await req.appealCondition(), personal: try req.actor.can(.personalData),
                                                      hidden: req.hiddenMark, settings: req.settings, db: req.db, now: req.now)
                 picked = page.items.map { item in
-                    ["code": item.trackingCode, "status": req.text("states", item.status), "statusKey": item.status,
-                     "received": req.format.date(item.receivedAt), "overdue": item.overdue, "district": item.district ?? "",
-                     "text": String(item.excerpt.prefix(160))]
+                    let row: [String: Any?] = [
+                        "code": item.trackingCode, "status": req.text("states", item.status), "statusKey": item.status,
+                        "received": req.format.date(item.receivedAt), "overdue": item.overdue, "district": item.district,
+                        "text": String(item.excerpt.prefix(160)),
+                    ]
+                    return row.present
                 }
             }
         } catch let error as AppError where error.field != nil {
             errors[error.field ?? "bbox"] = req.message(error)
         }
-        let shown = box ?? MapGrid.Box(minLon: -180, minLat: -85, maxLon: 180, maxLat: 85)
+        let shown = box ?? MapGrid.Box.world
         let view = MapView(box: shown)
         let query = Self.query(form)
         func link(_ changes: [String: String?]) -> String {

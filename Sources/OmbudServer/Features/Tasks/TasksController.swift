@@ -151,12 +151,12 @@ struct TasksController: RouteCollection {
         // sort over both would read every row (and SQLite and PostgreSQL place NULLs differently).
         let total = try await query.copy().countRows()
         let dated = query.copy().filter(\.$dueAt != nil)
-        var records = try await dated.sort(\.$dueAt).sort(\.$enteredAt).range(paging.range).all()
+        var records = try await dated.sort(\.$dueAt).sort(\.$enteredAt).sort(\.$id).range(paging.range).all()
         if records.count < paging.limit, total > paging.offset + records.count {
             // The dated segment ended on this page (its size is where it stopped) or before it (then it is counted).
             let datedCount = records.isEmpty ? try await dated.copy().countRows() : paging.offset + records.count
             let start = max(0, paging.offset - datedCount)
-            records += try await query.copy().filter(\.$dueAt == nil).sort(\.$enteredAt)
+            records += try await query.copy().filter(\.$dueAt == nil).sort(\.$enteredAt).sort(\.$id)
                 .range(start..<(start + paging.limit - records.count)).all()
         }
         return TaskPage(items: try await TaskViews(req: req).tasks(records, now: req.now), total: total)
