@@ -27,6 +27,9 @@ public struct ReportDefinition: Codable, Sendable, Equatable {
         self.schedule = schedule
     }
 
+    /// Whether a holder of these roles may open the report (its owner always may).
+    public func isShared(with roles: [String]) -> Bool { !Set(sharedWith).isDisjoint(with: roles) }
+
     public static let filterKeys: Set<String> = ["status", "channel", "office", "executor", "topic", "overdue", "q", "bbox"]
 
     /// The definition with blank filters dropped and names trimmed, or the first fault, named by its field.

@@ -152,6 +152,11 @@ public struct StatsTally: Sendable, Equatable {
         a.daysToClose += b.daysToClose
     }
 
+    /// Closed after the control date.
+    public var closedLate: Int { closed - closedOnTime }
+    /// Open past the control date now (`overdue` also counts those closed late).
+    public var openOverdue: Int { max(overdue - closedLate, 0) }
+
     /// A rating this high (of 5) counts as satisfied.
     public static let satisfiedScore = 4
 

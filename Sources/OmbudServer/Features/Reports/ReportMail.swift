@@ -16,20 +16,15 @@ enum ReportMail {
 
     /// Queues the report's mail to each recipient (its owner when it has no schedule); returns how many.
     @discardableResult
-    static func enqueue(_ record: ReportRecord, now: Date, store: Store, db: (any Database)? = nil) async throws -> Int {
-        let definition = try record.definition()
-        var logins = definition.schedule?.recipients ?? []
-        if logins.isEmpty, let owner = try await User.find(record.ownerID, on: db ?? store.db) { logins = [owner.login] }
+    static func enqueue(_ record: ReportRecord, now: Date, db: any Database) async throws -> Int {
+        var logins = try record.definition().schedule?.recipients ?? []
+        if logins.isEmpty, let owner = try await User.find(record.ownerID, on: db) { logins = [owner.login] }
         let id = try record.requireID()
-        let payloads = try logins.map { String(decoding: try JSONEncoder().encode(Payload(report: id, login: $0)), as: UTF8.self) }
-        if let db {
-            for payload in payloads { try await JobQueue.enqueue(kind: kind, payload: payload, runAt: now, now: now, db: db) }
-        } else {
-            try await store.write { db in
-                for payload in payloads { try await JobQueue.enqueue(kind: kind, payload: payload, runAt: now, now: now, db: db) }
-            }
+        for login in logins {
+            let payload = String(decoding: try JSONEncoder().encode(Payload(report: id, login: login)), as: UTF8.self)
+            try await JobQueue.enqueue(kind: kind, payload: payload, runAt: now, now: now, db: db)
         }
-        return payloads.count
+        return logins.count
     }
 
     /// Queues the mail of the reports whose moment has come; returns how many reports were sent.
@@ -53,7 +48,7 @@ enum ReportMail {
                     .where("id", .equal, SQLBind(try record.requireID())).where("version", .equal, SQLBind(record.version))
                     .returning("id").all()
                 guard !rows.isEmpty, next != nil else { return false }
-                try await enqueue(record, now: now, store: store, db: db)
+                try await enqueue(record, now: now, db: db)
                 return true
             }
             if moved { sent += 1 }

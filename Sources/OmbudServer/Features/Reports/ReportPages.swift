@@ -95,13 +95,7 @@ struct ReportPages: RouteCollection {
             var definition = try form.definition()
             if definition.name.trimmed().isEmpty { definition.name = req.text("reports", "untitled") }
             definition = try await Reports.validated(definition, req: req)
-            let record = ReportRecord()
-            record.id = UUID()
-            record.ownerID = try req.actor.userID
-            try record.set(definition)
-            record.createdAt = req.now
-            record.updatedAt = req.now
-            context["result"] = try await Self.result(try await Reports.run(record, req: req), chart: definition.chart, req: req)
+            context["result"] = try await Self.result(try await Reports.figures(definition, req: req), chart: definition.chart, req: req)
             return req.page("reports", context.present)
         } catch let error as AppError where error.field != nil {
             context["errors"] = [error.field ?? "report": req.message(error)]
@@ -139,14 +133,13 @@ struct ReportPages: RouteCollection {
         var context = try await Self.context(req, form: form, action: "/reports/\(id)")
         var errors = errors
         do {
-            context["result"] = try await Self.result(try await Reports.run(record, req: req), chart: definition.chart, req: req)
+            context["result"] = try await Self.result(try await Reports.figures(definition, req: req), chart: definition.chart, req: req)
         } catch let error as AppError where error.field != nil {
             errors[error.field ?? "report"] = req.message(error)
         }
-        let mine = record.ownerID == (try req.actor.userID)
-        let owner = try await User.find(record.ownerID, on: req.db)
+        let view = try await Reports.view(record, req: req)
         context["report"] = [
-            "id": id.uuidString, "name": record.name, "owner": owner?.login ?? "", "mine": mine,
+            "id": id.uuidString, "name": record.name, "owner": view.owner, "mine": view.mine,
             "next": record.nextRunAt.map(req.format.dateTime), "last": record.lastRunAt.map(req.format.dateTime),
             "canExport": try req.actor.can(.export), "notice": req.query[String.self, at: "sent"].map { _ in req.text("reports", "sent") },
             "editOpen": !errors.isEmpty,
@@ -242,7 +235,7 @@ struct ReportPages: RouteCollection {
     }
 
     /// The run as the page shows it: the chart of the first measure over the only dimension, and the whole table.
-    static func result(_ run: ReportRunView, chart: ReportChart, req: Request) async throws -> [String: Any] {
+    static func result(_ run: (from: String?, to: String?, table: StatsTableView), chart: ReportChart, req: Request) async throws -> [String: Any] {
         let table = run.table
         let f = req.format
         let measures = table.measures.compactMap(StatsMeasure.init(rawValue:))

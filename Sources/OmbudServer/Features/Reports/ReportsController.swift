@@ -86,8 +86,7 @@ struct ReportsController: RouteCollection {
 enum Reports {
     /// Whether this user may open the report: its owner, or a holder of a role it is shared with.
     static func visible(_ record: ReportRecord, to actor: Actor) throws -> Bool {
-        let shared = Set(try record.definition().sharedWith)
-        return record.ownerID == actor.userID || !shared.isDisjoint(with: actor.roleKeys)
+        try record.ownerID == actor.userID || record.definition().isShared(with: actor.roleKeys)
     }
 
     /// The reports the caller may open, by name.
@@ -140,7 +139,8 @@ enum Reports {
         guard req.settings.smtp != nil else {
             throw AppError.conflict(code: "mail-off", reason: "no mail server is configured (OMBUD_SMTP_HOST)", field: nil)
         }
-        return try await ReportMail.enqueue(record, now: req.now, store: req.store)
+        let now = req.now
+        return try await req.store.write { db in try await ReportMail.enqueue(record, now: now, db: db) }
     }
 
     /// The days a run covered, as a reader writes them ("all time" when unbounded).
@@ -177,7 +177,7 @@ enum Reports {
             guard let user = users.first(where: { $0.login == login }), user.isActive else {
                 throw AppError.invalid(field: "schedule.recipients", reason: "no user \(login)")
             }
-            guard login == actor.login || !Set(definition.sharedWith).isDisjoint(with: user.roles) else {
+            guard login == actor.login || definition.isShared(with: user.roles) else {
                 throw AppError.invalid(field: "schedule.recipients", reason: "\(login) may not open this report: share it with one of their roles")
             }
             guard user.email.nonBlank != nil else { throw AppError.invalid(field: "schedule.recipients", reason: "\(login) has no e-mail") }
@@ -210,17 +210,20 @@ enum Reports {
                                   overdue: f["overdue"].map { $0 == "true" }, receivedFrom: from?.iso, receivedTo: to?.iso, q: f["q"], bbox: f["bbox"])
     }
 
-    /// The report run for the request's reader, within their scope.
-    static func run(_ record: ReportRecord, req: Request) async throws -> ReportRunView {
-        let definition = try record.definition()
+    /// The definition run for the request's reader, within their scope: the days it covered and the table.
+    static func figures(_ definition: ReportDefinition, req: Request) async throws -> (from: String?, to: String?, table: StatsTableView) {
         let spec: StatsSpec
         do { spec = try StatsSpec.parse(groupBy: definition.groupBy, measures: definition.measures) } catch { throw error.appError }
-        let today = CivilDate.of(req.now, in: req.settings.timeZone)
-        let filters = filters(definition, today: today)
+        let filters = filters(definition, today: CivilDate.of(req.now, in: req.settings.timeZone))
         let result = try await StatsQuery(spec: spec, filters: filters, scope: try await req.appealCondition(), settings: req.settings, now: req.now)
             .run(db: req.db)
-        return ReportRunView(report: try await view(record, req: req), from: filters.receivedFrom, to: filters.receivedTo,
-                             table: try await StatsTableView.make(result, spec: spec, req: req))
+        return (filters.receivedFrom, filters.receivedTo, try await StatsTableView.make(result, spec: spec, req: req))
+    }
+
+    /// A saved report run for the request's reader.
+    static func run(_ record: ReportRecord, req: Request) async throws -> ReportRunView {
+        let (from, to, table) = try await figures(try record.definition(), req: req)
+        return ReportRunView(report: try await view(record, req: req), from: from, to: to, table: table)
     }
 
     /// The run as a file on disk (CSV or XLSX), its sheet named after the report.

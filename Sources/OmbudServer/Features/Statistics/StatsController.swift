@@ -19,7 +19,6 @@ struct StatsController: RouteCollection {
         var measures: String?
         var from: String?
         var to: String?
-        var format: String?
     }
 
     /// The list's filters with `from`/`to` for the days of receipt (named so in errors).
@@ -41,12 +40,11 @@ struct StatsController: RouteCollection {
         let query = try req.query.decode(Query.self)
         let spec: StatsSpec
         do { spec = try StatsSpec.parse(groupBy: query.groupBy, measures: query.measures) } catch { throw error.appError }
-        let format = try TableFormat.parse(query.format)
-        if format != .json, !(try req.actor.can(.export)) { throw AppError.forbidden(reason: "this needs the permission export") }
+        let format = try ListExports.format(req)
         let result = try await StatsQuery(spec: spec, filters: try Self.filters(req, query), scope: try await req.appealCondition(),
                                           settings: req.settings, now: req.now).run(db: req.db)
         let view = try await StatsTableView.make(result, spec: spec, req: req)
-        guard format != .json else { return try await view.encodeResponse(for: req) }
+        guard let format else { return try await view.encodeResponse(for: req) }
         let writer = try TableWriter(format: format, sheetName: req.text("stats", "title"), header: view.header(req: req), zone: req.settings.timeZone)
         for row in view.cells(totalName: req.text("stats", "total")) { try writer.append(row) }
         try await req.audit("stats.export", details: "\(spec.groupBy.map(\.description).joined(separator: ",")) \(format.rawValue)")
