@@ -16,7 +16,8 @@ public func configure(_ app: Application, settings: Settings) async throws {
             try await DatabaseOutage.bounded(20) { try await app.db.transaction { db in try await IntakeWriter.write(batch, db: db) } }
         }
         let store = Store(db: app.db, gate: nil, references: references)
-        app.ombud = OmbudContext(settings: settings, gate: nil, writer: nil, intake: intake, audit: Audit.queue(store), references: references)
+        app.ombud = OmbudContext(settings: settings, gate: nil, writer: nil, intake: intake, audit: Audit.queue(store), references: references,
+                                  stats: StatsIndex(zone: settings.timeZone, enabled: settings.statsIndex, logger: app.logger))
     } else {
         app.databases.use(.sqlite(.file(settings.sqliteFile.path), maxConnectionsPerEventLoop: 2), as: .sqlite)
         let gate = WriteGate()
@@ -30,7 +31,8 @@ public func configure(_ app: Application, settings: Settings) async throws {
             try await gate.locked { try await writer.transaction { try IntakeWriter.write(batch, connection: $0) } }
         }
         let store = Store(db: app.db, gate: gate, references: references)
-        app.ombud = OmbudContext(settings: settings, gate: gate, writer: writer, intake: intake, audit: Audit.queue(store), references: references)
+        app.ombud = OmbudContext(settings: settings, gate: gate, writer: writer, intake: intake, audit: Audit.queue(store), references: references,
+                                  stats: StatsIndex(zone: settings.timeZone, enabled: settings.statsIndex, logger: app.logger))
     }
 
     app.migrations.add(CreateSchema())
@@ -48,6 +50,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(Hardening())
     app.migrations.add(Statistics())
     app.migrations.add(SavedReports())
+    app.migrations.add(AppealChanges())
     app.jobHandlers.register(Housekeeping.kind, Housekeeping.run)
     app.jobHandlers.register(MailJob.kind, MailJob.run)
     app.jobHandlers.register(ReportMail.kind, ReportMail.run)

@@ -24,6 +24,15 @@ struct StatisticsTests {
         #expect(Percentile.inclusive([1, 2, 3, 4], 0.5) == 2.5)
         #expect(Percentile.inclusive([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9) == 9.1)
         #expect(Percentile.inclusive([0.5, 1.5, 10], 0.5) == 1.5)
+        // Selection gives what sorting gives, with repeats and in any order.
+        #expect(Percentile.of([], 0.5) == nil && Percentile.of([7], 0.9) == 7)
+        var generator = SystemRandomNumberGenerator()
+        for size in [1, 2, 3, 10, 101, 1000] {
+            let values = (0..<size).map { _ in Double(Int.random(in: 0..<max(size / 3, 1), using: &generator)) + 0.25 }
+            for p in [0, 0.1, 0.5, 0.9, 0.99, 1] {
+                #expect(Percentile.of(values, p) == Percentile.inclusive(values.sorted(), p), "\(size) values, p \(p)")
+            }
+        }
     }
 
     @Test func tallyAddsUpAndSharesHaveNoValueWithoutABase() {

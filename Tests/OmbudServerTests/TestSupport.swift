@@ -76,6 +76,9 @@ func withOmbud(now: Date = Date(timeIntervalSince1970: 1_795_000_000), role: Str
         let user = User(login: "tester", passwordHash: "not-a-login", roles: [role], fullName: "Tester", unitIDs: [hq], createdAt: now)
         try await user.create(on: app.db)
         let token = try await Accounts.createToken(login: "tester", name: "test", store: store, now: now)
+        // As `ombud serve` does, statistics come from the in-memory index (its equality with the database's count is
+        // StatsIndexTests').
+        await app.ombud.stats.prepare(app.db)
         try await body(TestContext(app: app, token: token, settings: settings), clock)
     } catch {
         try? await app.asyncShutdown()

@@ -45,6 +45,14 @@ extension Bench {
         do {
             let port = try Subprocess.freePort()
             try await server.start(port: port, client: client)
+            // The statistics answer from memory once the server has loaded every appeal; until then from the database.
+            let loading = clock.now
+            while !((try? String(contentsOf: server.log, encoding: .utf8)) ?? "").contains("appeals in memory") {
+                guard (clock.now - loading).seconds < 900 else { throw BenchError("the statistics index did not load within 15 minutes") }
+                try await Task.sleep(nanoseconds: 200_000_000)
+            }
+            report.notes.append(String(format: "The server held the %d appeals in memory %.1f s after it answered its first request",
+                                       options.appeals, (clock.now - loading).seconds))
             let base = "http://127.0.0.1:\(port)"
             var headers = HTTPHeaders()
             headers.add(name: "Authorization", value: "Bearer \(token)")

@@ -172,8 +172,8 @@ public struct StatsTally: Sendable, Equatable {
         case .onTimeShare: closed == 0 ? nil : Self.rounded(Double(closedOnTime) / Double(closed), places: 4)
         case .avgRating: rated == 0 ? nil : Self.rounded(Double(ratingSum) / Double(rated), places: 2)
         case .satisfiedShare: rated == 0 ? nil : Self.rounded(Double(satisfied) / Double(rated), places: 4)
-        case .medianDaysToClose: Percentile.inclusive(daysToClose.sorted(), 0.5).map { Self.rounded($0, places: 2) }
-        case .p90DaysToClose: Percentile.inclusive(daysToClose.sorted(), 0.9).map { Self.rounded($0, places: 2) }
+        case .medianDaysToClose: Percentile.of(daysToClose, 0.5).map { Self.rounded($0, places: 2) }
+        case .p90DaysToClose: Percentile.of(daysToClose, 0.9).map { Self.rounded($0, places: 2) }
         }
     }
 
@@ -191,6 +191,40 @@ public enum Percentile {
         let low = Int(rank.rounded(.down))
         let high = min(low + 1, sorted.count - 1)
         return sorted[low] + (sorted[high] - sorted[low]) * (rank - Double(low))
+    }
+
+    /// The same of values in any order, in linear time: the two closest ranks are selected, not the whole list sorted
+    /// (a million durations sort in a tenth of a second).
+    public static func of(_ values: [Double], _ p: Double) -> Double? {
+        guard !values.isEmpty else { return nil }
+        var a = values
+        let rank = p * Double(a.count - 1)
+        let low = Int(rank.rounded(.down))
+        select(&a, low)
+        // Everything after `low` is no smaller than it: the next rank is their least.
+        let high = low + 1 < a.count ? a[(low + 1)...].min() ?? a[low] : a[low]
+        return a[low] + (high - a[low]) * (rank - Double(low))
+    }
+
+    /// Moves the k-th smallest value to index k, smaller ones before it and the others after (Hoare's selection).
+    static func select(_ a: inout [Double], _ k: Int) {
+        var lo = 0
+        var hi = a.count - 1
+        while lo < hi {
+            let pivot = Swift.max(Swift.min(a[lo], a[hi]), Swift.min(Swift.max(a[lo], a[hi]), a[(lo + hi) / 2]))
+            var i = lo
+            var j = hi
+            while i <= j {
+                while a[i] < pivot { i += 1 }
+                while a[j] > pivot { j -= 1 }
+                if i <= j {
+                    a.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j { hi = j } else if k >= i { lo = i } else { return }
+        }
     }
 }
 

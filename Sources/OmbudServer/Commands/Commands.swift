@@ -25,6 +25,7 @@ struct AutoMigratingServe: AnyAsyncCommand {
         if !context.input.arguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
             try await context.application.autoMigrate()
             ServeWorker.startIfWanted(context.application)
+            await context.application.ombud.stats.start(context.application.db)
         }
         try await serve.run(using: &context)
     }

@@ -54,6 +54,7 @@ struct DemoCommand: AsyncCommand {
             """)
         guard !signature.noServe else { return }
         ServeWorker.startIfWanted(app)
+        await app.ombud.stats.start(app.db)
         var serveContext = context
         serveContext.input = CommandInput(arguments: ["ombud", "--hostname", host, "--port", String(port)])
         try await (await app.servers.asyncCommand).run(using: &serveContext)

@@ -34,6 +34,8 @@ public struct Settings: Sendable {
     /// The staff map's base layer (`OMBUD_MAP_TILES`, an OpenStreetMap-style URL template); none draws points on a
     /// plain background.
     public var mapTiles: TileTemplate?
+    /// Statistics from the in-memory copy of the appeals (`OMBUD_STATS_INDEX=off`: always from the database).
+    public var statsIndex = true
 
     public init(dataDirectory: URL, databaseURL: String? = nil, attachmentLimit: Int = AttachmentRules.defaultLimit,
                 timeZone: TimeZone = TimeZone(identifier: "Europe/Moscow")!, deadlinePolicy: DeadlinePolicy = .federalLaw59,
@@ -110,6 +112,7 @@ public struct Settings: Sendable {
             guard let tiles = TileTemplate(raw) else { throw ConfigurationError.invalid(variable: "OMBUD_MAP_TILES", value: raw) }
             settings.mapTiles = tiles
         }
+        settings.statsIndex = !["0", "off", "false", "no"].contains(env["OMBUD_STATS_INDEX"]?.lowercased() ?? "")
         settings.runWorker = !["0", "off", "false", "no"].contains(env["OMBUD_WORKER"]?.lowercased() ?? "")
         settings.trustForwardedFor = ["1", "true", "yes"].contains(env["OMBUD_TRUST_FORWARDED_FOR"]?.lowercased() ?? "")
         do throws(ValidationError) {

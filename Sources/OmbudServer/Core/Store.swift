@@ -35,6 +35,8 @@ struct OmbudContext: Sendable {
     /// Audit records of requests, written in shared transactions (a burst of card views costs one commit).
     let audit: GroupCommit<AuditRecord, Void>
     let references: ReferenceCache
+    /// Every appeal as the statistics count it, in memory.
+    let stats: StatsIndex
 }
 
 extension Application {

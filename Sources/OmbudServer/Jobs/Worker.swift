@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import OmbudDomain
+import SQLKit
 import Vapor
 
 /// What runs a job of one kind. Handlers are registered at configuration; a job whose kind has none fails visibly.
@@ -86,7 +87,8 @@ struct Worker: Sendable {
 
 /// A real job that every installation needs: once a day, forget what no longer serves anyone — sessions ended more
 /// than 30 days ago, failed-login counters older than a day, finished jobs older than 30 days, form tokens older than
-/// a day, portal rate-limit counts older than a day, subscriptions never confirmed within a week. The audit log and the
+/// a day, portal rate-limit counts older than a day, subscriptions never confirmed within a week, the statistics' change
+/// log but its newest entries. The audit log and the
 /// history are never touched.
 enum Housekeeping {
     static let kind = "housekeeping"
@@ -116,6 +118,9 @@ enum Housekeeping {
             try await FormSubmission.query(on: db).filter(\.$createdAt < now.addingTimeInterval(-86_400)).delete()
             try await PublicEvent.query(on: db).filter(\.$at < now.addingTimeInterval(-86_400)).delete()
             try await AreaSubscriptionRecord.query(on: db).filter(\.$confirmedAt == nil).filter(\.$createdAt < now.addingTimeInterval(-7 * 86_400)).delete()
+            // The statistics' change log: a server further behind than this loads every appeal again.
+            try await (db as! any SQLDatabase).raw(
+                "DELETE FROM appeal_changes WHERE seq <= (SELECT MAX(seq) FROM appeal_changes) - \(literal: StatsIndex.kept)").run()
         }
     }
 }

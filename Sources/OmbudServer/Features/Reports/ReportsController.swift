@@ -215,8 +215,7 @@ enum Reports {
         let spec: StatsSpec
         do { spec = try StatsSpec.parse(groupBy: definition.groupBy, measures: definition.measures) } catch { throw error.appError }
         let filters = filters(definition, today: CivilDate.of(req.now, in: req.settings.timeZone))
-        let result = try await StatsQuery(spec: spec, filters: filters, scope: try await req.appealCondition(), settings: req.settings, now: req.now)
-            .run(db: req.db)
+        let result = try await StatsQuery.asked(by: req, spec, filters).run(on: req)
         return (filters.receivedFrom, filters.receivedTo, try await StatsTableView.make(result, spec: spec, req: req))
     }
 

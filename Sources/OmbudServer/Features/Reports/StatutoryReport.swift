@@ -34,10 +34,9 @@ struct StatutoryReportPages: RouteCollection {
         filters.receivedFrom = from.iso
         filters.receivedTo = to.iso
         filters.office = office
-        let scope = try await req.appealCondition()
         func run(_ groupBy: [StatsDimension], _ measures: [StatsMeasure]) async throws -> (StatsQuery.Result, StatsTableView) {
             let spec = StatsSpec(groupBy: groupBy, measures: measures)
-            let result = try await StatsQuery(spec: spec, filters: filters, scope: scope, settings: req.settings, now: req.now).run(db: req.db)
+            let result = try await StatsQuery.asked(by: req, spec, filters).run(on: req)
             return (result, try await StatsTableView.make(result, spec: spec, req: req))
         }
         let (all, channels) = try await run([.channel], [.count, .closed, .overdue, .onTimeShare, .extended, .redirected])

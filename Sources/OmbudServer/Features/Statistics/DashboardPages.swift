@@ -27,7 +27,7 @@ struct DashboardPages: RouteCollection {
         period.receivedTo = today.iso
         func run(_ groupBy: [StatsDimension], _ measures: [StatsMeasure], _ filters: AppealList.Filters) async throws -> StatsTableView {
             let spec = StatsSpec(groupBy: groupBy, measures: measures)
-            let result = try await StatsQuery(spec: spec, filters: filters, scope: scope, settings: req.settings, now: req.now).run(db: req.db)
+            let result = try await StatsQuery.asked(by: req, spec, filters).run(on: req)
             return try await StatsTableView.make(result, spec: spec, req: req)
         }
         let language = req.language

@@ -41,8 +41,7 @@ struct StatsController: RouteCollection {
         let spec: StatsSpec
         do { spec = try StatsSpec.parse(groupBy: query.groupBy, measures: query.measures) } catch { throw error.appError }
         let format = try ListExports.format(req)
-        let result = try await StatsQuery(spec: spec, filters: try Self.filters(req, query), scope: try await req.appealCondition(),
-                                          settings: req.settings, now: req.now).run(db: req.db)
+        let result = try await StatsQuery.asked(by: req, spec, try Self.filters(req, query)).run(on: req)
         let view = try await StatsTableView.make(result, spec: spec, req: req)
         guard let format else { return try await view.encodeResponse(for: req) }
         let writer = try TableWriter(format: format, sheetName: req.text("stats", "title"), header: view.header(req: req), zone: req.settings.timeZone)
@@ -78,6 +77,13 @@ struct StatsController: RouteCollection {
 
     /// The appeals with a point in each cell of the grid, within the caller's scope and the filters; most first.
     static func cells(_ cells: MapGrid, filters: AppealList.Filters, req: Request) async throws -> [GridCell] {
+        let question = try await StatsQuery.asked(by: req, StatsSpec(groupBy: [], measures: [.count]), filters)
+        if let query = try await question.factsQuery(db: req.db), let counted = try await req.application.ombud.stats.grid(query, cells: cells, db: req.db) {
+            return sorted(counted.map { cell in
+                let (lat, lon) = cells.center(y: cell.y, x: cell.x)
+                return GridCell(lat: lat, lon: lon, count: cell.count, overdue: cell.overdue)
+            })
+        }
         let box = cells.box
         let sql = req.store.sql
         let today = CivilDate.of(req.now, in: req.settings.timeZone)
@@ -98,9 +104,14 @@ struct StatsController: RouteCollection {
             .where(AppealList.inside(box))
         select = try await StatsQuery.filtered(select, filters, scope: try await req.appealCondition(), settings: req.settings, today: today, sql: sql)
         let rows = try await select.groupBy("y").groupBy("x").all()
-        return try rows.map { row in
+        return sorted(try rows.map { row in
             let (lat, lon) = cells.center(y: try row.decode(column: "y", as: Int.self), x: try row.decode(column: "x", as: Int.self))
             return GridCell(lat: lat, lon: lon, count: try row.decode(column: "n", as: Int.self), overdue: try row.decode(column: "late", as: Int?.self) ?? 0)
-        }.sorted { a, b in a.count != b.count ? a.count > b.count : (a.lat, a.lon) < (b.lat, b.lon) }
+        })
+    }
+
+    /// Most first; then from the south-west, so equal counts keep one order.
+    private static func sorted(_ cells: [GridCell]) -> [GridCell] {
+        cells.sorted { a, b in a.count != b.count ? a.count > b.count : (a.lat, a.lon) < (b.lat, b.lon) }
     }
 }

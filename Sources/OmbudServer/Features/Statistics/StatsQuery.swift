@@ -2,16 +2,61 @@ import Fluent
 import Foundation
 import OmbudDomain
 import SQLKit
+import Vapor
 
-/// The figures of `GET /api/v1/stats`, counted by the database: one grouped query for the sums, and one more for the
-/// days to close when a percentile is asked for. Periods are grouped by the local day of receipt and added up into
-/// weeks, months, quarters and years here.
+/// The figures of `GET /api/v1/stats`, the dashboard and reports. `run(on:)` answers from the in-memory copy of the
+/// appeals (`StatsIndex`) when it can; `run(db:)` is the database's count — one grouped query for the sums, and one more
+/// for the days to close when a percentile is asked for, periods grouped by the local day of receipt and added up into
+/// weeks, months, quarters and years here. Both apply the same rules; the tests hold them equal.
 struct StatsQuery {
     var spec: StatsSpec
     var filters: AppealList.Filters
-    var scope: (any SQLExpression)?
+    var access: AccessScope
+    var user: UUID
     var settings: Settings
     var now: Date
+
+    var scope: (any SQLExpression)? { AccessSQL.condition(access, user: user) }
+
+    /// The question as the request's actor asks it: within their scope, in the server's time zone, now.
+    static func asked(by req: Request, _ spec: StatsSpec, _ filters: AppealList.Filters) async throws -> StatsQuery {
+        StatsQuery(spec: spec, filters: filters, access: try await req.accessScope(), user: try req.actor.userID, settings: req.settings,
+                   now: req.now)
+    }
+
+    /// From memory when the index is loaded and the question has no full-text `q`; from the database otherwise.
+    func run(on req: Request) async throws -> Result {
+        if let query = try await factsQuery(db: req.db), let answer = try await req.application.ombud.stats.run(query, db: req.db) {
+            return Result(rows: answer.rows.map { Row(codes: $0.codes, tally: $0.tally) }, total: answer.total)
+        }
+        return try await run(db: req.db)
+    }
+
+    /// The question in the index's terms, the list's filters checked as the list checks them; nil for a full-text `q`
+    /// (the words are in the database's index only).
+    func factsQuery(db: any Database) async throws -> StatsFacts.Query? {
+        guard filters.q.nonBlank == nil else { return nil }
+        let sql = db as! any SQLDatabase
+        let today = CivilDate.of(now, in: settings.timeZone)
+        // The same checks and the same errors as the database's count.
+        _ = try await AppealList.filtered(sql.select(), filters, scope: nil, settings: settings, today: today, db: db)
+        let units = UnitLookup(db: db)
+        var query = StatsFacts.Query(spec: spec, today: today, scope: access, user: user, statuses: AppealList.list(filters.status),
+                                     channels: AppealList.list(filters.channel), office: try await units.id(filters.office, field: "office"),
+                                     topic: filters.topic?.trimmingCharacters(in: .whitespaces).nonBlank, overdue: filters.overdue,
+                                     from: filters.receivedFrom.flatMap(CivilDate.init(iso:)).map { $0.start(in: settings.timeZone) },
+                                     to: filters.receivedTo.flatMap(CivilDate.init(iso:)).map { $0.adding(days: 1).start(in: settings.timeZone) })
+        if let executor = filters.executor?.trimmingCharacters(in: .whitespaces).nonBlank {
+            if let id = UUID(uuidString: executor) { query.executorUser = id } else { query.executorUnit = try await units.id(executor, field: "executor") }
+        }
+        if let raw = filters.bbox.nonBlank { query.box = try? MapGrid.Box(parsing: raw) }
+        for case let .topic(level?) in spec.groupBy {
+            for row in try await sql.raw(Self.topicRollup(level: level)).all() {
+                query.rollup[try row.decode(column: "code", as: String.self)] = try row.decode(column: "ancestor", as: String.self)
+            }
+        }
+        return query
+    }
 
     struct Row {
         /// One code per dimension of `spec.groupBy` ("" where the appeal has none: no district, no executor).
