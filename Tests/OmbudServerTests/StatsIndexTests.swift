@@ -95,7 +95,7 @@ extension OmbudServerSuite {
         func compare(_ query: StatsQuery, _ ctx: TestContext, _ label: String) async throws {
             let counted = try await query.run(db: ctx.app.db)
             let facts = try #require(try await query.factsQuery(db: ctx.app.db))
-            let held = try #require(try await ctx.app.ombud.stats.run(facts, db: ctx.app.db))
+            let held = try #require(await ctx.app.ombud.stats.run(facts, db: ctx.app.db))
             let expected = normalized(counted.rows.map { ($0.codes, $0.tally) }, counted.total)
             let found = normalized(held.rows.map { ($0.codes, $0.tally) }, held.total)
             #expect(found == expected, "\(label)")
@@ -176,7 +176,7 @@ extension OmbudServerSuite {
                             for _ in 0..<8 {
                                 runs.addTask {
                                     try await sql.raw("UPDATE appeals SET extension_days = extension_days WHERE channel = 'phone'").run()
-                                    return try await index.run(factsQuery, db: db)?.total.count ?? -1
+                                    return await index.run(factsQuery, db: db)?.total.count ?? -1
                                 }
                             }
                             return try await runs.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
@@ -197,7 +197,7 @@ extension OmbudServerSuite {
                 let question = StatsQuery(spec: StatsSpec(groupBy: [], measures: [.count]), filters: AppealList.Filters(), access: .all, user: tester,
                                           settings: ctx.settings, now: clock.now)
                 let facts = try #require(try await question.factsQuery(db: ctx.app.db))
-                let held = try #require(try await ctx.app.ombud.stats.grid(facts, cells: cells, db: ctx.app.db))
+                let held = try #require(await ctx.app.ombud.stats.grid(facts, cells: cells, db: ctx.app.db))
                 var expected: [String] = []
                 for row in try await sql.raw("""
                     SELECT lat, lon FROM appeals WHERE lat >= 59.9 AND lat < 60.0 AND lon >= 30.2 AND lon < 30.4

@@ -158,7 +158,8 @@ struct MapPages: RouteCollection {
     /// The box around every appeal with a point that the reader may see under these filters (nil when none has one).
     static func extent(_ filters: AppealList.Filters, req: Request) async throws -> MapGrid.Box? {
         let question = try await StatsQuery.asked(by: req, StatsSpec(groupBy: [], measures: [.count]), filters)
-        if let query = try await question.factsQuery(db: req.db), let found = try await req.application.ombud.stats.extent(query, db: req.db) {
+        if await req.application.ombud.stats.isReady(req.db), let query = try await question.factsQuery(db: req.db),
+           let found = await req.application.ombud.stats.extent(query, db: req.db) {
             return found.map { MapView.around(minLat: $0.minLat, minLon: $0.minLon, maxLat: $0.maxLat, maxLon: $0.maxLon) }
         }
         let sql = req.store.sql

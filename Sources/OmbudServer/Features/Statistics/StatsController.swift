@@ -78,7 +78,8 @@ struct StatsController: RouteCollection {
     /// The appeals with a point in each cell of the grid, within the caller's scope and the filters; most first.
     static func cells(_ cells: MapGrid, filters: AppealList.Filters, req: Request) async throws -> [GridCell] {
         let question = try await StatsQuery.asked(by: req, StatsSpec(groupBy: [], measures: [.count]), filters)
-        if let query = try await question.factsQuery(db: req.db), let counted = try await req.application.ombud.stats.grid(query, cells: cells, db: req.db) {
+        if await req.application.ombud.stats.isReady(req.db), let query = try await question.factsQuery(db: req.db),
+           let counted = await req.application.ombud.stats.grid(query, cells: cells, db: req.db) {
             return sorted(counted.map { cell in
                 let (lat, lon) = cells.center(y: cell.y, x: cell.x)
                 return GridCell(lat: lat, lon: lon, count: cell.count, overdue: cell.overdue)

@@ -38,7 +38,11 @@ actor StatsIndex {
         state = enabled ? .idle : .off
     }
 
-    var isReady: Bool { state == .ready }
+    /// Whether questions are answered from memory now; a copy that failed to load starts loading again.
+    func isReady(_ db: any Database) -> Bool {
+        if state == .idle { start(db) }
+        return state == .ready
+    }
 
     /// Starts loading unless it is loaded, loading or switched off.
     func start(_ db: any Database) {
@@ -82,27 +86,33 @@ actor StatsIndex {
 
     /// The figures from memory, after applying the log; nil while the index is not loaded. The pass runs outside the
     /// actor on the copy it had then, so questions asked at once are counted at once.
-    nonisolated func run(_ query: StatsFacts.Query, db: any Database) async throws -> StatsFacts.Result? {
-        try await current(db)?.run(query)
+    nonisolated func run(_ query: StatsFacts.Query, db: any Database) async -> StatsFacts.Result? {
+        await current(db)?.run(query)
     }
 
-    nonisolated func grid(_ query: StatsFacts.Query, cells: MapGrid, db: any Database) async throws -> [(y: Int, x: Int, count: Int, overdue: Int)]? {
-        try await current(db)?.grid(query, cells: cells)
+    nonisolated func grid(_ query: StatsFacts.Query, cells: MapGrid, db: any Database) async -> [(y: Int, x: Int, count: Int, overdue: Int)]? {
+        await current(db)?.grid(query, cells: cells)
     }
 
     /// nil while the index is not loaded; `.some(nil)` when no appeal of the selection has a point.
-    nonisolated func extent(_ query: StatsFacts.Query, db: any Database) async throws -> (minLat: Double, minLon: Double, maxLat: Double, maxLon: Double)?? {
-        guard let facts = try await current(db) else { return nil }
+    nonisolated func extent(_ query: StatsFacts.Query, db: any Database) async -> (minLat: Double, minLon: Double, maxLat: Double, maxLon: Double)?? {
+        guard let facts = await current(db) else { return nil }
         return .some(facts.extent(query))
     }
 
     /// The appeals as of now: every log entry committed before the call applied.
-    private func current(_ db: any Database) async throws -> StatsFacts? {
-        try await caughtUp(db) ? facts : nil
+    private func current(_ db: any Database) async -> StatsFacts? {
+        await caughtUp(db) ? facts : nil
     }
 
-    /// One pull at a time: a pull that read the log earlier must not apply older rows over a later one's.
-    private func caughtUp(_ db: any Database) async throws -> Bool {
+    /// One pull at a time: a pull that read the log earlier must not apply older rows over a later one's. A copy
+    /// that did not load, or a pull that failed, leaves the question to the database (and a new load to the
+    /// background) rather than failing it.
+    private func caughtUp(_ db: any Database) async -> Bool {
+        if state == .idle {
+            start(db)
+            return false
+        }
         guard state == .ready else { return false }
         while let running = pulling { _ = try? await running.value }
         guard state == .ready else { return false }
@@ -112,7 +122,12 @@ actor StatsIndex {
             try await self.pull(db)
         }
         pulling = task
-        try await task.value
+        do {
+            try await task.value
+        } catch {
+            logger.warning("statistics: the change log could not be applied, the database counts this time: \(error)")
+            return false
+        }
         return state == .ready
     }
 
@@ -145,16 +160,19 @@ actor StatsIndex {
             ids.insert(try row.decode(column: "appeal_id", as: UUID.self))
         }
         let newest = seen.max() ?? lastSeq
+        var missing = gaps
         if newest > lastSeq {
-            for seq in (lastSeq + 1)...newest where !seen.contains(seq) { gaps[seq] = now }
+            for seq in (lastSeq + 1)...newest where !seen.contains(seq) { missing[seq] = now }
         }
-        for seq in seen { gaps[seq] = nil }
-        // The sink holds the only reference while it changes: no copy of a million appeals. A failed read keeps what
-        // it applied (reloading is idempotent) and the log position, so the next pull reads the same entries again.
+        for seq in seen { missing[seq] = nil }
+        // Unless no pass holds the previous copy, the sink's changes copy it (once). A failed read keeps what it
+        // applied (reloading is idempotent) and leaves the log position and the gaps as they were, so the next pull
+        // reads the same entries again.
         let sink = Sink(facts: facts, zone: zone)
         facts = StatsFacts()
         defer { facts = sink.facts }
         try await Self.read(sql, ids: Array(ids), into: sink)
+        gaps = missing
         lastSeq = max(lastSeq, newest)
     }
 

@@ -26,7 +26,8 @@ struct StatsQuery {
 
     /// From memory when the index is loaded and the question has no full-text `q`; from the database otherwise.
     func run(on req: Request) async throws -> Result {
-        if let query = try await factsQuery(db: req.db), let answer = try await req.application.ombud.stats.run(query, db: req.db) {
+        if await req.application.ombud.stats.isReady(req.db), let query = try await factsQuery(db: req.db),
+           let answer = await req.application.ombud.stats.run(query, db: req.db) {
             return Result(rows: answer.rows.map { Row(codes: $0.codes, tally: $0.tally) }, total: answer.total)
         }
         return try await run(db: req.db)
@@ -35,7 +36,7 @@ struct StatsQuery {
     /// The question in the index's terms, the list's filters checked as the list checks them; nil for a full-text `q`
     /// (the words are in the database's index only).
     func factsQuery(db: any Database) async throws -> StatsFacts.Query? {
-        guard filters.q.nonBlank == nil else { return nil }
+        guard filters.q.nonBlank == nil, spec.groupBy.count <= 2 else { return nil }
         let sql = db as! any SQLDatabase
         let today = CivilDate.of(now, in: settings.timeZone)
         // The same checks and the same errors as the database's count.

@@ -37,8 +37,9 @@ struct AppealChanges: AsyncMigration {
                       RETURN NULL;
                     END $$
                     """).run()
-                for (event, referencing) in [("INSERT", "NEW TABLE AS new_rows"), ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-                                             ("DELETE", "OLD TABLE AS old_rows")] {
+                // An appeal keeps its id: its updates need only the new rows (kept old rows would be a copy of each).
+                let updated = table == "appeals" ? "NEW TABLE AS new_rows" : "OLD TABLE AS old_rows NEW TABLE AS new_rows"
+                for (event, referencing) in [("INSERT", "NEW TABLE AS new_rows"), ("UPDATE", updated), ("DELETE", "OLD TABLE AS old_rows")] {
                     try await sql.raw("""
                         CREATE TRIGGER \(unsafeRaw: table)_changes_\(unsafeRaw: event.lowercased()) AFTER \(unsafeRaw: event) ON \(unsafeRaw: table) \
                         REFERENCING \(unsafeRaw: referencing) FOR EACH STATEMENT EXECUTE FUNCTION \(unsafeRaw: table)_changes()
