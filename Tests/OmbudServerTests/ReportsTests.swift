@@ -137,9 +137,25 @@ extension OmbudServerSuite {
                 try await sql.update("appeals").set("status", to: SQLBind("answered")).set("closed_at", to: SQLBind(Date(timeIntervalSince1970: 1_795_000_000)))
                     .where("id", .equal, SQLBind(ids[0])).run()
                 let boss = try await person(ctx, "boss", role: "supervisor", unit: "hq")
+                // Results count questions: an appeal of another office explained in two questions of the same section.
+                let topic = try #require(try await sql.raw("SELECT topic_code FROM questions WHERE appeal_id = \(bind: ids[0])").first()?
+                    .decode(column: "topic_code", as: String.self))
+                var twice = basicAppeal
+                twice["officeCode"] = AnyEncodable("city")
+                twice["questions"] = AnyEncodable([QuestionInput(topicCode: topic, text: "Свет"), QuestionInput(topicCode: topic, text: "Лампа")])
+                let pair = try await ctx.createAppeal(twice).id
+                try await sql.update("questions").set("result", to: SQLBind("explained")).where("appeal_id", .equal, SQLBind(pair)).run()
                 #expect(try await boss.send(.GET, "/reports/statutory?quarter=2026-Q4&lang=en").status == .ok)
+                // Every appeal is in one section: its row holds 1 + 2 explained questions, where appeals would be 2.
+                let explained = try #require(boss.html.firstRange(of: "<th scope=\"col\">Explained</th>"))
+                let before = boss.html[..<explained.lowerBound]
+                let head = before[(before.range(of: "<thead><tr>", options: .backwards)?.upperBound ?? before.startIndex)...]
+                let column = head.components(separatedBy: "<th scope=\"col\">").count - 2 // after the section's own header
+                let row = boss.html[explained.upperBound...].components(separatedBy: "<tr><th scope=\"row\">").dropFirst().first ?? ""
+                let cells = row.components(separatedBy: "</tr>")[0].components(separatedBy: "<bdi>").dropFirst().map { String($0.prefix { $0 != "<" }) }
+                #expect(cells.count > column && cells[column] == "3", "\(cells) at \(column)")
                 let html = boss.html
-                #expect(html.contains("Appeals received: 3") && html.contains("2026-10-01 — 2026-12-31"))
+                #expect(html.contains("Appeals received: 4") && html.contains("2026-10-01 — 2026-12-31"))
                 #expect(html.contains("Economy") || html.contains("Экономика"))
                 #expect(html.contains("<th scope=\"col\">Explained</th>"))
                 // The previous quarter holds none of them; a supervisor elsewhere sees none; bad input is named.

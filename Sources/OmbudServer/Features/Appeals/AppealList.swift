@@ -179,7 +179,7 @@ enum AppealList {
         }
         if let topic = f.topic?.trimmingCharacters(in: .whitespaces), !topic.isEmpty {
             // A topic filter includes its subtree: 0005.0005 finds every question below it.
-            query = query.where(SQLQueryString("EXISTS (SELECT 1 FROM questions WHERE questions.appeal_id = appeals.id AND (questions.topic_code = \(bind: topic) OR questions.topic_code LIKE \(bind: topic + ".%")))"))
+            query = query.where(SQLQueryString("EXISTS (SELECT 1 FROM questions WHERE questions.appeal_id = appeals.id AND (questions.topic_code = \(bind: topic) OR questions.topic_code LIKE \(bind: Self.below(topic)) ESCAPE '\\'))"))
         }
         if let executor = f.executor?.trimmingCharacters(in: .whitespaces), !executor.isEmpty {
             if let userID = UUID(uuidString: executor) {
@@ -210,6 +210,11 @@ enum AppealList {
     /// neighbouring boxes share no point).
     static func inside(_ box: MapGrid.Box) -> SQLQueryString {
         "appeals.lat >= \(literal: box.minLat) AND appeals.lat < \(literal: box.maxLat) AND appeals.lon >= \(literal: box.minLon) AND appeals.lon < \(literal: box.maxLon)"
+    }
+
+    /// The LIKE pattern of the codes below a topic, its own characters taken literally (`ESCAPE '\'`).
+    static func below(_ topic: String) -> String {
+        topic.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + ".%"
     }
 
     static func list(_ raw: String?) -> [String]? {

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import OmbudDomain
+import SQLKit
 import Vapor
 
 /// `/reports/statutory`: the quarterly summary of work with appeals that an organisation files (the «информация о
@@ -23,7 +24,7 @@ struct StatutoryReportPages: RouteCollection {
         var channels: [StatsRowView]
         var kinds: [StatsRowView]
         var sections: [StatsRowView]
-        /// Per section code: result → appeals with a question of that section and result.
+        /// Per section code: result → questions of that section with that result.
         var results: [String: [String: Int]]
         var sectionNames: [String: String]
         var resultKeys: [String]
@@ -42,17 +43,24 @@ struct StatutoryReportPages: RouteCollection {
         let (all, channels) = try await run([.channel], [.count, .closed, .overdue, .onTimeShare, .extended, .redirected])
         let (_, kinds) = try await run([.kind], [.count])
         let (_, sections) = try await run([.topic(level: 1)], [.count])
-        let (_, pivot) = try await run([.topic(level: 1), .result], [.count])
+        // Results are counted per question, as the form asks: an appeal with two questions answered counts twice.
+        let question = try await StatsQuery.asked(by: req, StatsSpec(groupBy: [], measures: [.count]), filters)
+        let sql = req.store.sql
+        var select = sql.select().column(SQLRaw("COALESCE(r.ancestor, q.topic_code)"), as: "section")
+            .column(SQLRaw("COALESCE(q.result, '')"), as: "result").column(SQLRaw("COUNT(*)"), as: "n")
+            .from("appeals").join(SQLRaw("questions q"), method: SQLJoinMethod.inner, on: SQLRaw("q.appeal_id = appeals.id"))
+            .join(SQLQueryString("(\(StatsQuery.topicRollup(level: 1))) r"), method: SQLJoinMethod.left, on: SQLRaw("r.code = q.topic_code"))
+        select = try await StatsQuery.filtered(select, filters, scope: question.scope, settings: req.settings,
+                                               today: CivilDate.of(req.now, in: req.settings.timeZone), sql: sql)
         var results: [String: [String: Int]] = [:]
-        var names: [String: String] = [:]
         var seen = Set<String>()
-        for row in pivot.rows {
-            let section = row.dimensions["topic"]?.code ?? ""
-            let result = row.dimensions["result"]?.code ?? ""
-            names[section] = row.dimensions["topic"]?.name
+        for row in try await select.groupBy(SQLRaw("COALESCE(r.ancestor, q.topic_code)")).groupBy(SQLRaw("COALESCE(q.result, '')")).all() {
+            let result = try row.decode(column: "result", as: String.self)
             seen.insert(result)
-            results[section, default: [:]][result, default: 0] += Int(row.measures["count"].flatMap { $0 } ?? 0)
+            results[try row.decode(column: "section", as: String.self), default: [:]][result, default: 0] += try row.decode(column: "n", as: Int.self)
         }
+        var names: [String: String] = [:]
+        for topic in try await TopicRecord.query(on: req.db).filter(\.$id ~~ Array(results.keys)).all() { names[topic.id ?? ""] = topic.name }
         let keys = Self.results.filter { $0.isEmpty ? seen.contains($0) : true } + seen.subtracting(Self.results).sorted()
         return Figures(from: from, to: to, total: all.total, channels: channels.rows, kinds: kinds.rows, sections: sections.rows,
                        results: results, sectionNames: names, resultKeys: keys)

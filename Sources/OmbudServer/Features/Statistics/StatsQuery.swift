@@ -109,9 +109,11 @@ struct StatsQuery {
         return result
     }
 
-    /// A day's code turned into the code of the asked period; other codes as they are.
+    /// A day's code turned into the code of the asked period, ids in one case on both databases (as `uuidString`);
+    /// other codes as they are.
     private func periodCodes(_ codes: [String]) -> [String] {
         zip(spec.groupBy, codes).map { dimension, code in
+            if [.office, .executor, .assignee].contains(dimension) { return code.uppercased() }
             guard dimension.isPeriod, let day = CivilDate(iso: code) else { return code }
             return StatsPeriod.code(dimension, of: day) ?? code
         }
@@ -147,7 +149,7 @@ struct StatsQuery {
             // by topic shows the topics below 0005, not the other questions of the same appeals.
             var conditions: [SQLQueryString] = []
             if let topic = filters.topic.nonBlank {
-                conditions.append("(q.topic_code = \(bind: topic) OR q.topic_code LIKE \(bind: topic + ".%"))")
+                conditions.append("(q.topic_code = \(bind: topic) OR q.topic_code LIKE \(bind: AppealList.below(topic)) ESCAPE '\\')")
             }
             if let executor = filters.executor.nonBlank {
                 conditions.append(UUID(uuidString: executor).map { "q.executor_user_id = \(bind: $0)" }

@@ -120,7 +120,7 @@ struct TasksController: RouteCollection {
                 throw AppError.invalid(field: "topic", reason: "expected a topic code such as 0003.0009.0097.0689")
             }
             query = query.filter(.sql(SQLQueryString(
-                "tasks.appeal_id IN (SELECT appeal_id FROM questions WHERE topic_code = \(bind: topic) OR topic_code LIKE \(bind: topic + ".%"))")))
+                "tasks.appeal_id IN (SELECT appeal_id FROM questions WHERE topic_code = \(bind: topic) OR topic_code LIKE \(bind: AppealList.below(topic)) ESCAPE '\\')")))
         }
         if let login = f.executor {
             guard let user = try await User.query(on: req.db).filter(\.$login == login).first() else {
