@@ -88,8 +88,7 @@ struct Worker: Sendable {
 /// A real job that every installation needs: once a day, forget what no longer serves anyone — sessions ended more
 /// than 30 days ago, failed-login counters older than a day, finished jobs older than 30 days, form tokens older than
 /// a day, portal rate-limit counts older than a day, subscriptions never confirmed within a week, the statistics' change
-/// log but its newest entries. The audit log and the
-/// history are never touched.
+/// log but its newest entries. The audit log and the history are never touched.
 enum Housekeeping {
     static let kind = "housekeeping"
 

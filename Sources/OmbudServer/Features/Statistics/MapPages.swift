@@ -167,7 +167,7 @@ struct MapPages: RouteCollection {
             .column(SQLRaw("MIN(appeals.lat)"), as: "s").column(SQLRaw("MAX(appeals.lat)"), as: "n")
             .column(SQLRaw("MIN(appeals.lon)"), as: "w").column(SQLRaw("MAX(appeals.lon)"), as: "e")
             .from("appeals").where(SQLRaw("appeals.lat IS NOT NULL AND appeals.lon IS NOT NULL"))
-        select = try await StatsQuery.filtered(select, filters, scope: try await req.appealCondition(), settings: req.settings,
+        select = try await StatsQuery.filtered(select, filters, scope: question.scope, settings: req.settings,
                                                today: CivilDate.of(req.now, in: req.settings.timeZone), sql: sql)
         guard let row = try await select.first(), let s = try row.decode(column: "s", as: Double?.self), let n = try row.decode(column: "n", as: Double?.self),
               let w = try row.decode(column: "w", as: Double?.self), let e = try row.decode(column: "e", as: Double?.self) else { return nil }

@@ -103,7 +103,7 @@ struct StatsController: RouteCollection {
             .column(SQLQueryString("SUM(CASE WHEN \(StatsQuery.overdueSQL(today: today, closedDay: closedDay)) THEN 1 ELSE 0 END)"), as: "late")
             .from("appeals")
             .where(AppealList.inside(box))
-        select = try await StatsQuery.filtered(select, filters, scope: try await req.appealCondition(), settings: req.settings, today: today, sql: sql)
+        select = try await StatsQuery.filtered(select, filters, scope: question.scope, settings: req.settings, today: today, sql: sql)
         let rows = try await select.groupBy("y").groupBy("x").all()
         return sorted(try rows.map { row in
             let (lat, lon) = cells.center(y: try row.decode(column: "y", as: Int.self), x: try row.decode(column: "x", as: Int.self))

@@ -23,7 +23,8 @@ actor StatsIndex {
     private var lastSeq: Int64 = 0
     private var gaps: [Int64: Date] = [:]
     private var pulling: Task<Void, any Error>?
-    private(set) var loadSeconds: Double?
+    /// When a load last failed: the next is tried a minute later, not at every question.
+    private var failedAt: Date?
 
     /// More log entries than this since the last pull (an import) load everything again.
     static let reloadBacklog: Int64 = 50_000
@@ -40,7 +41,7 @@ actor StatsIndex {
 
     /// Whether questions are answered from memory now; a copy that failed to load starts loading again.
     func isReady(_ db: any Database) -> Bool {
-        if state == .idle { start(db) }
+        if state == .idle, failedAt.map({ Date().timeIntervalSince($0) > 60 }) ?? true { start(db) }
         return state == .ready
     }
 
@@ -76,10 +77,10 @@ actor StatsIndex {
             if head > 0 { for seq in max(head - 1_000, 0) + 1...head where !present.contains(seq) { gaps[seq] = now } }
             state = .ready
             let seconds = (ContinuousClock.now - started).seconds
-            loadSeconds = seconds
             logger.notice("statistics: \(loaded) appeals in memory after \(String(format: "%.1f", seconds)) s")
         } catch {
             state = .idle
+            failedAt = Date()
             logger.error("statistics: the in-memory index did not load, the database counts instead: \(error)")
         }
     }
@@ -105,14 +106,9 @@ actor StatsIndex {
         await caughtUp(db) ? facts : nil
     }
 
-    /// One pull at a time: a pull that read the log earlier must not apply older rows over a later one's. A copy
-    /// that did not load, or a pull that failed, leaves the question to the database (and a new load to the
-    /// background) rather than failing it.
+    /// One pull at a time: a pull that read the log earlier must not apply older rows over a later one's. A pull
+    /// that failed leaves the question to the database rather than failing it.
     private func caughtUp(_ db: any Database) async -> Bool {
-        if state == .idle {
-            start(db)
-            return false
-        }
         guard state == .ready else { return false }
         while let running = pulling { _ = try? await running.value }
         guard state == .ready else { return false }
@@ -269,10 +265,7 @@ actor StatsIndex {
             } catch { failure = error }
         }
 
-        /// The day as the database query takes it: the UTC day of the moment plus the zone's offset then.
-        private func localDay(_ moment: Date) -> Int32 {
-            Int32(((moment.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: moment))) / 86_400).rounded(.down))
-        }
+        private func localDay(_ moment: Date) -> Int32 { Int32(CivilDate.of(moment, in: zone).dayNumber) }
     }
 }
 
