@@ -51,6 +51,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.add(Statistics())
     app.migrations.add(SavedReports())
     app.migrations.add(AppealChanges())
+    app.migrations.add(OperatorDay())
     app.jobHandlers.register(Housekeeping.kind, Housekeeping.run)
     app.jobHandlers.register(MailJob.kind, MailJob.run)
     app.jobHandlers.register(ReportMail.kind, ReportMail.run)

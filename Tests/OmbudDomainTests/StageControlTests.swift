@@ -38,7 +38,9 @@ import Testing
         #expect(received[0].checklist.count == 3)
         let work = control.tasks(entering: "in-progress", at: at("2026-11-23", 10), controlDate: day("2026-12-21"), calendar: calendar, zone: moscow)
         #expect(work[0].due == at("2026-12-22") && work[0].assignee == .executor)
-        #expect(control.tasks(entering: "answered", at: at("2026-11-23"), controlDate: nil, calendar: calendar, zone: moscow)[0].due == nil)
+        // The call-back falls due three working days after the answer: Monday's answer by the end of Thursday.
+        #expect(control.tasks(entering: "answered", at: at("2026-11-23", 10), controlDate: nil, calendar: calendar, zone: moscow)[0].due == at("2026-11-27"))
+        #expect(control.tasks(entering: "feedback", at: at("2026-11-23"), controlDate: nil, calendar: calendar, zone: moscow)[0].due == nil)
     }
 
     /// The check of issue 4: registered on 29 December 2025, the 30-day answer deadline lands on 28 January 2026 across

@@ -210,7 +210,8 @@ extension OmbudServerSuite {
                 let refused = try await answer(ctx, second.id!, text: "Отопление включат.")
                 await #expect(throws: PermanentFailure.self) { try await ReplyJob.run(refused, app: ctx.app) }
                 let failure = try #require(try await HistoryEntry.query(on: ctx.app.db).filter(\.$appealID == second.id!).filter(\.$action == "reply-failed").first())
-                #expect(failure.comment?.contains("VK 901") == true)
+                // The reader reads that it was not delivered, in their language; the technical reason stays in the note's detail.
+                #expect(failure.noteKey == "deliveryFailed" && failure.noteParams?.contains("VK 901") == true)
                 let dmCall = try #require(network.calls.last)
                 #expect(dmCall.url.hasSuffix("/method/messages.send") && NetworkRecorder.form(dmCall)["peer_id"] == "3131")
             }
@@ -281,7 +282,8 @@ extension OmbudServerSuite {
                 #expect(try await HistoryEntry.query(on: ctx.app.db).filter(\.$action == "reply-failed").count() == 0)
                 again.attempts = again.maxAttempts
                 await #expect(throws: (any Error).self) { try await ReplyJob.run(again, app: ctx.app) }
-                #expect(try await HistoryEntry.query(on: ctx.app.db).filter(\.$action == "reply-failed").first()?.comment == "HTTP 503")
+                let failed = try await HistoryEntry.query(on: ctx.app.db).filter(\.$action == "reply-failed").first()
+                #expect(failed?.noteKey == "deliveryFailed" && failed?.noteParams?.contains("HTTP 503") == true)
             }
         }
 

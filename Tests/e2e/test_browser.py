@@ -146,7 +146,12 @@ def register_by_keyboard(page, surname, text):
 def act(page, to, **fields):
     form = page.locator(f'form[data-to="{to}"]')
     for name, value in fields.items():
-        form.locator(f'[name="{name}"]').fill(value)
+        field = form.locator(f'[name="{name}"]')
+        # Units and people are picked from lists; other fields are typed.
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
     form.locator("button").click()
     page.wait_for_load_state()
     assert page.locator("#status").get_attribute("data-state") == to, page.locator("#error").all_inner_texts()

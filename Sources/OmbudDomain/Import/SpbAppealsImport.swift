@@ -23,6 +23,14 @@ public enum SpbAppealsImport {
 
     public enum ImportError: Error, Equatable { case missingColumn(String), invalidRow(id: String, field: String) }
 
+    /// Whole weeks that bring the newest of `rows` into the week before `now`: the demo's appeals then look like
+    /// current work — recent ones within their deadlines, weekdays kept — rather than years overdue. 0 when none is older.
+    public static func demoShift(_ rows: [Row], now: Date) -> TimeInterval {
+        guard let newest = rows.map(\.received).max(), newest < now else { return 0 }
+        let week = 7 * 86_400.0
+        return (now.timeIntervalSince(newest) / week).rounded(.down) * week
+    }
+
     public static let requiredColumns = ["id", "created_at", "moderated_at", "first_answer_at", "closed_at", "final_status",
                                          "category", "reason", "district", "address", "latitude", "longitude",
                                          "executor_org", "text", "answer_text"]
@@ -107,5 +115,17 @@ public enum SpbAppealsImport {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         return "spb-" + String(hash % 1_000_000_007, radix: 36)
+    }
+}
+
+extension SpbAppealsImport.Row {
+    /// The same row with every moment moved by `interval`.
+    public func shifted(by interval: TimeInterval) -> Self {
+        var row = self
+        row.received = received.addingTimeInterval(interval)
+        row.registered = registered?.addingTimeInterval(interval)
+        row.answered = answered?.addingTimeInterval(interval)
+        row.closed = closed?.addingTimeInterval(interval)
+        return row
     }
 }

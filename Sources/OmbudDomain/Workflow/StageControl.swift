@@ -227,7 +227,7 @@ extension StageControl {
             TaskTemplate(state: "answer-drafted", key: "send-for-approval", assignee: .executor, due: .controlDate),
             TaskTemplate(state: "on-approval", key: "approve-answer", assignee: .approver, due: .controlDate,
                          checklist: ["check-answer", "sign-answer"]),
-            TaskTemplate(state: "answered", key: "collect-feedback", assignee: .office, due: .none),
+            TaskTemplate(state: "answered", key: "collect-feedback", assignee: .office, due: .stageLimit),
             TaskTemplate(state: "feedback", key: "close-appeal", assignee: .office, due: .none),
         ],
         timers: StageTimer.federalLaw59,

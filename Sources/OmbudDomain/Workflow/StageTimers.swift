@@ -170,6 +170,8 @@ extension StageTimer {
         StageTimer(state: "assigned", stuckAfter: .workingDays(3)),
         StageTimer(state: "awaiting-external", stuckAfter: .days(25)),
         StageTimer(state: "on-approval", stuckAfter: .workingDays(2)),
+        // The call-back after an answer ("137"): due within three working days, on the day's worklist of the office.
+        StageTimer(state: "answered", limit: CallBack.dueWithin),
     ]
 }
 

@@ -15,12 +15,13 @@ public enum Worklist: String, CaseIterable, Sendable {
         }
     }
 
-    /// The state whose tasks the list holds: awaiting registration, awaiting approval, call-backs.
+    /// The state whose tasks the list holds: awaiting registration, awaiting approval, answered and waiting for the
+    /// call-back (by the day it is due).
     public var state: String? {
         switch self {
         case .registration: "received"
         case .approval: "on-approval"
-        case .feedback: "feedback"
+        case .feedback: "answered"
         default: nil
         }
     }

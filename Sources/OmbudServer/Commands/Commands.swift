@@ -9,6 +9,7 @@ func registerCommands(_ app: Application) async {
     app.asyncCommands.use(UsersCommand(), as: "users")
     app.asyncCommands.use(TokensCommand(), as: "tokens")
     app.asyncCommands.use(ImportCommand(), as: "import")
+    app.asyncCommands.use(AddressesCommand(), as: "addresses")
     app.asyncCommands.use(DemoCommand(), as: "demo")
     app.asyncCommands.use(WorkerCommand(), as: "worker")
     app.asyncCommands.use(CheckCommand(), as: "check")

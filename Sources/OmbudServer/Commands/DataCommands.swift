@@ -180,3 +180,40 @@ struct ImportCommand: AsyncCommandGroup {
         }
     }
 }
+
+/// `ombud addresses import FILE` and `ombud addresses learn`: the local address register (`AddressRegister`).
+struct AddressesCommand: AsyncCommandGroup {
+    var help: String { "The address register that gives a typed address its point and district." }
+    var commands: [String: any AnyAsyncCommand] { ["import": ImportAddresses(), "learn": LearnAddresses()] }
+
+    struct ImportAddresses: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Argument(name: "file", help: "CSV (.csv or .csv.gz) with a header: street, house, district, lat, lon") var file: String
+            init() {}
+        }
+        var help: String { "Loads buildings (street, house, district, lat, lon); they take precedence over what was learned from appeals." }
+
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let app = context.application
+            try await app.autoMigrate()
+            let report = try await AddressRegister.importCSV(try DataImport.readText(URL(fileURLWithPath: signature.file)), store: app.store,
+                                                             now: app.clock.now())
+            for line in report.refused.prefix(50) { context.console.print("refused: \(line)") }
+            if report.refused.count > 50 { context.console.print("… and \(report.refused.count - 50) more refused") }
+            context.console.print("Imported \(report.imported) buildings; \(report.refused.count) rows refused.")
+            if report.imported == 0, !report.refused.isEmpty { throw AppError.invalid(field: "file", reason: "no row could be imported") }
+        }
+    }
+
+    struct LearnAddresses: AsyncCommand {
+        struct Signature: CommandSignature { init() {} }
+        var help: String { "Learns buildings, their points and districts from the appeals' addresses (the nightly housekeeping does it too)." }
+
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let app = context.application
+            try await app.autoMigrate()
+            let count = try await AddressRegister.learn(store: app.store, now: app.clock.now())
+            context.console.print("Learned \(count) buildings from the appeals.")
+        }
+    }
+}

@@ -131,6 +131,13 @@ extension Request {
     func catalogued(_ section: String, _ key: String) -> String {
         application.pages.catalogues[language]?[section]?[key] ?? key
     }
+
+    /// A button that moves an appeal is named by what it does («Назначить», «Вернуть на доработку»): the `actions`
+    /// catalogue's word for this move (`from>to`), else for its target state.
+    func actionLabel(from: String?, to: String) -> String {
+        let actions = application.pages.catalogues[language]?["actions"] ?? application.pages.catalogues[.ru]?["actions"] ?? [:]
+        return from.flatMap { actions["\($0)>\(to)"] } ?? actions[to] ?? text("states", to)
+    }
 }
 
 extension Request {

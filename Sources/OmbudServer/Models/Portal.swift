@@ -45,6 +45,17 @@ final class PortalLink: Model, @unchecked Sendable {
     }
 }
 
+/// The PIN printed on the slip of an appeal registered by staff: with the tracking code it opens the appeal's status on
+/// the portal. Staff who may see the appeal may print it again; it opens no more than the status page shows.
+final class AppealPIN: Model, @unchecked Sendable {
+    static let schema = "appeal_pins"
+    @ID(custom: "appeal_id", generatedBy: .user) var id: UUID?
+    @Field(key: "pin") var pin: String
+    @Field(key: "created_at") var createdAt: Date
+
+    init() {}
+}
+
 final class AppealRating: Model, @unchecked Sendable {
     static let schema = "appeal_ratings"
     @ID(key: .id) var id: UUID?

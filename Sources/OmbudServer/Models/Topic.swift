@@ -46,6 +46,10 @@ final class HistoryEntry: Model, @unchecked Sendable {
     @OptionalField(key: "from_value") var fromValue: String?
     @OptionalField(key: "to_value") var toValue: String?
     @OptionalField(key: "comment") var comment: String?
+    /// A comment the system wrote: a key of the `historyNotes` catalogue and its parameters (JSON), rendered in the
+    /// reader's language. Entries written before keep their text in `comment`.
+    @OptionalField(key: "note_key") var noteKey: String?
+    @OptionalField(key: "note_params") var noteParams: String?
 
     init() {}
 }

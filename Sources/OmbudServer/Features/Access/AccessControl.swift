@@ -200,10 +200,12 @@ extension HistoryView {
             copy.from = from.map { _ in hidden }
             copy.to = to.map { _ in hidden }
             copy.comment = comment.map { redact($0) }
+            copy.noteParams = noteParams?.mapValues { _ in hidden }
         } else {
             copy.from = from.map { redact($0) }
             copy.to = to.map { redact($0) }
             copy.comment = comment.map { redact($0) }
+            copy.noteParams = noteParams?.mapValues { redact($0) }
         }
         return copy
     }

@@ -168,6 +168,8 @@ struct TransitionInput: Codable, Sendable {
     var article11Ground: String?
     var unitCode: String?
     var duplicateOf: String?
+    /// On assignment: the person in the unit who is to answer (their questions and task go to them).
+    var executorUserId: UUID? = nil
 }
 
 /// A move as a form sends it (and the bulk move's body): every field may be missing or empty.
@@ -178,13 +180,15 @@ struct TransitionForm: Content {
     var unitCode: String?
     var article11Ground: String?
     var duplicateOf: String?
+    var executorUserId: String?
 
     /// The move with empty fields left out and Persian or Arabic digits in codes made Latin; nil without a target.
     var input: TransitionInput? {
         guard let to = to.nonBlank else { return nil }
         return TransitionInput(to: to, comment: comment.nonBlank, reason: reason.nonBlank, article11Ground: article11Ground.nonBlank,
                                unitCode: unitCode.nonBlank.map(TextNormalizer.latinDigits),
-                               duplicateOf: duplicateOf.nonBlank.map(TextNormalizer.latinDigits))
+                               duplicateOf: duplicateOf.nonBlank.map(TextNormalizer.latinDigits),
+                               executorUserId: executorUserId.nonBlank.flatMap(UUID.init(uuidString:)))
     }
 }
 

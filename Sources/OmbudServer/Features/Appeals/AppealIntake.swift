@@ -217,4 +217,11 @@ struct UnitLookup {
         let units = try await OrgUnit.query(on: db).filter(\.$id ~~ Array(Set(ids))).all()
         return try Dictionary(uniqueKeysWithValues: units.map { (try $0.requireID(), $0.code) })
     }
+
+    /// Units' names by their codes, for pages that show a unit to people.
+    func names(codes: [String]) async throws -> [String: String] {
+        guard !codes.isEmpty else { return [:] }
+        let units = try await OrgUnit.query(on: db).filter(\.$code ~~ Array(Set(codes))).all()
+        return Dictionary(units.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+    }
 }

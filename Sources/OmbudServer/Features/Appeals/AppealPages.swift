@@ -14,6 +14,7 @@ struct AppealPages: RouteCollection {
         pages.grouped(Require(.appealsEdit)).post(":code", "questions", ":question", use: answer)
         pages.grouped(Require(.appealsEdit)).on(.POST, ":code", "attachments", body: .collect(maxSize: ByteCount(value: bodyLimit)), use: attach)
         pages.grouped(Require(.appealsRead)).get(":code", "slip", use: slip)
+        bootForms(pages)
     }
 
     let bodyLimit: Int
@@ -64,15 +65,18 @@ struct AppealPages: RouteCollection {
         let redact = try await req.redaction(for: appeal)
         let hidden = req.hiddenMark
         let opensFiles = try await req.mayOpenFiles(of: appeal)
-        let historyRows: [[String: Any]] = try history.map { entry -> [String: Any] in
-            let h = try HistoryView(entry).redacted(redact, hidden: hidden)
-            let status = h.field == "status"
+        let historyViews = try history.map { try HistoryView($0).redacted(redact, hidden: hidden) }
+        let labels = try await HistoryLabels.load(historyViews, db: req.db)
+        let historyRows: [[String: Any]] = historyViews.map { h -> [String: Any] in
+            let status = h.field == "status" && h.entity == "appeal"
             // An outside agency's update keeps its own reference in `from`: nothing a reader needs.
-            let from: String? = status ? h.from.map { req.text("states", $0) } : h.action == "external-update" ? nil : h.from
-            let to: String? = status ? h.to.map { req.text("states", $0) } : h.to
+            let from: String? = h.action == "external-update" ? nil : labels.value(h.from, of: h, req: req)
+            let to: String? = labels.value(h.to, of: h, req: req)
             let field: String? = status ? nil : h.field.map { req.catalogued("fields", $0) }
-            let row: [String: Any?] = ["at": f.dateTime(h.at), "actor": h.actor, "action": h.action, "actionText": req.text("history", h.action),
-                                       "field": field, "from": from, "to": to, "comment": h.comment]
+            let note = h.noteKey.map { req.historyNote(key: $0, params: h.noteParams ?? [:]) }
+            let comment = [note, h.comment].compactMap { $0 }.joined(separator: ": ")
+            let row: [String: Any?] = ["at": f.dateTime(h.at), "actor": h.actor, "action": h.action, "actionText": req.catalogued("history", h.action),
+                                       "field": field, "from": from, "to": to, "comment": comment.nonEmpty]
             return row.present
         }
         // The page shows a message as the API does (`CorrespondenceView`: masked and redacted for the reader).
@@ -99,13 +103,25 @@ struct AppealPages: RouteCollection {
         let actions: [[String: Any]] = view.allowedTransitions.map { target in
             let requires = workflow.transitions(from: appeal.status).first { $0.to == target && !$0.roles.isDisjoint(with: actor.roles) }?.requires ?? []
             return [
-                "to": target, "label": req.text("states", target),
+                "to": target, "label": req.actionLabel(from: appeal.status, to: target),
                 "reason": requires.contains(.reason), "unit": requires.contains(.targetUnit) || target == "assigned",
-                "ground": requires.contains(.article11Ground), "duplicate": requires.contains(.duplicateOf),
+                "ground": requires.contains(.article11Ground), "duplicate": requires.contains(.duplicateOf), "person": target == "assigned",
                 "grounds": Article11Ground.allCases.map { ["value": $0.rawValue, "label": req.text("grounds", $0.rawValue)] },
             ]
         }
         let stateOf: (String) -> String = { req.text("states", $0) }
+        // Names, not codes: the questions' topics, units and people, the tasks' units.
+        let topicNames = Dictionary(try await TopicRecord.query(on: req.db).filter(\.$id ~~ Set(view.questions.map(\.topicCode))).all()
+            .map { (try $0.requireID(), $0.name) }, uniquingKeysWith: { a, _ in a })
+        let unitNames = try await UnitLookup(db: req.db).names(codes: view.questions.compactMap(\.executorUnitCode) + tasks.compactMap(\.assigneeUnitCode))
+        let personIDs = view.questions.compactMap(\.executorUserId)
+        let personNames = personIDs.isEmpty ? [:] : Dictionary(try await User.query(on: req.db).filter(\.$id ~~ personIDs).all()
+            .map { (try $0.requireID(), $0.fullName) }, uniquingKeysWith: { a, _ in a })
+        let pickers = actions.contains { ($0["unit"] as? Bool) == true } ? try await Self.pickers(req) : nil
+        let undelivered = history.filter { ["reply-failed", "notice-failed"].contains($0.action) || ($0.action == "reply-pending" && $0.toValue == "none") }
+        let canCallBack = CallBack.moves(from: appeal.status, satisfied: true) != nil && actor.can(.appealsTransition)
+            && WorkflowEngine.allowedTargets(workflow, from: appeal.status, roles: actor.roles).contains(appeal.status == "answered" ? "feedback" : "closed")
+        let otherOpen = canCallBack ? try await Self.otherOpenAppeals(of: appeal, req: req) : []
         let applicant: [String: Any]? = view.applicant.map { a in
             ["applicantId": a.id.uuidString, "name": a.fullName, "phones": a.phones.isEmpty ? nil : a.phones.joined(separator: ", "),
              "emails": a.emails.isEmpty ? nil : a.emails.joined(separator: ", "),
@@ -120,15 +136,25 @@ struct AppealPages: RouteCollection {
             "overdue": view.overdue, "text": view.text, "address": view.address?.text, "district": view.address?.district,
             "applicant": applicant, "repeatOf": view.repeatOf, "duplicateOfCode": view.duplicateOf,
             "questions": view.questions.map { q in
-                ["id": q.id.uuidString, "position": f.number(String(q.position)), "topic": q.topicCode, "executor": q.executorUnitCode,
+                ["id": q.id.uuidString, "position": f.number(String(q.position)), "topic": topicNames[q.topicCode] ?? q.topicCode, "topicCode": q.topicCode,
+                 "executor": q.executorUnitCode.map { unitNames[$0] ?? $0 }, "person": q.executorUserId.flatMap { personNames[$0] },
                  "result": q.result.map { req.text("results", $0) }, "answer": q.answerText ?? "",
                  "results": QuestionResult.allCases.map { ["value": $0.rawValue, "label": req.text("results", $0.rawValue), "selected": $0.rawValue == q.result] },
                 ].present
             },
             "actions": actions, "hasActions": !actions.isEmpty, "canEdit": actor.can(.appealsEdit) && workflow.isOpen(appeal.status),
+            "units": pickers?.units, "people": pickers?.people,
+            "hasUnits": pickers?.units.isEmpty == false, "hasPeople": pickers?.people.isEmpty == false,
+            "canExtend": actor.can(.appealsEdit) && appeal.underControl && appeal.extensionDays == 0,
+            "canPromise": actor.can(.appealsEdit) && workflow.isOpen(appeal.status),
+            "canCallBack": canCallBack, "otherOpen": otherOpen, "hasOtherOpen": !otherOpen.isEmpty,
+            "undelivered": undelivered.last.map { entry in
+                HistoryText.decode(key: entry.noteKey, params: entry.noteParams).map { req.historyNote(key: $0.key, params: $0.params) }
+                    ?? req.catalogued("history", entry.action)
+            },
             "tasks": tasks.map { t in
                 ["title": t.title, "state": t.state.map(stateOf), "status": t.status, "open": t.status == TaskStatus.open.rawValue,
-                 "due": t.dueAt.map { f.due($0) }, "overdue": t.overdue, "assignee": t.assigneeName ?? t.assigneeUnitCode,
+                 "due": t.dueAt.map { f.due($0) }, "overdue": t.overdue, "assignee": t.assigneeName ?? t.assigneeUnitCode.map { unitNames[$0] ?? $0 },
                  "checklist": t.checklist.map { ["text": $0.text, "done": $0.done] },
                 ].present
             },
@@ -141,7 +167,7 @@ struct AppealPages: RouteCollection {
             "canAttach": actor.can(.appealsEdit),
             "ratings": ratings.map { r in
                 ["score": f.number(String(r.score)), "solved": req.text("portal", r.solved ? "solvedYes" : "solvedNo"), "comment": r.comment,
-                 "at": f.dateTime(r.at), "source": r.source].present
+                 "at": f.dateTime(r.at), "source": req.catalogued("ratingSources", r.source)].present
             },
             "hasRatings": !ratings.isEmpty,
             "correspondence": messageRows,
@@ -151,6 +177,35 @@ struct AppealPages: RouteCollection {
             "notice": notice, "error": error, "errorField": errorField,
         ]
         return req.page("appeal", context.present, status: status)
+    }
+
+    /// The units an appeal can be given to, and the people in them who answer appeals, grouped by unit.
+    static func pickers(_ req: Request) async throws -> (units: [[String: Any]], people: [[String: Any]]) {
+        let units = try await OrgUnit.query(on: req.db).sort(\.$name).all()
+        let users = try await User.query(on: req.db).filter(\.$isActive == true).sort(\.$fullName).all()
+            .filter { !Set($0.roles).isDisjoint(with: [RoleKey.executor.rawValue, RoleKey.approver.rawValue, RoleKey.lawyer.rawValue]) }
+        var byUnit: [UUID: [[String: Any]]] = [:]
+        for user in users {
+            for unitID in user.unitIDs { byUnit[unitID, default: []].append(["id": try user.requireID().uuidString, "name": user.fullName]) }
+        }
+        let people: [[String: Any]] = try units.compactMap { unit in
+            guard let members = byUnit[try unit.requireID()] else { return nil }
+            return ["unit": unit.name, "members": members]
+        }
+        return (units.map { ["code": $0.code, "name": $0.name] }, people)
+    }
+
+    /// The applicant's other open appeals the reader may see: one call-back answers all of them ("137").
+    static func otherOpenAppeals(of appeal: Appeal, req: Request) async throws -> [[String: Any]] {
+        guard let applicantID = appeal.$applicant.id else { return [] }
+        let scope = try await req.accessScope()
+        var rows: [[String: Any]] = []
+        for other in try await Appeal.query(on: req.db).filter(\.$applicant.$id == applicantID).filter(\.$id != appeal.requireID())
+            .filter(\.$status ~~ AppealTransitions.workflow.openStates).sort(\.$receivedAt, .descending).limit(20).all()
+        where try await req.maySee(other, in: scope) {
+            rows.append(["code": other.trackingCode, "status": req.text("states", other.status), "received": req.format.date(CivilDate.of(other.receivedAt, in: req.settings.timeZone))])
+        }
+        return rows
     }
 
     // MARK: actions
@@ -194,11 +249,29 @@ struct AppealPages: RouteCollection {
         let appeal = try await Self.visibleAppeal(req)
         let f = req.format
         let office = try await OrgUnit.find(appeal.$office.id, on: req.db)
+        let pin = try await Self.pin(of: appeal, req: req)
         let context: [String: Any?] = [
             "code": appeal.trackingCode, "received": f.dateTime(appeal.receivedAt), "registered": appeal.registeredAt.map { f.dateTime($0) },
             "controlDate": appeal.deadlines.controlDate.map { f.date($0) }, "office": office?.name,
+            "pin": pin, "portal": "\(req.baseURL)/portal/track", "trackLink": "\(req.baseURL)/portal/track?code=\(appeal.trackingCode)",
         ]
         return req.page("slip", context.present)
+    }
+
+    /// The appeal's PIN for the portal (`/portal/track`), made when its slip is first printed; a reprint shows the same.
+    static func pin(of appeal: Appeal, req: Request) async throws -> String {
+        let id = try appeal.requireID()
+        if let row = try await AppealPIN.find(id, on: req.db) { return row.pin }
+        let now = req.now
+        return try await req.store.write { db in
+            if let row = try await AppealPIN.find(id, on: db) { return row.pin }
+            let row = AppealPIN()
+            row.id = id
+            row.pin = Tracking.newPIN()
+            row.createdAt = now
+            try await row.create(on: db)
+            return row.pin
+        }
     }
 
     struct AnswerForm: Content {

@@ -36,6 +36,19 @@ enum AppealTransitions {
                                                               db: db, field: "duplicateOf")
                 if duplicateID == appealID { throw AppError.invalid(field: "duplicateOf", reason: "an appeal cannot duplicate itself") }
             }
+            // The person assigned must work in the unit assigned (or below it).
+            var executorUser: User?
+            if let userID = input.executorUserId {
+                guard input.to == "assigned", let user = try await User.find(userID, on: db), user.isActive else {
+                    throw AppError.invalid(field: "executorUserId", reason: "no active user with this id can be assigned here")
+                }
+                if let targetID {
+                    var inUnit = false
+                    for unitID in user.unitIDs where !inUnit { inUnit = try await units.path(unitID).contains(targetPath.first ?? "") }
+                    guard inUnit else { throw AppError.invalid(field: "executorUserId", reason: "\(user.login) does not work in \(input.unitCode ?? "the unit")") }
+                }
+                executorUser = user
+            }
             let complained = try await appeal.complainedUnitID.asyncMap { try await OrgUnit.find($0, on: db)?.code } ?? nil
             let facts = AppealFacts(state: appeal.status, kind: AppealKind(rawValue: appeal.kind) ?? .statement,
                                     questionResults: questions.map { $0.result.flatMap(QuestionResult.init(rawValue:)) },
@@ -77,8 +90,12 @@ enum AppealTransitions {
                     question.status = QuestionStatus.done.rawValue
                 }
                 if input.to == "assigned", let targetID, question.executorUnitID == nil {
-                    changed.append(("executorUnit", nil, input.unitCode))
+                    changed.append(("executorUnit", nil, targetID.uuidString))
                     question.executorUnitID = targetID
+                }
+                if let executorUser, question.executorUserID == nil {
+                    changed.append(("executorUser", nil, try executorUser.requireID().uuidString))
+                    question.executorUserID = try executorUser.requireID()
                 }
                 guard !changed.isEmpty else { continue }
                 question.updatedAt = now

@@ -14,6 +14,7 @@ struct AppealsController: RouteCollection {
         read.get(":id", "correspondence", use: correspondence)
         appeals.grouped(Require(.appealsTransition)).post(":id", "transitions", use: transition)
         appeals.grouped(Require(.appealsTransition)).post("bulk-transitions", use: bulkTransition)
+        appeals.grouped(Require(.appealsTransition)).post(":id", "feedback", use: feedback)
         let edit = appeals.grouped(Require(.appealsEdit))
         edit.post(":id", "extension", use: extend)
         edit.post(":id", "questions", use: addQuestion)
@@ -22,7 +23,8 @@ struct AppealsController: RouteCollection {
 
     func create(req: Request) async throws -> Response {
         let actor = try req.actor
-        let input = try req.content.decode(AppealInput.self)
+        var input = try req.content.decode(AppealInput.self)
+        input.address = try await AddressRegister.complete(input.address, db: req.db)
         let validated: AppealIntake.Validated
         do { validated = try AppealIntake.validate(input, now: req.now) } catch { throw error.appError }
         let view = try await AppealIntake.create(validated, actor: actor, settings: req.settings, store: req.store,
@@ -76,6 +78,14 @@ struct AppealsController: RouteCollection {
         return try await load(id, req: req)
     }
 
+    /// The call-back's verdict (`CallBacks`).
+    func feedback(req: Request) async throws -> AppealView {
+        let id = try await req.visibleAppealID()
+        let input = try req.content.decode(CallBacks.Input.self)
+        try await CallBacks.record(appealID: id, input: input, actor: try req.actor, settings: req.settings, store: req.store, now: req.now)
+        return try await load(id, req: req)
+    }
+
     func extend(req: Request) async throws -> AppealView {
         let id = try await req.visibleAppealID()
         let input = try req.content.decode(ExtensionInput.self)
@@ -91,7 +101,11 @@ struct AppealsController: RouteCollection {
             .sort(\.$at).all()
         let redact = try await req.redaction(for: appeal)
         let hidden = req.hiddenMark
-        return try entries.map { try HistoryView($0).redacted(redact, hidden: hidden) }
+        return try entries.map { entry in
+            var view = try HistoryView(entry).redacted(redact, hidden: hidden)
+            view.noteText = view.noteKey.map { req.historyNote(key: $0, params: view.noteParams ?? [:]) }
+            return view
+        }
     }
 
     /// The messages in and out, oldest first; who wrote, to whom and the network link are personal data, masked for

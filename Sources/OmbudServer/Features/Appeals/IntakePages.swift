@@ -18,6 +18,7 @@ struct IntakePages: RouteCollection {
         pages.get("applicants", use: applicantMatches)
         pages.get("topics", use: topicMatches)
         pages.get("district", use: district)
+        pages.get("address", use: address)
     }
 
     /// The answers an operator can promise on the phone: by mail, by post, by SMS, or a call back (sent by hand).
@@ -181,7 +182,9 @@ struct IntakePages: RouteCollection {
             let files = form.realFiles
             if let refused = Self.refusal(of: files, limit: req.settings.attachmentLimit) { throw refused }
             let validated: AppealIntake.Validated
-            do { validated = try AppealIntake.validate(form.input, now: now) } catch { throw error.appError }
+            var input = form.input
+            input.address = try await AddressRegister.complete(input.address, db: req.db)
+            do { validated = try AppealIntake.validate(input, now: now) } catch { throw error.appError }
             let view = try await AppealIntake.create(validated, actor: actor, settings: req.settings, store: req.store, queue: req.intake,
                                                      now: now, translate: TaskViews.translator(req))
             // The appeal is registered: from here on the form is done, whatever happens to its files.
@@ -294,6 +297,7 @@ struct IntakePages: RouteCollection {
             "urgencies": options(Urgency.self, "urgency", selected: form.urgency),
             "questions": questions, "matches": matches, "hasMatches": !matches.isEmpty, "looked": lookup && matches.isEmpty,
             "topics": topics, "noTopics": topicResults && topics.isEmpty,
+            "linked": req.query[String.self, at: "linked"].flatMap { TrackingCode(TextNormalizer.latinDigits($0))?.description } ?? false,
             "done": Self.codes(form.done), "hasDone": !Self.codes(form.done).isEmpty, "doneList": Self.codes(form.done).joined(separator: ","),
             "focus": focus ?? (repeats.isEmpty ? "" : "repeats"),
             "repeats": repeats, "hasRepeats": !repeats.isEmpty,
@@ -391,13 +395,28 @@ struct IntakePages: RouteCollection {
         return req.fragment("intake-topics", ["topics": topics, "noTopics": topics.isEmpty])
     }
 
-    /// The district appeals at this street were filed under (plain text, empty when unknown).
+    /// The district of a typed address (plain text, empty when unknown): its building's or its street's in the address
+    /// register, else the most common of the appeals that mention the street — all appeals, not only the reader's: only
+    /// a district name comes back.
     func district(req: Request) async throws -> String {
+        try await Self.place(req).district ?? ""
+    }
+
+    /// The same as JSON with the building's point, for the form to fill in the district and the point.
+    func address(req: Request) async throws -> Response {
+        let match = try await Self.place(req)
+        return try await AddressMatch(district: match.district, lat: match.lat, lon: match.lon).encodeResponse(for: req)
+    }
+
+    struct AddressMatch: Content { var district: String?; var lat: Double?; var lon: Double? }
+
+    static func place(_ req: Request) async throws -> AddressRegister.Match {
         let address = (req.query[String.self, at: "address"] ?? "").trimmed()
-        guard let street = ApplicantMatching.street(address) else { return "" }
-        // The newest appeals that mention the street (by the full-text index), in the reader's scope; their most common district.
-        let scope = try await req.appealCondition()
-        let page = try await AppealList.page(AppealList.Filters(q: street, limit: 50), scope: scope, personal: true, hidden: "", settings: req.settings, db: req.db, now: req.now)
-        return ApplicantMatching.likelyDistrict(page.items.compactMap(\.district)) ?? ""
+        guard address.count <= 500 else { throw AppError.invalid(field: "address", reason: "at most 500 characters") }
+        if let match = try await AddressRegister.lookup(address, db: req.db) { return match }
+        guard let street = ApplicantMatching.street(address) else { return AddressRegister.Match(building: false) }
+        let page = try await AppealList.page(AppealList.Filters(q: street, limit: 50), scope: nil, personal: false, hidden: "", settings: req.settings,
+                                             db: req.db, now: req.now)
+        return AddressRegister.Match(district: ApplicantMatching.likelyDistrict(page.items.compactMap(\.district)), building: false)
     }
 }

@@ -141,7 +141,8 @@ enum IntakeWriter {
             "id", "appeal_id", "key", "state", "status", "assignee_unit_id", "assignee_user_id", "due_at", "checklist", "entered_at",
             "next_alert_at", "created_by", "updated_at"])
         var history = Table(name: "history", columns: [
-            "id", "entity", "entity_id", "appeal_id", "actor_id", "actor", "at", "action", "field", "from_value", "to_value", "comment"])
+            "id", "entity", "entity_id", "appeal_id", "actor_id", "actor", "at", "action", "field", "from_value", "to_value", "comment",
+            "note_key", "note_params"])
         var correspondence = Table(name: "correspondence", columns: [
             "id", "appeal_id", "direction", "channel", "sender", "recipient", "subject", "text", "message_id", "automatic", "at", "thread",
             "link", "reply_target", "remote_id"])
@@ -158,7 +159,7 @@ enum IntakeWriter {
                                         r.postalAddress, r.addressKey, r.socialStatus, r.territory, r.audience, r.socialLinks,
                                         r.contactSource, r.publicityConsent, r.searchText, p.now, p.now])
                 for (kind, key) in ApplicantStore.contactKeys(of: r) { contacts.rows.append([UUID.timeOrdered(), a.id, kind, key]) }
-                history.rows.append([UUID.timeOrdered(), "applicant", a.id, noID, actorID, actorName, p.now, "create", none, none, none, none])
+                history.rows.append([UUID.timeOrdered(), "applicant", a.id, noID, actorID, actorName, p.now, "create", none, none, none, none, none, none])
             }
             let registered = p.status != AppealTransitions.workflow.initial
             let v = p.v
@@ -187,17 +188,18 @@ enum IntakeWriter {
                 tasks.rows.append([t.id, p.id, t.key, t.state, TaskStatus.open.rawValue, t.assigneeUnitID, t.assigneeUserID, t.dueAt,
                                    t.checklist, t.enteredAt, t.nextAlertAt, actorID, p.now])
             }
-            history.rows.append([UUID.timeOrdered(), "appeal", p.id, p.id, actorID, actorName, p.now, "create", none, none, code, none])
+            history.rows.append([UUID.timeOrdered(), "appeal", p.id, p.id, actorID, actorName, p.now, "create", none, none, code, none, none, none])
             if registered {
                 history.rows.append([UUID.timeOrdered(), "appeal", p.id, p.id, actorID, actorName, p.now, "transition", "status",
-                                     AppealTransitions.workflow.initial, p.status, none])
+                                     AppealTransitions.workflow.initial, p.status, none, none, none])
             }
             for m in p.letters {
                 correspondence.rows.append([m.id ?? UUID.timeOrdered(), p.id, m.direction, m.channel, m.sender, m.recipient, m.subject, m.text,
                                             m.messageID, m.automatic, m.at, m.thread, m.link, m.replyTarget, m.remoteID])
             }
             for n in p.notes {
-                history.rows.append([UUID.timeOrdered(), "appeal", p.id, p.id, actorID, actorName, p.now, n.action, n.field, none, n.to, n.comment])
+                history.rows.append([UUID.timeOrdered(), "appeal", p.id, p.id, actorID, actorName, p.now, n.action, n.field, none, n.to, n.comment,
+                                     n.note?.key, n.note?.encodedParams])
             }
             for j in p.jobs {
                 jobs.rows.append([UUID.timeOrdered(), j.kind, j.payload, j.uniqueKey, JobQueue.Status.queued.rawValue, p.now, 0,

@@ -30,8 +30,8 @@ enum ApplicantMerging {
             let validated: ApplicantStore.Validated
             do throws(ValidationError) { validated = try ApplicantStore.validate(input(merged), field: "applicant") } catch { throw error.appError }
             let history = HistoryRecorder(db: db, actor: actor, at: now)
-            let note = "merged with \(absorb.fullName) (\(absorbID.uuidString))"
-            try await ApplicantUpdate.save(keep, as: validated, db: db, history: history, comment: note)
+            let note = HistoryText(key: "mergedWith", params: ["name": absorb.fullName])
+            try await ApplicantUpdate.save(keep, as: validated, db: db, history: history, note: note)
 
             let sql = db as! any SQLDatabase
             // Co-applications of the absorbed card on appeals the kept card already belongs to would be doubles.
@@ -47,7 +47,7 @@ enum ApplicantMerging {
                 appeal.searchText = AppealSearch.document(appeal, applicantName: keep.fullName)
                 try await appeal.save(on: db)
                 try await history.record(entity: "appeal", id: appeal.requireID(), appealID: appeal.requireID(), action: "update", field: "applicant",
-                                         from: absorb.fullName, to: keep.fullName, comment: "cards merged")
+                                         from: absorb.fullName, to: keep.fullName, note: HistoryText(key: "cardsMerged"))
             }
             // An appeal of the absorbed card on which the kept card was a co-applicant now has it as its applicant.
             if !moved.isEmpty {
@@ -57,7 +57,7 @@ enum ApplicantMerging {
             absorb.mergedIntoID = keepID
             absorb.updatedAt = now
             try await absorb.save(on: db)
-            try await history.record(entity: "applicant", id: keepID, appealID: nil, action: "merge", comment: note)
+            try await history.record(entity: "applicant", id: keepID, appealID: nil, action: "merge", comment: absorbID.uuidString, note: note)
             try await history.record(entity: "applicant", id: absorbID, appealID: nil, action: "merged-into",
                                      to: keep.fullName, comment: keepID.uuidString)
             return keep

@@ -27,7 +27,7 @@ enum ApplicantUpdate {
     /// Writes `v` over the card: every changed field to the history, contacts re-keyed, the appeals' search text
     /// refreshed when the name changed.
     static func save(_ applicant: Applicant, as v: ApplicantStore.Validated, db: any Database, history: HistoryRecorder,
-                      comment: String? = nil) async throws {
+                      note: HistoryText? = nil) async throws {
         let id = try applicant.requireID()
         let changes: [(String, String?, String?)] = [
             ("kind", applicant.kind, v.kind.rawValue), ("surname", applicant.surname, v.surname), ("name", applicant.name, v.name),
@@ -47,6 +47,6 @@ enum ApplicantUpdate {
         try await ApplicantContact.query(on: db).filter(\.$applicant.$id == id).delete()
         try await ApplicantStore.storeContacts(of: applicant, db: db)
         if applicant.fullName != oldName { try await AppealSearch.refresh(appealsOf: applicant, db: db) }
-        try await history.changes(entity: "applicant", id: id, appealID: nil, changes, comment: comment)
+        try await history.changes(entity: "applicant", id: id, appealID: nil, changes, note: note)
     }
 }

@@ -82,7 +82,8 @@ enum ChannelDelivery {
             if final || job.attempts >= job.maxAttempts {
                 try await store.write { db in
                     try await HistoryRecorder(db: db, actor: actor, at: app.clock.now())
-                        .record(entity: "appeal", id: appealID, appealID: appealID, action: "\(purpose)-failed", to: target.network, comment: reason)
+                        .record(entity: "appeal", id: appealID, appealID: appealID, action: "\(purpose)-failed", to: target.network,
+                                note: HistoryText(key: "deliveryFailed", params: ["channel": target.network, "detail": reason]))
                 }
             }
             return final ? PermanentFailure(reason: reason) : Abort(.badGateway, reason: reason)

@@ -44,7 +44,8 @@ enum ChannelFiles {
             try await app.store.write { db in
                 try await HistoryRecorder(db: db, actor: actor, at: app.clock.now())
                     .record(entity: "appeal", id: payload.appeal, appealID: payload.appeal, action: "file-refused", field: "attachments",
-                            to: payload.file.name, comment: "larger than \(settings.attachmentLimit / 1_048_576) MB: not kept")
+                            to: payload.file.name,
+                            note: HistoryText(key: "fileTooLarge", params: ["mb": String(settings.attachmentLimit / 1_048_576)]))
             }
             return
         }

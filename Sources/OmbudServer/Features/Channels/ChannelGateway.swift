@@ -94,7 +94,7 @@ enum ChannelGateway {
         for file in message.files {
             if let size = file.size, size > limit {
                 notes.append(HistoryNote(action: "file-refused", field: "attachments", to: file.name,
-                                         comment: "larger than \(limit / 1_048_576) MB: not fetched"))
+                                         note: HistoryText(key: "fileNotFetched", params: ["mb": String(limit / 1_048_576)])))
             } else {
                 jobs.append(try ChannelFiles.job(appealID: appealID, network: message.network, file: file))
             }

@@ -11,7 +11,7 @@ enum Correspondence {
             let history = HistoryRecorder(db: db, actor: actor, at: now)
             for n in notes {
                 try await history.record(entity: "appeal", id: letter.appealID, appealID: letter.appealID, action: n.action, field: n.field,
-                                         to: n.to, comment: n.comment)
+                                         to: n.to, comment: n.comment, note: n.note)
             }
             for job in jobs { try await JobQueue.enqueue(job, now: now, db: db) }
         }

@@ -99,7 +99,8 @@ enum MailGateway {
         row.recipient = mail.headers["To"].map(EncodedWords.decode)
         row.subject = mail.subject
         row.messageID = mail.messageID
-        return (row, HistoryNote(action: "mail-in", to: AppealChannel.email.rawValue, comment: automatic ? "automatic: \(mail.subject)" : mail.subject))
+        return (row, HistoryNote(action: "mail-in", to: AppealChannel.email.rawValue, comment: mail.subject,
+                                note: automatic ? HistoryText(key: "automaticMail") : nil))
     }
 
     /// The raw message and its files as the appeal's attachments.

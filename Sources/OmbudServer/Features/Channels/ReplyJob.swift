@@ -50,7 +50,8 @@ enum ReplyJob {
         try await store.write { db in
             try await HistoryRecorder(db: db, actor: actor, at: app.clock.now())
                 .record(entity: "appeal", id: appeal.requireID(), appealID: appeal.requireID(), action: "reply-pending", field: "replyChannel",
-                        to: channel?.rawValue ?? "none", comment: "the answer waits to be sent by \(channel?.rawValue ?? "hand")")
+                        to: channel?.rawValue ?? "none",
+                        note: HistoryText(key: channel == nil ? "answerWaitsHand" : "answerWaits", params: channel.map { ["channel": $0.rawValue] } ?? [:]))
         }
     }
 

@@ -7,7 +7,10 @@ import Vapor
 enum SpbImporter {
     struct Result { var imported: Int; var skipped: Int }
 
-    static func run(path: String, limit: Int?, app: Application) async throws -> Result {
+    /// `shiftToNow` moves the dates by whole weeks so the newest appeal is of this week (the demo); `progress` hears the
+    /// count imported after each batch.
+    static func run(path: String, limit: Int?, shiftToNow: Bool = false, officeID: UUID? = nil, app: Application,
+                    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) async throws -> Result {
         let store = app.store
         let settings = app.ombudSettings
         let records = try CSVReader.records(try DataImport.readText(URL(fileURLWithPath: path)))
@@ -17,6 +20,10 @@ enum SpbImporter {
             do { rows.append(try SpbAppealsImport.row(record, zone: zone)) } catch SpbAppealsImport.ImportError.invalidRow {
                 continue
             }
+        }
+        if shiftToNow {
+            let shift = SpbAppealsImport.demoShift(rows, now: app.clock.now())
+            rows = rows.map { $0.shifted(by: shift) }
         }
         let topics = Set(rows.map(\.topicCode))
         try await TopicStore.requireAssignable(Array(topics), db: store.db, field: "topics (import the classifier first)")
@@ -31,9 +38,12 @@ enum SpbImporter {
         skipped = rows.count - fresh.count
         for batch in stride(from: 0, to: fresh.count, by: 500).map({ Array(fresh[$0..<min($0 + 500, fresh.count)]) }) {
             try await store.write { db in
-                for row in batch { try await insert(row, units: units, settings: settings, calendar: calendar, control: control, actor: system, db: db) }
+                for row in batch {
+                    try await insert(row, units: units, officeID: officeID, settings: settings, calendar: calendar, control: control, actor: system, db: db)
+                }
             }
             imported += batch.count
+            progress?(imported, fresh.count)
         }
         return Result(imported: imported, skipped: skipped)
     }
@@ -64,7 +74,7 @@ enum SpbImporter {
         }
     }
 
-    static func insert(_ row: SpbAppealsImport.Row, units: [String: UUID], settings: Settings, calendar: BusinessCalendar, control: StageControl,
+    static func insert(_ row: SpbAppealsImport.Row, units: [String: UUID], officeID: UUID?, settings: Settings, calendar: BusinessCalendar, control: StageControl,
                        actor: Actor, db: any Database) async throws {
         let received = CivilDate.of(row.received, in: settings.timeZone)
         let number = try await AppealIntake.reserveTrackingNumbers(year: received.year, count: 1, db: db)
@@ -85,6 +95,7 @@ enum SpbImporter {
         appeal.lat = row.latitude
         appeal.lon = row.longitude
         appeal.district = row.district
+        appeal.$office.id = officeID
         appeal.externalID = "spb:\(row.externalID)"
         appeal.deadlines = DeadlineRules.onReceipt(received: received, policy: settings.deadlinePolicy)
         if let registered = row.registered, row.state != "received" {

@@ -16,6 +16,7 @@ struct PortalPages: RouteCollection {
         portal.get("new", use: form)
         portal.on(.POST, "new", body: .collect(maxSize: ByteCount(integerLiteral: bodyLimit)), use: submit)
         try portal.register(collection: PortalStatusPages())
+        try portal.register(collection: PortalTrackPages())
         try portal.register(collection: PortalListPages())
     }
 

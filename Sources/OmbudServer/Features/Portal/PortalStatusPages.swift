@@ -12,24 +12,25 @@ struct PortalStatusPages: RouteCollection {
         routes.post("s", ":secret", "rating", use: rate)
     }
 
-    static func appeal(_ req: Request) async throws -> (Appeal, PublicAppeal) {
+    static func appeal(_ req: Request) async throws -> Appeal {
         let secret = req.parameters.get("secret") ?? ""
         guard secret.count >= 40, secret.count <= 64 else { throw AppError.notFound(entity: "page", id: "") }
         let hash = Tokens.hash(secret)
-        // The link shown when the appeal was made, or one a mail carried.
-        var row = try await PublicAppeal.query(on: req.db).filter(\.$statusTokenHash == hash).first()
-        if row == nil, let mailed = try await PortalLink.find(hash, on: req.db) { row = try await PublicAppeal.find(mailed.appealID, on: req.db) }
-        guard let row, let appeal = try await Appeal.find(row.id, on: req.db) else { throw AppError.notFound(entity: "page", id: "") }
-        return (appeal, row)
+        // The link shown when the appeal was made, or one a mail carried or the tracking page gave (`PortalTrackPages`:
+        // an appeal registered by staff has no publication row).
+        var id = try await PublicAppeal.query(on: req.db).filter(\.$statusTokenHash == hash).first()?.id
+        if id == nil { id = try await PortalLink.find(hash, on: req.db)?.appealID }
+        guard let id, let appeal = try await Appeal.find(id, on: req.db) else { throw AppError.notFound(entity: "page", id: "") }
+        return appeal
     }
 
     func status(req: Request) async throws -> Response {
-        let (appeal, _) = try await Self.appeal(req)
-        return try await Self.page(req, appeal, ratingErrors: [:])
+        let appeal = try await Self.appeal(req)
+        return try await Self.page(req, appeal, secret: req.parameters.get("secret") ?? "", ratingErrors: [:])
     }
 
-    static func page(_ req: Request, _ appeal: Appeal, ratingErrors: [String: String], status: HTTPResponseStatus = .ok,
-                     rated: Bool = false) async throws -> Response {
+    static func page(_ req: Request, _ appeal: Appeal, secret: String, ratingErrors: [String: String], status: HTTPResponseStatus = .ok,
+                     rated: Bool = false, tracked: Bool = false) async throws -> Response {
         let f = req.format
         let zone = req.settings.timeZone
         let state = AppealTransitions.workflow.state(appeal.status)
@@ -45,12 +46,12 @@ struct PortalStatusPages: RouteCollection {
         } : []
         let ratings = try await AppealRating.query(on: req.db).filter(\.$appealID == appeal.requireID()).sort(\.$at, .descending).all()
         let files = try await Attachment.query(on: req.db).filter(\.$appeal.$id == appeal.requireID()).count()
-        let secret = req.parameters.get("secret") ?? ""
         let context: [String: Any?] = [
             "code": appeal.trackingCode,
             "secret": secret,
             "link": "\(req.baseURL)/portal/s/\(secret)",
             "created": req.query[String.self, at: "created"] != nil,
+            "tracked": tracked,
             "filesFailed": req.query[Int.self, at: "filesFailed"].map { f.number(String($0)) },
             "rated": rated,
             "status": req.text("states", appeal.status),
@@ -77,7 +78,7 @@ struct PortalStatusPages: RouteCollection {
     }
 
     func rate(req: Request) async throws -> Response {
-        let (appeal, _) = try await Self.appeal(req)
+        let appeal = try await Self.appeal(req)
         struct Form: Content { var score: String?; var solved: String?; var comment: String? }
         let form = try req.content.decode(Form.self)
         try await PublicAppeals.checkRate("portal.rate", rule: .portalActions, req: req)
@@ -87,13 +88,13 @@ struct PortalStatusPages: RouteCollection {
         }
         let rating: AnswerRating
         do throws(ValidationError) { rating = try AnswerRating(score: form.score, comment: form.comment, solved: form.solved) } catch {
-            return try await Self.page(req, appeal, ratingErrors: [error.field: req.message(.invalid(field: error.field, reason: error.reason))],
+            return try await Self.page(req, appeal, secret: req.parameters.get("secret") ?? "", ratingErrors: [error.field: req.message(.invalid(field: error.field, reason: error.reason))],
                                        status: .unprocessableEntity)
         }
         try await PublicAppeals.recordRate("portal.rate", req: req)
         try await Self.record(rating, appealID: appeal.requireID(), source: "portal", settings: req.settings, store: req.store, now: req.now)
         guard let updated = try await Appeal.find(appeal.id, on: req.db) else { throw AppError.notFound(entity: "appeal", id: appeal.trackingCode) }
-        return try await Self.page(req, updated, ratingErrors: [:], rated: true)
+        return try await Self.page(req, updated, secret: req.parameters.get("secret") ?? "", ratingErrors: [:], rated: true)
     }
 
     /// Moves the appeal as the citizen's verdict says — solved → feedback received; not solved → back to work
@@ -102,9 +103,8 @@ struct PortalStatusPages: RouteCollection {
     static func record(_ rating: AnswerRating, appealID: UUID, source: String, settings: Settings, store: Store, now: Date) async throws {
         guard let appeal = try await Appeal.find(appealID, on: store.db) else { return }
         let steps = rating.moves(from: appeal.status)
-        let comment = rating.solved ? "the applicant rated the answer \(rating.score)/5" : "the applicant says the problem is not solved"
         for step in steps {
-            try await AppealTransitions.transition(appealID: appealID, input: TransitionInput(to: step, comment: [comment, rating.comment].compactMap { $0 }.joined(separator: ": ")),
+            try await AppealTransitions.transition(appealID: appealID, input: TransitionInput(to: step, comment: rating.comment),
                                                    actor: PublicAppeals.portalActor, settings: settings, store: store, now: now)
         }
         try await store.write { db in
@@ -119,7 +119,7 @@ struct PortalStatusPages: RouteCollection {
             try await row.create(on: db)
             try await HistoryRecorder(db: db, actor: PublicAppeals.portalActor, at: now)
                 .record(entity: "appeal", id: appealID, appealID: appealID, action: "rating", field: "rating", to: "\(rating.score)/5",
-                        comment: [rating.solved ? "solved" : "not solved", rating.comment].compactMap { $0 }.joined(separator: ": "))
+                        comment: rating.comment, note: HistoryText(key: rating.solved ? "ratedSolved" : "ratedNotSolved"))
         }
     }
 }

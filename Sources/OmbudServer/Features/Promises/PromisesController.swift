@@ -96,6 +96,14 @@ struct PromisesController: RouteCollection {
     func create(req: Request) async throws -> Response {
         let appealID = try await req.visibleAppealID()
         let input = try req.content.decode(PromiseInput.self)
+        let promise = try await Self.make(appealID: appealID, input: input, req: req)
+        let today = CivilDate.of(req.now, in: req.settings.timeZone)
+        let view = try await TaskViews(req: req).promises([promise], today: today)[0]
+        return try await view.encodeResponse(status: .created, for: req)
+    }
+
+    /// A promise recorded on an appeal the reader may see (the API and the card's form).
+    static func make(appealID: UUID, input: PromiseInput, req: Request) async throws -> PromiseRecord {
         let settings = req.settings
         let now = req.now
         let today = CivilDate.of(now, in: settings.timeZone)
@@ -129,8 +137,7 @@ struct PromisesController: RouteCollection {
                 .record(entity: "promise", id: p.requireID(), appealID: appealID, action: "create", to: "\(due.iso): \(text)")
             return p
         }
-        let view = try await TaskViews(req: req).promises([promise], today: today)[0]
-        return try await view.encodeResponse(status: .created, for: req)
+        return promise
     }
 
     func update(req: Request) async throws -> PromiseView {

@@ -21,7 +21,8 @@ struct TaskPages: RouteCollection {
         f.limit = pageSize
         f.assignee = list.assignee.rawValue
         if let state = list.state { f.state = state }
-        if list.overdueOnly { f.overdue = true }
+        // The tab counts what the appeal list's overdue filter counts: appeals past their deadline, by their stage task.
+        if list.overdueOnly { f.appealOverdue = true }
         return f
     }
 
@@ -70,9 +71,19 @@ struct TaskPages: RouteCollection {
                 let page = try await TasksController.page(filters, req: req)
                 total = page.total
                 export = "/api/v1/tasks?" + (try URLEncodedFormEncoder().encode(filters))
+                let details = try await WorklistDetails.load(Array(Set(page.items.map(\.appealId))), req: req)
+                let unitNames = try await UnitLookup(db: req.db).names(codes: page.items.compactMap(\.assigneeUnitCode))
                 rows = page.items.map { t in
-                    ["code": t.trackingCode, "title": t.title, "state": t.state.map { req.text("states", $0) } ?? "",
-                     "due": t.dueAt.map(f.due) ?? "", "overdue": t.overdue, "assignee": t.assigneeName ?? t.assigneeUnitCode ?? ""]
+                    let d = details[t.appealId]
+                    let days: String? = d?.daysLeft.map { $0 >= 0 ? req.text("card", "daysLeft", ["n": $0]) : req.text("card", "overdue", ["n": -$0]) }
+                    let row: [String: Any?] = [
+                        "code": t.trackingCode, "title": t.title, "state": t.state.map { req.text("states", $0) } ?? "",
+                        "due": t.dueAt.map(f.due) ?? "", "overdue": t.overdue,
+                        "assignee": t.assigneeName ?? t.assigneeUnitCode.map { unitNames[$0] ?? $0 } ?? "",
+                        "topic": d?.topic, "district": d?.district, "applicant": d?.applicant, "excerpt": d?.excerpt.nonEmpty,
+                        "daysLeft": days, "late": (d?.daysLeft ?? 0) < 0,
+                    ]
+                    return row.present
                 }
             }
         } catch let error as AppError where error.field != nil {
@@ -91,6 +102,7 @@ struct TaskPages: RouteCollection {
         }
         func field(_ key: String, _ value: String?) -> [String: Any] { ["value": value ?? "", "error": errors[key]].present }
         let context: [String: Any?] = [
+            "heading": list == .mine ? req.text("nav", "tasks") : req.text("worklist", "title") + " · " + req.text("worklist", list.rawValue),
             "tabs": Worklist.allCases.map { ["key": $0.rawValue, "label": req.text("worklist", $0.rawValue), "current": $0 == list] },
             "view": list.rawValue, "isPromises": list.listsPromises, "query": query,
             "count": req.text("worklist", "count", ["n": total]),
@@ -109,7 +121,7 @@ struct TaskPages: RouteCollection {
             "filtersOpen": !errors.isEmpty || [chosen.state, chosen.topic, chosen.channel, chosen.office, chosen.executor, chosen.dueFrom,
                                                 chosen.dueTo].contains { $0.nonBlank != nil } || chosen.overdue == true || chosen.sort == "waiting",
             "canBulk": actor.can(.appealsTransition) && !list.listsPromises && !rows.isEmpty,
-            "targets": workflow.states.map(\.key).filter(targets.contains).map { ["value": $0, "label": req.text("states", $0)] },
+            "targets": workflow.states.map(\.key).filter(targets.contains).map { ["value": $0, "label": req.actionLabel(from: nil, to: $0)] },
             "notice": notice, "refused": refused, "hasRefused": !refused.isEmpty,
             "bulkError": errors["appeals"] ?? errors["to"] ?? errors["unitCode"] ?? errors["bulk"],
         ]

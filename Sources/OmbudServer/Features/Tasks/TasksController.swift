@@ -47,6 +47,9 @@ struct TasksController: RouteCollection {
         var status: String?
         var state: String?
         var overdue: Bool?
+        /// The stage tasks of overdue appeals (`AppealQueries.overdueSQL`, the appeal list's and statistics' overdue): one
+        /// row per overdue appeal, the worklist's «Overdue» tab.
+        var appealOverdue: Bool?
         /// A topic code, or the code of a topic group (its topics below it match too).
         var topic: String?
         var channel: String?
@@ -105,6 +108,11 @@ struct TasksController: RouteCollection {
             query = query.filter(\.$state == state)
         }
         if f.overdue == true { query = query.filter(\.$dueAt <= req.now) }
+        if f.appealOverdue == true {
+            let today = CivilDate.of(req.now, in: req.settings.timeZone)
+            query = query.filter(.sql(SQLQueryString("EXISTS (SELECT 1 FROM appeals o WHERE o.id = tasks.appeal_id AND o.status = tasks.state AND ")
+                                      + AppealQueries.overdueSQL(today: today, table: "o") + SQLQueryString(")")))
+        }
         if let channel = f.channel {
             do throws(ValidationError) { _ = try Validate.choice(channel, field: "channel") as AppealChannel } catch { throw error.appError }
             if scope == nil { query = query.join(Appeal.self, on: \TaskRecord.$appeal.$id == \Appeal.$id) }

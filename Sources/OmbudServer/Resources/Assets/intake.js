@@ -120,15 +120,20 @@
     });
   }
 
-  // The district most appeals at this street were filed under, when none is typed.
+  // The address register: the building's district and point when none is typed (else the district most appeals at
+  // this street were filed under).
   var address = document.getElementById("address");
   var district = document.getElementById("district");
+  var point = document.getElementById("point");
   if (address && district) {
     address.addEventListener("change", function () {
-      if (district.value.trim() || !address.value.trim()) return;
-      fetch("/appeals/new/district?address=" + encodeURIComponent(address.value), { credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.text() : ""; })
-        .then(function (text) { if (text && !district.value.trim()) district.value = text; })
+      if (!address.value.trim() || (district.value.trim() && (!point || point.value.trim()))) return;
+      fetch("/appeals/new/address?address=" + encodeURIComponent(address.value), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : {}; })
+        .then(function (found) {
+          if (found.district && !district.value.trim()) district.value = found.district;
+          if (point && found.lat != null && found.lon != null && !point.value.trim()) point.value = found.lat.toFixed(6) + ", " + found.lon.toFixed(6);
+        })
         .catch(function () {});
     });
   }
