@@ -283,5 +283,66 @@ extension OmbudServerSuite {
                 #expect(overdue == 1 && later.html.contains("Всего: 1"), "\(later.html.firstMatch(of: /Всего: \d+/)?.0 ?? "")")
             }
         }
+
+        static func intake(_ browser: Browser, _ fields: [(String, String)], files: [(field: String, name: String, data: Data)] = []) async throws
+            -> TestingHTTPResponse {
+            if !browser.html.contains(#"name="_once""#) { try await browser.send(.GET, "/appeals/new") }
+            let once = try #require(browser.html.firstMatch(of: /name="_once" value="([^"]+)"/)).1
+            var pairs = [("_csrf", try #require(browser.csrf)), ("_once", String(once)), ("channel", "phone"), ("kind", "complaint"),
+                         ("urgency", "follow-up"), ("register", "on"), ("officeCode", "hq")]
+            pairs += fields
+            return try await browser.send(.POST, "/appeals/new", pairs: pairs, files: files)
+        }
+
+        @Test func theCallersCardIsChosenByPhoneAndASecondCardNeedsAnExplicitChoice() async throws {
+            try await withOmbud { ctx, _ in
+                let browser = try await Browser.signedIn(ctx, login: "op", roles: ["reception"])
+                let topic = ("topics[]", "0005.0005.0056.1168")
+                try await browser.send(.GET, "/appeals/new")
+                #expect(try await Self.intake(browser, [("surname", "Петров"), ("phone", "+7 921 000-11-22"), ("text", "Нет света"), topic]).status == .seeOther)
+                let cards = try await Applicant.query(on: ctx.app.db).count()
+                // The same caller again, the phone typed another way: the card is found and chosen already.
+                try await browser.send(.GET, "/appeals/new/applicants?phone=" + Browser.encode("89210001122"))
+                #expect(browser.html.contains("checked") && browser.html.contains(#"value="new""#))
+                // Registering without choosing: refused, naming the card choice, and the files sent are kept.
+                try await browser.send(.GET, "/appeals/new")
+                let refused = try await Self.intake(browser, [("surname", "Петров"), ("phone", "89210001122"), ("text", "Снова нет света"), topic],
+                                                    files: [("files[]", "scan.png", PortalTests.png)])
+                #expect(refused.status == .unprocessableEntity)
+                #expect(browser.html.contains(#"id="applicantId-error""#) && browser.html.contains(#"id="kept-files""#) && browser.html.contains("scan.png"))
+                let appeals = try await ctx.appealCount()
+                #expect(try await Applicant.query(on: ctx.app.db).count() == cards && appeals == 1)
+                // "A new person", said explicitly, makes the second card; the kept file goes with the appeal.
+                let second = try await Self.intake(browser, [("surname", "Петров"), ("phone", "89210001122"), ("text", "Снова нет света"), topic,
+                                                             ("applicantId", "new")])
+                #expect(second.status == .seeOther)
+                #expect(try await Applicant.query(on: ctx.app.db).count() == cards + 1)
+                let appeal = try #require(try await Appeal.query(on: ctx.app.db).sort(\.$receivedAt, .descending).first())
+                #expect(try await Attachment.query(on: ctx.app.db).filter(\.$appeal.$id == appeal.id!).count() == 1)
+            }
+        }
+
+        @Test func aPhoneAppealWithNowhereToAnswerIsSaidAtOnceAndMenusShowWhatTheRoleMayOpen() async throws {
+            try await withOmbud { ctx, _ in
+                let browser = try await Browser.signedIn(ctx, login: "op", roles: ["reception"])
+                try await browser.send(.GET, "/appeals/new")
+                #expect(browser.html.contains(#"id="no-reply-warning""#))
+                let res = try await Self.intake(browser, [("surname", "Сидоров"), ("phone", "+7 921 333-44-55"), ("text", "Яма во дворе"),
+                                                          ("topics[]", "0005.0005.0056.1168")])
+                #expect(res.status == .seeOther)
+                let location = try #require(res.headers.first(name: .location))
+                try await browser.send(.GET, location)
+                #expect(browser.html.contains(#"id="warning""#) && browser.html.contains("Ответ некуда отправить"))
+                #expect(browser.html.contains(#"href="/appeals/new""#) && !browser.html.contains(#"href="/admin""#))
+
+                let journalist = try await Browser.signedIn(ctx, login: "press", roles: ["journalist"])
+                try await journalist.send(.GET, "/tasks")
+                #expect(!journalist.html.contains(#"href="/appeals/new""#) && !journalist.html.contains(#"href="/admin""#))
+                #expect(!journalist.html.contains(#"href="/dashboard""#) && journalist.html.contains(#"href="/search""#))
+                let admin = try await Browser.signedIn(ctx, login: "root", roles: ["administrator"])
+                try await admin.send(.GET, "/tasks")
+                #expect(admin.html.contains(#"href="/admin""#) && admin.html.contains(#"href="/dashboard""#))
+            }
+        }
     }
 }

@@ -110,7 +110,10 @@ extension Request {
         var context = context
         let language = self.language
         if let actor = auth.get(Actor.self) {
-            context["user"] = ["login": actor.login, "stats": actor.can(.statsRead)]
+            // The menu shows what the role may open, nothing that leads to a refusal.
+            let manages: [Permission] = [.orgUnitsManage, .usersManage, .topicsManage, .calendarsManage, .jobsManage]
+            context["user"] = ["login": actor.login, "stats": actor.can(.statsRead), "create": actor.can(.appealsCreate),
+                               "read": actor.can(.appealsRead), "admin": manages.contains { actor.can($0) }]
         }
         if let session { context["csrf"] = session.csrfToken }
         let response = Response(status: status, body: .init(string: application.pages.render(template, context, language: language)))

@@ -121,6 +121,7 @@ enum Housekeeping {
             try await (db as! any SQLDatabase).raw(
                 "DELETE FROM appeal_changes WHERE seq <= (SELECT MAX(seq) FROM appeal_changes) - \(literal: StatsIndex.kept)").run()
         }
+        StagedFiles.sweep(settings: app.ombudSettings, now: now)
         // The address register learns the day's new buildings.
         try await AddressRegister.learn(store: app.store, now: now)
     }

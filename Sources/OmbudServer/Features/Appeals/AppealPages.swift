@@ -24,7 +24,11 @@ struct AppealPages: RouteCollection {
     func card(req: Request) async throws -> Response {
         let appeal = try await Self.visibleAppeal(req)
         let failed = req.query[Int.self, at: "filesFailed"] ?? 0
-        return try await Self.cardPage(req, appeal: appeal, notice: req.query[String.self, at: "created"] != nil
+        let created = req.query[String.self, at: "created"] != nil
+        // A new appeal with nowhere to send the answer: the operator hears it while the caller is still there.
+        let replyChannel = created ? try await AppealQueries.replyChannel(appeal.requireID(), db: req.db) : "known"
+        return try await Self.cardPage(req, appeal: appeal, warning: replyChannel == nil ? req.text("intake", "noWayToAnswer") : nil,
+                                       notice: req.query[String.self, at: "created"] != nil
                                            ? req.text("intake", "created").replacingOccurrences(of: "{code}", with: appeal.trackingCode)
                                            : req.query[String.self, at: "linked"] != nil ? req.text("intake", "linked") : nil,
                                        error: failed > 0 ? req.text("intake", "filesFailed", ["n": failed]) : nil)
@@ -40,8 +44,8 @@ struct AppealPages: RouteCollection {
         return appeal
     }
 
-    static func cardPage(_ req: Request, appeal: Appeal, notice: String? = nil, error: String? = nil, errorField: String? = nil,
-                         status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func cardPage(_ req: Request, appeal: Appeal, warning: String? = nil, notice: String? = nil, error: String? = nil,
+                         errorField: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let actor = try req.actor
         let view = try await AppealQueries.view(appeal, actor: actor, settings: req.settings, hidden: req.hiddenMark, db: req.db, now: req.now)
         if let applicant = view.applicant, !applicant.masked {
@@ -174,7 +178,7 @@ struct AppealPages: RouteCollection {
             "hasCorrespondence": !letters.isEmpty,
             "listed": publication?.listed == true,
             "attributes": attributes, "hasAttributes": !attributes.isEmpty,
-            "notice": notice, "error": error, "errorField": errorField,
+            "notice": notice, "error": error, "errorField": errorField, "warning": warning,
         ]
         return req.page("appeal", context.present, status: status)
     }

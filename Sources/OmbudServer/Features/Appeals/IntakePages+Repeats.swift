@@ -77,13 +77,10 @@ extension IntakePages {
         guard let text = form.text.nonBlank else {
             return try await Self.page(req, form: form, errors: ["text": req.message(.missing(field: "text"))], status: .unprocessableEntity)
         }
-        let files = form.realFiles
-        if let refused = Self.refusal(of: files, limit: req.settings.attachmentLimit) {
-            return try await Self.page(req, form: form, errors: ["files": req.message(refused)], status: .unprocessableEntity)
-        }
+        let token = form._once.flatMap(UUID.init(uuidString:)) ?? UUID()
+        let files = StagedFiles.files(token, settings: req.settings)
         let actor = try req.actor
         let now = req.now
-        let token = form._once.flatMap(UUID.init(uuidString:)) ?? UUID()
         guard case .claimed = try await FormOnce.claim(token, userID: actor.userID, store: req.store, now: now) else {
             return req.redirect(to: "/appeals/\(appeal.trackingCode)", redirectType: .normal)
         }
@@ -99,6 +96,7 @@ extension IntakePages {
                                                store: req.store, now: now)
         }
         try await FormOnce.complete(token, appealID: appealID, store: req.store)
+        StagedFiles.discard(token, settings: req.settings)
         guard visible else { return req.redirect(to: "/appeals/new?linked=\(appeal.trackingCode)", redirectType: .normal) }
         return req.redirect(to: "/appeals/\(appeal.trackingCode)?linked=1#correspondence", redirectType: .normal)
     }

@@ -71,6 +71,8 @@ struct IntakePages: RouteCollection {
         static func latin(_ value: String?) -> String? { value.map(TextNormalizer.latinDigits).nonBlank }
 
         var chosenApplicant: UUID? { applicantId.nonBlank.flatMap(UUID.init(uuidString:)) }
+        /// The operator chose "a new person" although cards were found.
+        var wantsNewCard: Bool { applicantId == "new" }
 
         /// The question rows as typed (at least one), with a topic picked from the finder put in the first empty row.
         mutating func settleQuestions() {
@@ -132,6 +134,13 @@ struct IntakePages: RouteCollection {
     func submit(req: Request) async throws -> Response {
         var form = try req.content.decode(Form.self)
         form.settleQuestions()
+        // The files sent with any button are kept under the form's token first: whatever page comes back, a refusal,
+        // a look-up or another question, does not lose them.
+        let token = form._once.flatMap(UUID.init(uuidString:)) ?? UUID()
+        form._once = token.uuidString
+        if let refused = try Self.stage(form, token: token, settings: req.settings) {
+            return try await Self.page(req, form: form, errors: ["files": req.message(refused)], status: .unprocessableEntity)
+        }
         switch form.action {
         case "lookup": return try await Self.page(req, form: form, lookup: true)
         case "findTopic": return try await Self.page(req, form: form, topicResults: true)
@@ -147,7 +156,7 @@ struct IntakePages: RouteCollection {
     /// Registers the appeal once per form (its `_once` token: a second submission of the same form goes to the appeal
     /// the first created), stores its files, then shows its card, or the form again for the caller's next appeal.
     func register(_ req: Request, form: Form) async throws -> Response {
-        var form = form
+        let token = form._once.flatMap(UUID.init(uuidString:)) ?? UUID()
         if let row = form.rowWithoutTopic {
             return try await Self.page(req, form: form, errors: [Self.rowField(row): req.message(.missing(field: "topicCode"))],
                                        status: .unprocessableEntity)
@@ -159,12 +168,11 @@ struct IntakePages: RouteCollection {
             let repeats = try await Self.repeatCandidates(req, form: form)
             if !repeats.isEmpty { return try await Self.page(req, form: form, repeats: repeats) }
         }
-        let token = form._once.flatMap(UUID.init(uuidString:)) ?? UUID()
-        form._once = token.uuidString
         let actor = try req.actor
         let now = req.now
         switch try await FormOnce.claim(token, userID: actor.userID, store: req.store, now: now) {
         case let .done(appealID):
+            StagedFiles.discard(token, settings: req.settings)
             return try await registered(req, form: form, appealID: appealID, fresh: false)
         case .inFlight:
             // The same form is being registered by a request that came a moment earlier: wait for it.
@@ -178,9 +186,16 @@ struct IntakePages: RouteCollection {
         case .claimed:
             break
         }
+        // A phone already on a card: the appeal goes to that card unless the operator says it is a new person.
+        if form.chosenApplicant == nil, !form.wantsNewCard, let phone = Form.latin(form.phone).flatMap(TextNormalizer.phoneKey),
+           try await ApplicantContact.query(on: req.db).filter(\.$kind == "phone").filter(\.$valueKey == phone).first() != nil {
+            try await FormOnce.release(token, store: req.store)
+            return try await Self.page(req, form: form, errors: ["applicantId": req.text("intake", "chooseCard")], lookup: true,
+                                       status: .unprocessableEntity)
+        }
+
         do {
-            let files = form.realFiles
-            if let refused = Self.refusal(of: files, limit: req.settings.attachmentLimit) { throw refused }
+            let files = StagedFiles.files(token, settings: req.settings)
             let validated: AppealIntake.Validated
             var input = form.input
             input.address = try await AddressRegister.complete(input.address, db: req.db)
@@ -189,6 +204,7 @@ struct IntakePages: RouteCollection {
                                                      now: now, translate: TaskViews.translator(req))
             // The appeal is registered: from here on the form is done, whatever happens to its files.
             try await FormOnce.complete(token, appealID: view.id, store: req.store)
+            defer { StagedFiles.discard(token, settings: req.settings) }
             var failed = 0
             for file in files {
                 do {
@@ -209,9 +225,18 @@ struct IntakePages: RouteCollection {
         }
     }
 
+    /// Keeps the form's new files with those kept before; the refusal when they cannot be stored (nothing is kept then).
+    static func stage(_ form: Form, token: UUID, settings: Settings) throws -> AppError? {
+        let files = form.realFiles
+        guard !files.isEmpty else { return nil }
+        if let refused = refusal(of: files, limit: settings.attachmentLimit, kept: StagedFiles.names(token, settings: settings).count) { return refused }
+        try StagedFiles.keep(files, token: token, settings: settings)
+        return nil
+    }
+
     /// Why the form's files cannot be stored (checked before the appeal is created, so a bad file creates nothing).
-    static func refusal(of files: [File], limit: Int) -> AppError? {
-        guard files.count <= maxFiles else { return .invalid(field: "files", reason: "at most \(maxFiles) files") }
+    static func refusal(of files: [File], limit: Int, kept: Int = 0) -> AppError? {
+        guard files.count + kept <= maxFiles else { return .invalid(field: "files", reason: "at most \(maxFiles) files") }
         for file in files {
             do throws(AttachmentError) {
                 _ = try AttachmentRules.sanitizedName(file.filename)
@@ -296,12 +321,14 @@ struct IntakePages: RouteCollection {
             "kinds": options(AppealKind.self, "kinds", selected: form.kind),
             "urgencies": options(Urgency.self, "urgency", selected: form.urgency),
             "questions": questions, "matches": matches, "hasMatches": !matches.isEmpty, "looked": lookup && matches.isEmpty,
+            "newChosen": form.wantsNewCard,
             "topics": topics, "noTopics": topicResults && topics.isEmpty,
             "linked": req.query[String.self, at: "linked"].flatMap { TrackingCode(TextNormalizer.latinDigits($0))?.description } ?? false,
             "done": Self.codes(form.done), "hasDone": !Self.codes(form.done).isEmpty, "doneList": Self.codes(form.done).joined(separator: ","),
             "focus": focus ?? (repeats.isEmpty ? "" : "repeats"),
             "repeats": repeats, "hasRepeats": !repeats.isEmpty,
             "repeatChecked": !repeats.isEmpty || form.repeatChecked == form.repeatKey ? form.repeatKey : "",
+            "keptFiles": StagedFiles.names(form._once.flatMap(UUID.init(uuidString:)), settings: req.settings).joined(separator: ", ").nonEmpty ?? false,
             "filesLimit": req.text("intake", "filesLimit", ["files": maxFiles, "mb": req.settings.attachmentLimit / (1024 * 1024)]),
             "limitBytes": req.settings.attachmentLimit, "maxFilesRaw": maxFiles,
             "districts": try await req.store.references.districts(db: req.db),
@@ -345,12 +372,14 @@ struct IntakePages: RouteCollection {
                                 details: "intake: " + ids.filter(visible.contains).map(\.uuidString).joined(separator: " "))
         }
         let open = try await openAppeals(of: ids, req: req)
+        // The keyboard path: the card with the caller's phone is chosen already, unless the operator said "a new person".
+        let best = form.chosenApplicant ?? (form.wantsNewCard ? nil : cards.first { $0.1.contains("same-phone") }?.0.id)
         return try cards.map { record, reasons -> [String: Any] in
             let card = try ApplicantStore.summary(record)
             let id = card.id
             let summary = visible.contains(id) ? try req.visible(card) : card.hidden
             let row: [String: Any?] = [
-                "id": id.uuidString, "name": summary.fullName, "selected": id == form.chosenApplicant,
+                "id": id.uuidString, "name": summary.fullName, "selected": id == best,
                 "contacts": (summary.phones + summary.emails).joined(separator: ", ").nonEmpty,
                 "address": summary.postalAddress, "reasons": reasons.map { req.text("duplicateReasons", $0) }.joined(separator: ", ").nonEmpty,
                 "open": open[id] ?? [], "hasOpen": !(open[id] ?? []).isEmpty,
@@ -386,7 +415,7 @@ struct IntakePages: RouteCollection {
     func applicantMatches(req: Request) async throws -> Response {
         let form = try req.query.decode(Form.self)
         let matches = try await Self.applicantCandidates(req, form: form)
-        return req.fragment("intake-applicants", ["matches": matches, "hasMatches": !matches.isEmpty])
+        return req.fragment("intake-applicants", ["matches": matches, "hasMatches": !matches.isEmpty, "newChosen": form.wantsNewCard])
     }
 
     func topicMatches(req: Request) async throws -> Response {

@@ -60,6 +60,14 @@
       var empty = Array.prototype.filter.call(form.querySelectorAll("[data-topic]"), function (f) { return !f.value.trim(); })[0];
       var target = lastTopicField.value.trim() && empty ? empty : lastTopicField;
       target.value = picked.value;
+      // The topic's name under its code, as the page shows it after a round trip.
+      var name = target.parentNode.querySelector(".topic-name");
+      if (!name) {
+        name = document.createElement("p");
+        name.className = "hint topic-name";
+        target.parentNode.insertBefore(name, target.nextSibling);
+      }
+      name.textContent = picked.parentNode.textContent.replace(picked.value, "").trim();
       picked.checked = false;
       topicResults.innerHTML = "";
       topicQuery.value = "";
@@ -136,6 +144,25 @@
         })
         .catch(function () {});
     });
+  }
+
+  // A call with no e-mail, no postal address and no reply channel chosen has nowhere for the answer to go: say so
+  // while the caller is still on the line.
+  var warning = document.getElementById("no-reply-warning");
+  if (warning) {
+    var watched = ["email", "postalAddress", "replyChannel", "channel"].map(function (id) { return document.getElementById(id); })
+      .filter(function (field) { return field; });
+    var check = function () {
+      var chosenCard = form.querySelector("input[name=applicantId]:checked");
+      var value = function (id) { var f = document.getElementById(id); return f ? f.value.trim() : ""; };
+      var channel = value("channel");
+      var answersItself = channel === "e-mail" || channel === "social" || channel === "sms";
+      warning.hidden = !!(value("email") || value("postalAddress") || value("replyChannel") || answersItself ||
+                          (chosenCard && chosenCard.value && chosenCard.value !== "new"));
+    };
+    watched.forEach(function (field) { field.addEventListener("input", check); field.addEventListener("change", check); });
+    form.addEventListener("change", check);
+    check();
   }
 
   // After "add question" without the script the page comes back with the focus on the new row.
