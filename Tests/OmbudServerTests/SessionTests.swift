@@ -235,6 +235,48 @@ extension OmbudServerSuite {
             }
         }
 
+        /// Every text the code names — `req.text`/`catalogued` keys, history notes and actions, every state, move,
+        /// channel and result — is in the catalogue of every language: no user reads a key or an English sentence.
+        @Test func everyKeyTheCodeNamesIsInEveryLanguage() async throws {
+            let pages = try await Pages.load()
+            let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Sources/OmbudServer")
+            var needed: Set<String> = []
+            let enumerator = try #require(FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil))
+            let patterns: [(String, String?)] = [(#"(?:\.text|catalogued)\("([A-Za-z]+)", "([A-Za-z0-9:-]+)""#, nil),
+                                                 (#"HistoryText\(key: "([A-Za-z]+)""#, "historyNotes"),
+                                                 (#"HistoryText\(key: [^"]*"([A-Za-z]+)" : "([A-Za-z]+)""#, "historyNotes"),
+                                                 (#"record\(entity: "[a-z]+", id: [^)]*?action: "([a-z-]+)""#, "history"),
+                                                 (#"HistoryNote\(action: "([a-z-]+)""#, "history")]
+            for case let file as URL in enumerator where file.pathExtension == "swift" {
+                let text = try String(contentsOf: file, encoding: .utf8)
+                for (pattern, section) in patterns {
+                    let regex = try NSRegularExpression(pattern: pattern)
+                    for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                        let groups = (1..<match.numberOfRanges).compactMap { Range(match.range(at: $0), in: text).map { String(text[$0]) } }
+                        // A key built from a prefix ("status-" + a value) is checked through its values below.
+                        if let section { groups.forEach { needed.insert("\(section).\($0)") } }
+                        else if groups.count == 2, !groups[1].hasSuffix("-") { needed.insert(groups.joined(separator: ".")) }
+                    }
+                }
+            }
+            #expect(needed.count > 100 && needed.contains("historyNotes.callBackSatisfied") && needed.contains("history.note"))
+            let workflow = AppealTransitions.workflow
+            for state in workflow.states.map(\.key) { needed.formUnion(["states.\(state)", "portalStates.\(state)"]) }
+            for move in workflow.transitions { needed.insert("actions.\(move.to)") }
+            for channel in AppealChannel.allCases { needed.insert("channels.\(channel.rawValue)") }
+            for result in QuestionResult.allCases { needed.insert("results.\(result.rawValue)") }
+            for status in QuestionStatus.allCases { needed.insert("questionStatus.\(status.rawValue)") }
+            for list in Worklist.allCases { needed.insert("worklist.\(list.rawValue)") }
+            for language in UILanguage.allCases {
+                let catalogue = try #require(pages.catalogues[language])
+                for key in needed.sorted() {
+                    let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+                    #expect(catalogue[parts[0]]?[parts[1]] != nil, "\(language): \(key)")
+                }
+            }
+        }
+
         @Test func catalogueCoversEveryTemplateKeyInEveryLanguage() async throws {
             let resources = try #require(Pages.resourcesURL)
             let pages = try await Pages.load()

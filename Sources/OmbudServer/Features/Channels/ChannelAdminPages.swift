@@ -42,7 +42,7 @@ struct ChannelAdminPages: RouteCollection {
         let rows: [[String: Any]] = try zip(jobs, subjects).map { job, subject in
             let appeal = subject.flatMap { codes[$0] }
             let failed = job.status == JobQueue.Status.failed.rawValue
-            return ["id": try job.requireID().uuidString, "kind": req.text("jobKinds", job.kind), "appeal": appeal, "error": job.lastError ?? "",
+            return ["id": try job.requireID().uuidString, "kind": req.text("jobKinds", job.kind), "appeal": appeal, "error": req.text("jobErrors", Self.errorKind(job.lastError ?? "")), "detail": job.lastError ?? "",
                     "attempts": req.text("admin", "attempts", ["n": job.attempts, "of": job.maxAttempts]), "failed": failed,
                     "when": failed ? job.finishedAt.map { f.dateTime($0) } : req.text("admin", "nextTry").replacingOccurrences(of: "{at}", with: f.dateTime(job.runAt))].present
         }
@@ -67,5 +67,15 @@ struct ChannelAdminPages: RouteCollection {
         _ = try await JobQueue.retry(id, now: req.now, store: req.store)
         try await req.audit("job.retry", entity: "job", entityID: id.uuidString, details: job.kind)
         return try await Self.page(req, notice: req.text("admin", "retryQueued"))
+    }
+
+    /// What went wrong, in the reader's words; the technical message stays beside it for the administrator.
+    static func errorKind(_ message: String) -> String {
+        let text = message.lowercased()
+        if text.contains("no mail server") { return "mailOff" }
+        if text.contains("is not configured") { return "notConfigured" }
+        if text.contains("timed out") || text.contains("timeout") { return "timeout" }
+        if text.contains("refused") || text.contains("connect") || text.contains("http 5") || text.contains("502") || text.contains("503") { return "unreachable" }
+        return "other"
     }
 }
