@@ -177,6 +177,7 @@ struct HistoryLabels {
         default: break
         }
         if h.entity == "question" && h.action == "create" { return topics[raw] ?? raw }
+        if h.action == "import" { return req.catalogued("states", raw) }
         if ["mail-in", "message-in", "repeat-contact", "reply-failed", "notice-failed", "reply-sent", "notice-sent", "reply-pending"].contains(h.action) {
             return req.catalogued("channels", raw)
         }
