@@ -304,21 +304,25 @@ extension OmbudServerSuite {
                 // The same caller again, the phone typed another way: the card is found and chosen already.
                 try await browser.send(.GET, "/appeals/new/applicants?phone=" + Browser.encode("89210001122"))
                 #expect(browser.html.contains("checked") && browser.html.contains(#"value="new""#))
-                // Registering without choosing: refused, naming the card choice, and the files sent are kept.
+                // Another name on that phone, no card chosen: refused, naming the card choice, and the files sent are kept.
                 try await browser.send(.GET, "/appeals/new")
-                let refused = try await Self.intake(browser, [("surname", "Петров"), ("phone", "89210001122"), ("text", "Снова нет света"), topic],
+                let refused = try await Self.intake(browser, [("surname", "Сидорова"), ("phone", "89210001122"), ("text", "Снова нет света"), topic],
                                                     files: [("files[]", "scan.png", PortalTests.png)])
                 #expect(refused.status == .unprocessableEntity)
                 #expect(browser.html.contains(#"id="applicantId-error""#) && browser.html.contains(#"id="kept-files""#) && browser.html.contains("scan.png"))
                 let appeals = try await ctx.appealCount()
                 #expect(try await Applicant.query(on: ctx.app.db).count() == cards && appeals == 1)
                 // "A new person", said explicitly, makes the second card; the kept file goes with the appeal.
-                let second = try await Self.intake(browser, [("surname", "Петров"), ("phone", "89210001122"), ("text", "Снова нет света"), topic,
+                let second = try await Self.intake(browser, [("surname", "Сидорова"), ("phone", "89210001122"), ("text", "Снова нет света"), topic,
                                                              ("applicantId", "new")])
                 #expect(second.status == .seeOther)
                 #expect(try await Applicant.query(on: ctx.app.db).count() == cards + 1)
                 let appeal = try #require(try await Appeal.query(on: ctx.app.db).sort(\.$receivedAt, .descending).first())
                 #expect(try await Attachment.query(on: ctx.app.db).filter(\.$appeal.$id == appeal.id!).count() == 1)
+                // The first caller again under their own name, nothing chosen: the card with the phone and name is theirs.
+                try await browser.send(.GET, "/appeals/new")
+                #expect(try await Self.intake(browser, [("surname", "Петров"), ("phone", "+79210001122"), ("text", "Третий раз"), topic]).status == .seeOther)
+                #expect(try await Applicant.query(on: ctx.app.db).count() == cards + 1)
             }
         }
 
@@ -342,6 +346,42 @@ extension OmbudServerSuite {
                 let admin = try await Browser.signedIn(ctx, login: "root", roles: ["administrator"])
                 try await admin.send(.GET, "/tasks")
                 #expect(admin.html.contains(#"href="/admin""#) && admin.html.contains(#"href="/dashboard""#))
+            }
+        }
+
+        @Test func aTopicsChecklistIsAskedOnTheStaffFormAndThePortalAndShownOnTheCard() async throws {
+            try await withOmbud { ctx, _ in
+                _ = try await ctx.open311Setup()  // the "light" service: topic 0003.0009.0097.0690 asks how many lamps are out
+                let browser = try await Browser.signedIn(ctx, login: "op", roles: ["reception"])
+                try await browser.send(.GET, "/appeals/new/checklist?" + Browser.encode("topics[]") + "=0003.0009.0097.0690")
+                #expect(browser.html.contains(#"name="checklist[poles]""#) && browser.html.contains("Сколько фонарей не горит?"))
+                try await browser.send(.GET, "/appeals/new")
+                let topic = ("topics[]", "0003.0009.0097.0690")
+                let missing = try await Self.intake(browser, [("surname", "Фонарёв"), ("email", "f@example.org"), ("text", "Не горят фонари"), topic])
+                #expect(missing.status == .unprocessableEntity && browser.html.contains(#"id="checklist-poles-error""#))
+                let bad = try await Self.intake(browser, [("surname", "Фонарёв"), ("email", "f@example.org"), ("text", "Не горят фонари"), topic,
+                                                          ("checklist[poles]", "много"), ("checklist[when]", "night")])
+                #expect(bad.status == .unprocessableEntity && browser.html.contains(#"id="checklist-poles-error""#))
+                #expect(try await ctx.appealCount() == 0)
+                let good = try await Self.intake(browser, [("surname", "Фонарёв"), ("email", "f@example.org"), ("text", "Не горят фонари"), topic,
+                                                           ("checklist[poles]", "3"), ("checklist[when]", "night")])
+                #expect(good.status == .seeOther)
+                let appeal = try #require(try await Appeal.query(on: ctx.app.db).first())
+                #expect(try await ChecklistAnswers.stored(appeal.requireID(), db: ctx.app.db) == ["Сколько фонарей не горит?: 3", "Когда?: Ночью"])
+                try await browser.send(.GET, "/appeals/\(appeal.trackingCode)")
+                #expect(browser.html.contains("Сколько фонарей не горит?: 3"))
+
+                // The portal asks the same of the service chosen.
+                let citizen = Browser(ctx.app)
+                try await citizen.send(.GET, "/portal/checklist?service=light")
+                #expect(citizen.html.contains(#"name="checklist[poles]""#))
+                let (refused, _) = try await PortalTests.submit(citizen, PortalTests.form(["checklist[poles]": nil]), files: [])
+                #expect(refused.status == .unprocessableEntity && citizen.html.contains(#"id="checklist-poles-error""#))
+                let (taken, _) = try await PortalTests.submit(citizen, PortalTests.form(["checklist[poles]": "2"]), files: [])
+                #expect(taken.status == .seeOther)
+                let portal = try #require(try await Appeal.query(on: ctx.app.db).filter(\.$channel == "web").first())
+                let publication = try #require(try await PublicAppeal.find(portal.id, on: ctx.app.db))
+                #expect(publication.attributes?.contains("Сколько фонарей не горит?: 2") == true)
             }
         }
     }

@@ -16,7 +16,8 @@ extension OmbudServerSuite {
 
         static func form(_ changes: [String: String?] = [:]) -> [(String, String)] {
             var fields: [String: String?] = ["surname": "Петров", "name": "Пётр", "email": "petr@example.org", "consent": "on", "listed": "on",
-                                             "service": "light", "text": "Во дворе не горит фонарь", "lat": "59.94", "lon": "30.32", "kind": "complaint"]
+                                             "service": "light", "text": "Во дворе не горит фонарь", "lat": "59.94", "lon": "30.32", "kind": "complaint",
+                                             "checklist[poles]": "1"]
             for (k, v) in changes { fields[k] = v }
             return fields.compactMap { k, v in v.map { (k, $0) } }.sorted { $0.0 < $1.0 }
         }

@@ -78,30 +78,37 @@ public enum TopicChecklist {
         }.joined(separator: "\n")
     }
 
-    /// Checks the answers against the questions; returns them as lines "question: answer" for the appeal's text,
+    /// A refused answer: the question's code and why.
+    public struct AnswerError: Error, Sendable, Equatable {
+        public let code: String
+        public let reason: String
+        public let missing: Bool
+    }
+
+    /// Checks the answers against the questions; returns them as lines "question: answer" for the appeal's card,
     /// in the questions' order. Unknown codes are refused: a client that sends them has the wrong definition.
-    public static func answer(_ questions: [ChecklistQuestion], with answers: [String: [String]]) throws(GeoReportError) -> [String] {
+    public static func lines(_ questions: [ChecklistQuestion], answers: [String: [String]]) throws(AnswerError) -> [String] {
         for code in answers.keys.sorted() where !questions.contains(where: { $0.code == code }) {
-            throw .invalid("attribute[\(code)]", "is not an attribute of this service")
+            throw AnswerError(code: code, reason: "is not a question of this topic", missing: false)
         }
         var lines: [String] = []
         for q in questions {
-            let given = answers[q.code] ?? []
-            let field = "attribute[\(q.code)]"
+            let given = (answers[q.code] ?? []).map { $0.trimmed() }.filter { !$0.isEmpty }
+            func refuse(_ reason: String) -> AnswerError { AnswerError(code: q.code, reason: reason, missing: false) }
             guard !given.isEmpty else {
-                if q.required { throw .missing(field) }
+                if q.required { throw AnswerError(code: q.code, reason: "is required", missing: true) }
                 continue
             }
-            guard q.datatype == .multivaluelist || given.count == 1 else { throw .invalid(field, "takes one value") }
+            guard q.datatype == .multivaluelist || given.count == 1 else { throw refuse("takes one value") }
             var shown: [String] = []
             for value in given {
-                guard value.count <= 1000 else { throw .invalid(field, "is longer than 1000 characters") }
+                guard value.count <= 1000 else { throw refuse("is longer than 1000 characters") }
                 switch q.datatype {
-                case .number: guard Double(value.replacingOccurrences(of: ",", with: ".")) != nil else { throw .invalid(field, "must be a number") }
-                case .datetime: guard W3CDateTime.parse(value) != nil else { throw .invalid(field, "must be a W3C date-time with a time zone") }
+                case .number: guard Double(value.replacingOccurrences(of: ",", with: ".")) != nil else { throw refuse("must be a number") }
+                case .datetime: guard W3CDateTime.parse(value) != nil else { throw refuse("must be a W3C date-time with a time zone") }
                 case .singlevaluelist, .multivaluelist:
                     guard let known = q.values.first(where: { $0.key == value }) else {
-                        throw .invalid(field, "must be one of " + q.values.map(\.key).joined(separator: ", "))
+                        throw refuse("must be one of " + q.values.map(\.key).joined(separator: ", "))
                     }
                     shown.append(known.name)
                     continue
@@ -112,5 +119,12 @@ public enum TopicChecklist {
             lines.append("\(q.text): \(shown.joined(separator: ", "))")
         }
         return lines
+    }
+
+    /// `lines` as Open311 refuses: `attribute[code]` named in a GeoReport error.
+    public static func answer(_ questions: [ChecklistQuestion], with answers: [String: [String]]) throws(GeoReportError) -> [String] {
+        do throws(AnswerError) { return try lines(questions, answers: answers) } catch {
+            throw error.missing ? .missing("attribute[\(error.code)]") : .invalid("attribute[\(error.code)]", error.reason)
+        }
     }
 }

@@ -56,6 +56,16 @@ final class AppealPIN: Model, @unchecked Sendable {
     init() {}
 }
 
+/// The answers to the checklist questions of an appeal's topics asked at intake ("question: answer" lines, JSON).
+final class AppealAnswers: Model, @unchecked Sendable {
+    static let schema = "appeal_answers"
+    @ID(custom: "appeal_id", generatedBy: .user) var id: UUID?
+    @Field(key: "lines") var lines: String
+    @Field(key: "created_at") var createdAt: Date
+
+    init() {}
+}
+
 final class AppealRating: Model, @unchecked Sendable {
     static let schema = "appeal_ratings"
     @ID(key: .id) var id: UUID?

@@ -63,7 +63,9 @@ struct AppealPages: RouteCollection {
         // Who wrote and their link are personal data: shown to those who may see it, like the applicant's card.
         let personal = actor.can(.personalData)
         let publication = try await PublicAppeal.find(appeal.id, on: req.db)
-        let attributes = publication?.attributes.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+        // The answers to the topics' checklist questions: asked at intake, or an Open311 request's attributes.
+        let attributes = (publication?.attributes.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? [])
+            + (try await ChecklistAnswers.stored(appeal.requireID(), db: req.db))
         let history = try await HistoryEntry.query(on: req.db).group(.or) { [appealID = try appeal.requireID()] in $0.filter(\.$appealID == appealID).filter(\.$entityID == appealID) }
             .sort(\.$at).all()
         let redact = try await req.redaction(for: appeal)

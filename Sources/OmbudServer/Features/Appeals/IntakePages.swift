@@ -19,6 +19,7 @@ struct IntakePages: RouteCollection {
         pages.get("topics", use: topicMatches)
         pages.get("district", use: district)
         pages.get("address", use: address)
+        pages.get("checklist", use: checklist)
     }
 
     /// The answers an operator can promise on the phone: by mail, by post, by SMS, or a call back (sent by hand).
@@ -66,11 +67,15 @@ struct IntakePages: RouteCollection {
             return String(Tokens.hash(parts.joined(separator: "|")).prefix(16))
         }
         var files: [File]?
+        /// Answers to the chosen topics' checklist questions, by question code.
+        var checklist: [String: String]?
 
         /// Persian and Arabic digits typed into codes and phones become Latin ones.
         static func latin(_ value: String?) -> String? { value.map(TextNormalizer.latinDigits).nonBlank }
 
         var chosenApplicant: UUID? { applicantId.nonBlank.flatMap(UUID.init(uuidString:)) }
+        /// The topic codes typed or picked, Latin digits.
+        var topicCodes: [String] { (topics ?? []).compactMap(Self.latin) }
         /// The operator chose "a new person" although cards were found.
         var wantsNewCard: Bool { applicantId == "new" }
 
@@ -156,6 +161,7 @@ struct IntakePages: RouteCollection {
     /// Registers the appeal once per form (its `_once` token: a second submission of the same form goes to the appeal
     /// the first created), stores its files, then shows its card, or the form again for the caller's next appeal.
     func register(_ req: Request, form: Form) async throws -> Response {
+        var form = form
         let token = form._once.flatMap(UUID.init(uuidString:)) ?? UUID()
         if let row = form.rowWithoutTopic {
             return try await Self.page(req, form: form, errors: [Self.rowField(row): req.message(.missing(field: "topicCode"))],
@@ -163,6 +169,12 @@ struct IntakePages: RouteCollection {
         }
         if let point = form.point.nonBlank, RepeatContactRule.point(point) == nil {
             return try await Self.page(req, form: form, errors: ["point": req.text("intake", "badPoint")], status: .unprocessableEntity)
+        }
+        let checklist: [String]
+        do {
+            checklist = try ChecklistAnswers.lines(try await ChecklistAnswers.questions(topics: form.topicCodes, db: req.db), answers: form.checklist ?? [:])
+        } catch let error as AppError {
+            return try await Self.page(req, form: form, errors: [error.field ?? "checklist": req.message(error)], status: .unprocessableEntity)
         }
         if form.repeatChecked != form.repeatKey {
             let repeats = try await Self.repeatCandidates(req, form: form)
@@ -186,12 +198,22 @@ struct IntakePages: RouteCollection {
         case .claimed:
             break
         }
-        // A phone already on a card: the appeal goes to that card unless the operator says it is a new person.
-        if form.chosenApplicant == nil, !form.wantsNewCard, let phone = Form.latin(form.phone).flatMap(TextNormalizer.phoneKey),
-           try await ApplicantContact.query(on: req.db).filter(\.$kind == "phone").filter(\.$valueKey == phone).first() != nil {
-            try await FormOnce.release(token, store: req.store)
-            return try await Self.page(req, form: form, errors: ["applicantId": req.text("intake", "chooseCard")], lookup: true,
-                                       status: .unprocessableEntity)
+        // A phone already on a card: the appeal goes to that card (the one the form preselects) when the name typed is
+        // that card's or none is typed; a second card for the phone only when the operator says it is a new person.
+        if form.chosenApplicant == nil, !form.wantsNewCard, let phone = Form.latin(form.phone).flatMap(TextNormalizer.phoneKey) {
+            let owners = Set(try await ApplicantContact.query(on: req.db).filter(\.$kind == "phone").filter(\.$valueKey == phone).all().map(\.$applicant.id))
+            if !owners.isEmpty {
+                let cards = try await Applicant.query(on: req.db).filter(\.$id ~~ owners).filter(\.$mergedIntoID == nil).all()
+                let typed = [form.surname, form.name, form.patronymic].compactMap { $0.nonBlank }.joined(separator: " ")
+                let matching = typed.isEmpty ? cards : cards.filter { ApplicantMatching.similarNames(typed, $0.fullName) }
+                if matching.count == 1, let card = matching.first {
+                    form.applicantId = try card.requireID().uuidString
+                } else if !cards.isEmpty {
+                    try await FormOnce.release(token, store: req.store)
+                    return try await Self.page(req, form: form, errors: ["applicantId": req.text("intake", "chooseCard")], lookup: true,
+                                               status: .unprocessableEntity)
+                }
+            }
         }
 
         do {
@@ -204,6 +226,7 @@ struct IntakePages: RouteCollection {
                                                      now: now, translate: TaskViews.translator(req))
             // The appeal is registered: from here on the form is done, whatever happens to its files.
             try await FormOnce.complete(token, appealID: view.id, store: req.store)
+            try await ChecklistAnswers.store(checklist, appealID: view.id, store: req.store, now: now)
             defer { StagedFiles.discard(token, settings: req.settings) }
             var failed = 0
             for file in files {
@@ -311,7 +334,9 @@ struct IntakePages: RouteCollection {
         }
         var topics: [[String: Any]] = []
         if topicResults, let q = form.topicQuery.nonBlank { topics = try await topicOptions(q, req: req) }
-        let known = errors.keys.filter { fields[$0] != nil || $0.hasPrefix("topicCode") }
+        let checklist = ChecklistAnswers.context(try await ChecklistAnswers.questions(topics: form.topicCodes, db: req.db),
+                                                 answers: form.checklist ?? [:], errors: errors)
+        let known = errors.keys.filter { fields[$0] != nil || $0.hasPrefix("topicCode") || $0.hasPrefix("checklist[") }
         return req.page("intake", [
             "form": fields, "once": form._once ?? "", "register": form.register != nil, "failed": !errors.isEmpty,
             "otherError": known.count < errors.count ? errors.filter { !known.contains($0.key) }.values.joined(separator: "; ") : "",
@@ -321,7 +346,7 @@ struct IntakePages: RouteCollection {
             "kinds": options(AppealKind.self, "kinds", selected: form.kind),
             "urgencies": options(Urgency.self, "urgency", selected: form.urgency),
             "questions": questions, "matches": matches, "hasMatches": !matches.isEmpty, "looked": lookup && matches.isEmpty,
-            "newChosen": form.wantsNewCard,
+            "newChosen": form.wantsNewCard, "checklist": checklist, "hasChecklist": !checklist.isEmpty,
             "topics": topics, "noTopics": topicResults && topics.isEmpty,
             "linked": req.query[String.self, at: "linked"].flatMap { TrackingCode(TextNormalizer.latinDigits($0))?.description } ?? false,
             "done": Self.codes(form.done), "hasDone": !Self.codes(form.done).isEmpty, "doneList": Self.codes(form.done).joined(separator: ","),
@@ -416,6 +441,14 @@ struct IntakePages: RouteCollection {
         let form = try req.query.decode(Form.self)
         let matches = try await Self.applicantCandidates(req, form: form)
         return req.fragment("intake-applicants", ["matches": matches, "hasMatches": !matches.isEmpty, "newChosen": form.wantsNewCard])
+    }
+
+    /// The checklist questions of the topics on the form (`topics[]`), with the answers typed so far.
+    func checklist(req: Request) async throws -> Response {
+        let form = try req.query.decode(Form.self)
+        let groups = try await ChecklistAnswers.questions(topics: Array(form.topicCodes.prefix(20)), db: req.db)
+        let context = ChecklistAnswers.context(groups, answers: form.checklist ?? [:], errors: [:])
+        return req.fragment("intake-checklist", ["checklist": context, "hasChecklist": !context.isEmpty])
     }
 
     func topicMatches(req: Request) async throws -> Response {

@@ -14,6 +14,7 @@ struct PortalPages: RouteCollection {
         let portal = routes.grouped(PageErrorMiddleware(template: "portal-error", section: "portalError")).grouped("portal")
         portal.get(use: home)
         portal.get("new", use: form)
+        portal.get("checklist", use: checklist)
         portal.on(.POST, "new", body: .collect(maxSize: ByteCount(integerLiteral: bodyLimit)), use: submit)
         try portal.register(collection: PortalStatusPages())
         try portal.register(collection: PortalTrackPages())
@@ -39,8 +40,18 @@ struct PortalPages: RouteCollection {
         /// The honeypot: hidden from people, filled in by form-filling robots.
         var website: String?
         var files: [File]?
+        /// Answers to the chosen service's topic checklist questions, by question code.
+        var checklist: [String: String]?
 
         var realFiles: [File] { (files ?? []).filter { $0.data.readableBytes > 0 || !$0.filename.isEmpty } }
+    }
+
+    /// The questions of a service's topic, for the form's script when a service is chosen.
+    func checklist(req: Request) async throws -> Response {
+        let code = req.query[String.self, at: "service"] ?? ""
+        guard code.count <= 100, let entry = try await Open311Catalogue.entry(code: code, db: req.db) else { return req.fragment("intake-checklist", [:]) }
+        let context = ChecklistAnswers.context(try await ChecklistAnswers.questions(topics: [entry.row.topicCode], db: req.db), answers: [:], errors: [:])
+        return req.fragment("intake-checklist", ["checklist": context, "hasChecklist": !context.isEmpty])
     }
 
     func home(req: Request) async throws -> Response {
@@ -54,6 +65,9 @@ struct PortalPages: RouteCollection {
     static func formPage(_ req: Request, _ form: Form, errors: [String: String], status: HTTPResponseStatus = .ok) async throws -> Response {
         let services = try await Open311Catalogue.entries(db: req.db)
         let districts = try await req.store.references.districts(db: req.db)
+        let topic = services.first { $0.row.code == form.service }?.row.topicCode
+        let checklist = ChecklistAnswers.context(try await ChecklistAnswers.questions(topics: topic.map { [$0] } ?? [], db: req.db),
+                                                 answers: form.checklist ?? [:], errors: errors)
         let values: [String: Any?] = [
             "surname": form.surname, "name": form.name, "patronymic": form.patronymic, "email": form.email, "phone": form.phone,
             "postalAddress": form.postalAddress, "text": form.text, "address": form.address, "lat": form.lat, "lon": form.lon,
@@ -68,6 +82,7 @@ struct PortalPages: RouteCollection {
             "districts": districts.map { ["name": $0, "selected": $0 == form.district] },
             "maxFiles": maxFiles, "limitBytes": req.settings.attachmentLimit,
             "maxText": Validate.maxTextLength,
+            "checklist": checklist, "hasChecklist": !checklist.isEmpty,
         ], status: status)
     }
 
@@ -111,6 +126,13 @@ struct PortalPages: RouteCollection {
             check("files", AttachmentRules.acceptedFromPublic(head, name: file.filename), "fileType")
         }
         check("files", total <= req.settings.attachmentLimit, "filesTooBig")
+        var answers: [String] = []
+        do {
+            answers = try ChecklistAnswers.lines(try await ChecklistAnswers.questions(topics: service.map { [$0.row.topicCode] } ?? [], db: req.db),
+                                                 answers: form.checklist ?? [:])
+        } catch let error as AppError {
+            errors[error.field ?? "checklist"] = req.message(error)
+        }
         guard errors.isEmpty else { return try await Self.formPage(req, form, errors: errors, status: .unprocessableEntity) }
 
         let input = AppealInput(
@@ -134,7 +156,8 @@ struct PortalPages: RouteCollection {
         let actor = PublicAppeals.portalActor
         var prepared = try await AppealIntake.prepare(validated, actor: actor, settings: req.settings, store: req.store, now: now)
         let secret = PublicAppeals.secret()
-        prepared.publication = .init(listed: form.listed != nil, textPublic: false, statusTokenHash: Tokens.hash(secret), serviceCode: service?.row.code)
+        prepared.publication = .init(listed: form.listed != nil, textPublic: false, statusTokenHash: Tokens.hash(secret), serviceCode: service?.row.code,
+                                     attributes: answers)
         let code = try await req.intake.submit(prepared)
         try await PublicAppeals.recordRate("portal.submit", req: req)
         // The appeal stands; a file that fails to store is reported on the status page, not by losing the appeal.

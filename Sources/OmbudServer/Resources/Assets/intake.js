@@ -69,11 +69,24 @@
       }
       name.textContent = picked.parentNode.textContent.replace(picked.value, "").trim();
       picked.checked = false;
+      form.dispatchEvent(new Event("topicpicked"));
       topicResults.innerHTML = "";
       topicQuery.value = "";
       target.focus();
     });
   }
+
+  // The chosen topics' checklist questions, asked as soon as a topic is there; answers typed so far are kept.
+  var checklistBox = document.getElementById("checklist");
+  var refreshChecklist = debounce(function () {
+    if (!checklistBox) return;
+    var params = new URLSearchParams();
+    form.querySelectorAll("[data-topic]").forEach(function (f) { if (f.value.trim()) params.append("topics[]", f.value.trim()); });
+    checklistBox.querySelectorAll("[name^='checklist[']").forEach(function (f) { if (f.value) params.append(f.name, f.value); });
+    fetchInto("/appeals/new/checklist?" + params.toString(), checklistBox);
+  }, 300);
+  form.addEventListener("input", function (event) { if (event.target.hasAttribute && event.target.hasAttribute("data-topic")) refreshChecklist(); });
+  form.addEventListener("topicpicked", refreshChecklist);
 
   // Another question, in place.
   var add = document.getElementById("add-question");

@@ -14,6 +14,17 @@
       });
     });
   }
+  // The chosen service's questions ("how deep is the pothole?"), asked in the form.
+  var service = document.getElementById("service");
+  var checklist = document.getElementById("checklist");
+  if (service && checklist) {
+    service.addEventListener("change", function () {
+      fetch("/portal/checklist?service=" + encodeURIComponent(service.value), { headers: { Accept: "text/html" } })
+        .then(function (response) { return response.ok ? response.text() : ""; })
+        .then(function (html) { checklist.innerHTML = html; })
+        .catch(function () {});
+    });
+  }
   var files = document.getElementById("files");
   if (files) {
     files.addEventListener("change", function () {
