@@ -107,6 +107,7 @@ extension OmbudServerSuite {
                     (.POST, "/api/v1/calendars/ru/years", .calendarsManage),
                     (.GET, "/api/v1/appeals/\(a.id)/correspondence", .appealsRead),
                     (.POST, "/api/v1/appeals/bulk-transitions", .appealsTransition),
+                    (.POST, "/api/v1/appeals/\(a.id)/feedback", .appealsTransition),
                     (.POST, "/api/v1/applicants/\(applicantID)/merge", .applicantsEdit),  // and personal-data, which every role with it has
                     (.GET, "/api/v1/jobs", .jobsManage),
                     (.POST, "/api/v1/jobs/\(UUID())/retry", .jobsManage),

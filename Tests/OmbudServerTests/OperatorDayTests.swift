@@ -384,5 +384,31 @@ extension OmbudServerSuite {
                 #expect(publication.attributes?.contains("Сколько фонарей не горит?: 2") == true)
             }
         }
+
+        @Test func anInformationCallAnsweredOnTheSpotClosesInOneStep() async throws {
+            try await withOmbud { ctx, _ in
+                let appeal = try await ctx.createAppeal(basicAppeal)
+                _ = try await ctx.transition(appeal.id, ["to": "registered"])
+                let press = try await Browser.signedIn(ctx, login: "press", roles: ["journalist"])
+                let desk = try await Browser.signedIn(ctx, login: "desk", roles: ["reception"])
+                try await desk.send(.GET, "/appeals/\(appeal.trackingCode)")
+                #expect(desk.html.contains(#"id="on-the-spot""#) && !desk.html.contains(#"data-to="closed""#))
+                // A journalist may not; an empty answer is refused; neither changes anything.
+                try await press.send(.GET, "/appeals/\(appeal.trackingCode)")
+                #expect(!press.html.contains(#"id="on-the-spot""#))
+                #expect(try await Self.post(desk, appeal.trackingCode, "on-the-spot", ["answerText": " "]).status == .unprocessableEntity)
+                #expect(try await Appeal.find(appeal.id, on: ctx.app.db)?.status == "registered")
+                let done = try await Self.post(desk, appeal.trackingCode, "on-the-spot", ["answerText": "Телефон управляющей компании: 123-45-67"])
+                #expect(done.status == .seeOther)
+                let closed = try #require(try await Appeal.find(appeal.id, on: ctx.app.db))
+                #expect(closed.status == "closed" && closed.closedAt != nil)
+                let question = try #require(try await Question.query(on: ctx.app.db).filter(\.$appeal.$id == appeal.id).first())
+                #expect(question.result == "explained" && question.answerText == "Телефон управляющей компании: 123-45-67")
+                // Through the API the same move needs the questions' results first.
+                let other = try await ctx.createAppeal(basicAppeal)
+                _ = try await ctx.transition(other.id, ["to": "registered"])
+                _ = try await ctx.transition(other.id, ["to": "closed"], expect: .conflict)
+            }
+        }
     }
 }

@@ -37,6 +37,8 @@ extension WorkflowDefinition {
                 .init(from: ["registered"], to: "correspondence-terminated", roles: approver, requires: [.reason]),
                 .init(from: ["registered"], to: "merged", roles: reception, requires: [.duplicateOf]),
                 .init(from: ["registered"], to: "assigned", roles: reception.union(approver)),
+                // Answered on the spot (a "137" operator's information call): closed at once with every question's result.
+                .init(from: ["registered"], to: "closed", roles: reception, requires: [.allQuestionsFinal]),
                 .init(from: ["assigned", "awaiting-external", "feedback"], to: "in-progress", roles: executor.union(responder)),
                 .init(from: ["in-progress"], to: "awaiting-external", roles: executor),
                 .init(from: ["in-progress"], to: "answer-drafted", roles: executor),

@@ -42,6 +42,12 @@ public struct WorkflowDiagram: Sendable, Equatable {
                 queue.append(transition.to)
             }
         }
+        // A terminal state stands after the furthest state that leads to it: "closed" is the end of the line even though
+        // an appeal answered on the spot reaches it from "registered".
+        for state in definition.states where state.terminal {
+            let sources = drawn.filter { $0.to == state.key }.flatMap(\.from).compactMap { column[$0] }
+            if let furthest = sources.max(), sources.count > 1 { column[state.key] = furthest + 1 }
+        }
         // States reached only by a transition from any state (or not at all) go in the last column.
         let last = (column.values.max() ?? 0) + 1
         var rows: [Int: Int] = [:]

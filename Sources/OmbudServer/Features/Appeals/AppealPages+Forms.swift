@@ -11,6 +11,7 @@ extension AppealPages {
         pages.grouped(Require(.appealsEdit)).post(":code", "extension", use: extend)
         pages.grouped(Require(.appealsEdit)).post(":code", "promises", use: promise)
         pages.grouped(Require(.appealsTransition)).post(":code", "feedback", use: callBack)
+        pages.grouped(Require(.appealsEdit)).post(":code", "on-the-spot", use: onTheSpot)
     }
 
     static let maxNote = 4_000
@@ -65,6 +66,30 @@ extension AppealPages {
             let satisfied = form.satisfied.nonBlank.map { $0 == "yes" }
             try await CallBacks.record(appealID: appeal.requireID(), input: CallBacks.Input(satisfied: satisfied, comment: form.comment, score: score),
                                        actor: try req.actor, settings: req.settings, store: req.store, now: req.now)
+        }
+    }
+
+    /// Answered on the spot ("137"'s information calls): the answer given to every question as explained, and the
+    /// appeal closed — one step for the operator instead of the whole written path.
+    func onTheSpot(req: Request) async throws -> Response {
+        let appeal = try await Self.visibleAppeal(req)
+        struct Form: Content { var answerText: String? }
+        let form = try req.content.decode(Form.self)
+        return try await Self.submit(req, appeal, anchor: "history") {
+            let text: String
+            do throws(ValidationError) { text = try Validate.text(form.answerText, field: "answerText") ?? "" } catch { throw error.appError }
+            let id = try appeal.requireID(), actor = try req.actor
+            // The move is checked first: a role that may not close changes nothing.
+            guard WorkflowEngine.allowedTargets(AppealTransitions.workflow, from: appeal.status, roles: actor.roles).contains("closed") else {
+                throw AppError(WorkflowError.roleNotPermitted(to: "closed"))
+            }
+            for question in try await Question.query(on: req.db).filter(\.$appeal.$id == id).all() where question.result.flatMap(QuestionResult.init(rawValue:))?.isFinal != true {
+                try await QuestionEditing.update(appealID: id, questionID: question.requireID(),
+                                                 input: QuestionUpdate(result: QuestionResult.explained.rawValue, answerText: text),
+                                                 actor: actor, store: req.store, now: req.now)
+            }
+            try await AppealTransitions.transition(appealID: id, input: TransitionInput(to: "closed", comment: text), actor: actor,
+                                                   settings: req.settings, store: req.store, now: req.now)
         }
     }
 

@@ -106,7 +106,9 @@ struct AppealPages: RouteCollection {
             deadline["class"] = days < 0 ? "overdue" : days <= 3 ? "close" : "ok"
         }
         let workflow = AppealTransitions.workflow
-        let actions: [[String: Any]] = view.allowedTransitions.map { target in
+        // Closing a registered appeal is the "answered on the spot" form's, not a bare button.
+        let onTheSpot = appeal.status == "registered" && view.allowedTransitions.contains("closed") && actor.can(.appealsEdit)
+        let actions: [[String: Any]] = view.allowedTransitions.filter { !(appeal.status == "registered" && $0 == "closed") }.map { target in
             let requires = workflow.transitions(from: appeal.status).first { $0.to == target && !$0.roles.isDisjoint(with: actor.roles) }?.requires ?? []
             return [
                 "to": target, "label": req.actionLabel(from: appeal.status, to: target),
@@ -152,6 +154,7 @@ struct AppealPages: RouteCollection {
             "units": pickers?.units, "people": pickers?.people,
             "hasUnits": pickers?.units.isEmpty == false, "hasPeople": pickers?.people.isEmpty == false,
             "canExtend": actor.can(.appealsEdit) && appeal.underControl && appeal.extensionDays == 0,
+            "onTheSpot": onTheSpot,
             "canPromise": actor.can(.appealsEdit) && workflow.isOpen(appeal.status),
             "canCallBack": canCallBack, "otherOpen": otherOpen, "hasOtherOpen": !otherOpen.isEmpty,
             "undelivered": undelivered.last.map { entry in
