@@ -73,6 +73,23 @@ import Testing
         #expect(throws: ValidationError.self) { try TopicChecklist.parse("x | text | optional | Q\nx | text | optional | R") }
     }
 
+    @Test func aQuestionMayBeAskedOnSomeChannelsOnly() throws {
+        let questions = try TopicChecklist.parse("""
+            depth | number | required | How deep is it, cm?
+            back | string | optional | When may we call back? | channels: phone, visit
+            where | singlevaluelist | optional | Where is it? | road=Roadway; walk=Pavement | channels: web
+            """)
+        #expect(questions.map(\.channels) == [[], ["phone", "visit"], ["web"]] && questions[2].values.count == 2)
+        #expect(try TopicChecklist.parse(TopicChecklist.source(questions)) == questions)
+        #expect(questions.filter { $0.asked(on: "phone") }.map(\.code) == ["depth", "back"])
+        #expect(GeoService(code: "pit", name: "Pit", description: nil, keywords: nil, group: nil, checklist: questions).attributes.map(\.code) == ["depth"])
+        #expect(throws: ValidationError.self) { try TopicChecklist.parse("x | text | optional | Q | channels: pigeon") }
+        #expect(throws: ValidationError.self) { try TopicChecklist.parse("x | text | optional | Q | channels:") }
+        // A checklist kept before channels existed reads as asked everywhere.
+        let old = try JSONDecoder().decode([ChecklistQuestion].self, from: Data(#"[{"code":"a","datatype":"text","required":true,"text":"Q","values":[]}]"#.utf8))
+        #expect(old.first?.channels == [] && old.first?.asked(on: "sms") == true)
+    }
+
     @Test func oneTreeWritesBothFormatsWithEverythingEscaped() {
         let node = GeoNode.list(item: "request", [.object([("service_request_id", .text("2026-000001")), ("description", .text("<b>\"a\" & 'b'</b>\n")),
                                                           ("lat", .double(59.5)), ("status_notes", .null), ("metadata", .bool(true))])])

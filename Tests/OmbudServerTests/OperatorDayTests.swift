@@ -76,11 +76,10 @@ extension OmbudServerSuite {
                 #expect(try await guesser.send(.GET, "/portal/track?code=\(appeal.trackingCode)&pin=\(pin)").status == .tooManyRequests)
                 clock.now = clock.now.addingTimeInterval(Tracking.attempts.window + 1)
                 #expect(try await guesser.send(.GET, "/portal/track?code=\(appeal.trackingCode)&pin=\(pin)").status == .ok)
-                // Failures on one code are counted from anywhere: after the limit the code answers nothing for a day.
-                for i in 0..<Tracking.failuresPerCode.limit {
+                // Lookups of one code are counted from anywhere: past the limit the code answers nothing for a day.
+                for i in 0..<Tracking.lookupsPerCode.limit {
                     _ = try await ctx.app.testing().test(.GET, "/portal/track?code=\(appeal.trackingCode)&pin=99999\(i % 10)",
                                                           headers: ["X-Forwarded-For": "203.0.113.\(i)"]) { _ in }
-                    if i % Tracking.attempts.limit == Tracking.attempts.limit - 1 { clock.now = clock.now.addingTimeInterval(Tracking.attempts.window + 1) }
                 }
                 clock.now = clock.now.addingTimeInterval(Tracking.attempts.window + 1)
                 #expect(try await Browser(ctx.app).send(.GET, "/portal/track?code=\(appeal.trackingCode)&pin=\(pin)").status == .tooManyRequests)
@@ -382,6 +381,21 @@ extension OmbudServerSuite {
                 let portal = try #require(try await Appeal.query(on: ctx.app.db).filter(\.$channel == "web").first())
                 let publication = try #require(try await PublicAppeal.find(portal.id, on: ctx.app.db))
                 #expect(publication.attributes?.contains("Сколько фонарей не горит?: 2") == true)
+
+                // A question for callers only: asked on the phone, not on the portal nor of Open311 clients.
+                let lighting = try #require(try await TopicRecord.find("0003.0009.0097.0690", on: ctx.app.db))
+                var questions = Open311Catalogue.checklist(lighting)
+                questions.append(ChecklistQuestion(code: "callback", datatype: .string, required: false, text: "Когда удобно перезвонить?", channels: ["phone"]))
+                lighting.checklistJSON = String(decoding: try JSONEncoder().encode(questions), as: UTF8.self)
+                try await lighting.save(on: ctx.app.db)
+                try await browser.send(.GET, "/appeals/new/checklist?channel=phone&" + Browser.encode("topics[]") + "=0003.0009.0097.0690")
+                #expect(browser.html.contains(#"name="checklist[callback]""#))
+                try await browser.send(.GET, "/appeals/new/checklist?channel=e-mail&" + Browser.encode("topics[]") + "=0003.0009.0097.0690")
+                #expect(!browser.html.contains(#"name="checklist[callback]""#) && browser.html.contains(#"name="checklist[poles]""#))
+                try await citizen.send(.GET, "/portal/checklist?service=light")
+                #expect(!citizen.html.contains("callback"))
+                try await citizen.send(.GET, "/open311/v2/services/light.json")
+                #expect(citizen.html.contains("poles") && !citizen.html.contains("callback"))
             }
         }
 

@@ -9,6 +9,9 @@ public struct GeoService: Sendable, Equatable {
     public var group: String?
     public var checklist: [ChecklistQuestion]
 
+    /// The questions an Open311 client is asked: those not kept for other channels.
+    public var attributes: [ChecklistQuestion] { checklist.filter { $0.asked(on: "open311") } }
+
     public init(code: String, name: String, description: String?, keywords: String?, group: String?, checklist: [ChecklistQuestion]) {
         self.code = code
         self.name = name
@@ -20,7 +23,7 @@ public struct GeoService: Sendable, Equatable {
 
     public var node: GeoNode {
         .object([("service_code", .text(code)), ("service_name", .text(name)), ("description", .optional(description)),
-                 ("metadata", .bool(!checklist.isEmpty)), ("type", .text("realtime")), ("keywords", .optional(keywords)),
+                 ("metadata", .bool(!attributes.isEmpty)), ("type", .text("realtime")), ("keywords", .optional(keywords)),
                  ("group", .optional(group))])
     }
 
@@ -29,7 +32,7 @@ public struct GeoService: Sendable, Equatable {
 
     /// `services/{code}.{fmt}`: the checklist questions as attributes.
     public var definition: GeoNode {
-        .object([("service_code", .text(code)), ("attributes", .list(item: "attribute", checklist.enumerated().map { i, q in
+        .object([("service_code", .text(code)), ("attributes", .list(item: "attribute", attributes.enumerated().map { i, q in
             var members: [(String, GeoNode)] = [
                 ("variable", .bool(true)), ("code", .text(q.code)), ("datatype", .text(q.datatype.rawValue)), ("required", .bool(q.required)),
                 ("datatype_description", .null), ("order", .int(i + 1)), ("description", .text(q.text)),

@@ -16,20 +16,39 @@ public struct ChecklistQuestion: Sendable, Equatable, Codable {
     public var required: Bool
     public var text: String
     public var values: [Value]
+    /// The channels the question is asked on (`phone`, `web`, `open311`…); empty: on every channel.
+    public var channels: [String]
 
-    public init(code: String, datatype: Datatype, required: Bool, text: String, values: [Value] = []) {
+    public init(code: String, datatype: Datatype, required: Bool, text: String, values: [Value] = [], channels: [String] = []) {
         self.code = code
         self.datatype = datatype
         self.required = required
         self.text = text
         self.values = values
+        self.channels = channels
     }
+
+    private enum CodingKeys: String, CodingKey { case code, datatype, required, text, values, channels }
+
+    /// Questions stored before channels existed read as asked everywhere.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        code = try c.decode(String.self, forKey: .code)
+        datatype = try c.decode(Datatype.self, forKey: .datatype)
+        required = try c.decode(Bool.self, forKey: .required)
+        text = try c.decode(String.self, forKey: .text)
+        values = try c.decodeIfPresent([Value].self, forKey: .values) ?? []
+        channels = try c.decodeIfPresent([String].self, forKey: .channels) ?? []
+    }
+
+    public func asked(on channel: String) -> Bool { channels.isEmpty || channels.contains(channel) }
 
     var isList: Bool { datatype == .singlevaluelist || datatype == .multivaluelist }
 }
 
 /// A topic's checklist as administrators write it, one question per line:
-/// `code | datatype | required or optional | question | key=name; key=name` (the values only for lists).
+/// `code | datatype | required or optional | question | key=name; key=name` (the values only for lists), and at the
+/// end, for a question asked only on some channels, `| channels: phone, visit`.
 public enum TopicChecklist {
     public static let maxQuestions = 30
 
@@ -39,9 +58,18 @@ public enum TopicChecklist {
             let raw = line.trimmed()
             guard !raw.isEmpty, !raw.hasPrefix("#") else { continue }
             let field = "checklist line \(n + 1)"
-            let parts = raw.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmed() }
+            var parts = raw.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmed() }
+            var channels: [String] = []
+            if parts.count > 4, let last = parts.last, last.lowercased().hasPrefix("channels:") {
+                channels = last.dropFirst("channels:".count).split(separator: ",").map { $0.trimmed() }.filter { !$0.isEmpty }
+                for channel in channels where AppealChannel(rawValue: channel) == nil {
+                    throw ValidationError(field: field, reason: "no channel \(channel): one of " + AppealChannel.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                guard !channels.isEmpty else { throw ValidationError(field: field, reason: "name the channels after channels:") }
+                parts.removeLast()
+            }
             guard parts.count == 4 || parts.count == 5 else {
-                throw ValidationError(field: field, reason: "needs code | datatype | required or optional | question [| key=name; …]")
+                throw ValidationError(field: field, reason: "needs code | datatype | required or optional | question [| key=name; …] [| channels: …]")
             }
             let code = parts[0]
             guard !code.isEmpty, code.count <= 50, code.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_".unicodeScalars.contains($0)) })
@@ -52,7 +80,8 @@ public enum TopicChecklist {
             }
             guard ["required", "optional"].contains(parts[2].lowercased()) else { throw ValidationError(field: field, reason: "say required or optional") }
             guard !parts[3].isEmpty, parts[3].count <= 300 else { throw ValidationError(field: field, reason: "the question is empty or longer than 300 characters") }
-            var question = ChecklistQuestion(code: code, datatype: datatype, required: parts[2].lowercased() == "required", text: parts[3])
+            var question = ChecklistQuestion(code: code, datatype: datatype, required: parts[2].lowercased() == "required", text: parts[3],
+                                             channels: channels)
             if parts.count == 5 {
                 for pair in parts[4].split(separator: ";").map({ $0.trimmed() }) where !pair.isEmpty {
                     let kv = pair.split(separator: "=", maxSplits: 1).map { $0.trimmed() }
@@ -74,6 +103,7 @@ public enum TopicChecklist {
         questions.map { q in
             var line = "\(q.code) | \(q.datatype.rawValue) | \(q.required ? "required" : "optional") | \(q.text)"
             if !q.values.isEmpty { line += " | " + q.values.map { "\($0.key)=\($0.name)" }.joined(separator: "; ") }
+            if !q.channels.isEmpty { line += " | channels: " + q.channels.joined(separator: ", ") }
             return line
         }.joined(separator: "\n")
     }

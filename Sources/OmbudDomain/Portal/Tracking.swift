@@ -7,8 +7,9 @@ public enum Tracking {
 
     /// Lookups from one address: enough for a family's appeals and typing mistakes, too few to guess a PIN.
     public static let attempts = RateLimit(limit: 10, window: 600)
-    /// Failed lookups of one tracking code from anywhere: a PIN of six digits is not guessed in 20 tries a day.
-    public static let failuresPerCode = RateLimit(limit: 20, window: 86_400)
+    /// Lookups of one tracking code from anywhere: a PIN of six digits is not guessed in 30 tries a day, and its owner
+    /// rarely looks more often (the page gives them a link to come back by).
+    public static let lookupsPerCode = RateLimit(limit: 30, window: 86_400)
 
     public static func newPIN() -> String {
         var generator = SystemRandomNumberGenerator()

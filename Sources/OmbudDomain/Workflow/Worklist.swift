@@ -15,13 +15,13 @@ public enum Worklist: String, CaseIterable, Sendable {
         }
     }
 
-    /// The state whose tasks the list holds: awaiting registration, awaiting approval, answered and waiting for the
-    /// call-back (by the day it is due).
+    /// The states whose tasks the list holds (comma-separated): awaiting registration, awaiting approval, and the
+    /// call-backs — answered and waiting for the call (by the day it is due), or rated on the portal and waiting to close.
     public var state: String? {
         switch self {
         case .registration: "received"
         case .approval: "on-approval"
-        case .feedback: "answered"
+        case .feedback: "answered,feedback"
         default: nil
         }
     }

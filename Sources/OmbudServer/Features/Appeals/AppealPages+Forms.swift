@@ -7,11 +7,11 @@ import Vapor
 /// applicant, and the call-back's verdict. Each posts, and the card comes back with the error next to the form.
 extension AppealPages {
     func bootForms(_ pages: any RoutesBuilder) {
-        pages.grouped(Require(.appealsRead)).post(":code", "notes", use: note)
+        pages.grouped(Require(.appealsEdit)).post(":code", "notes", use: note)
         pages.grouped(Require(.appealsEdit)).post(":code", "extension", use: extend)
         pages.grouped(Require(.appealsEdit)).post(":code", "promises", use: promise)
         pages.grouped(Require(.appealsTransition)).post(":code", "feedback", use: callBack)
-        pages.grouped(Require(.appealsEdit)).post(":code", "on-the-spot", use: onTheSpot)
+        pages.grouped(Require(.appealsEdit), Require(.appealsTransition)).post(":code", "on-the-spot", use: onTheSpot)
     }
 
     static let maxNote = 4_000
@@ -63,7 +63,11 @@ extension AppealPages {
                 guard let value = Int(TextNormalizer.latinDigits(raw)) else { throw AppError.invalid(field: "score", reason: "must be 1 to 5") }
                 score = value
             } else { score = nil }
-            let satisfied = form.satisfied.nonBlank.map { $0 == "yes" }
+            var satisfied: Bool?
+            if let raw = form.satisfied.nonBlank {
+                guard ["yes", "no"].contains(raw) else { throw AppError.invalid(field: "satisfied", reason: "say yes or no") }
+                satisfied = raw == "yes"
+            }
             try await CallBacks.record(appealID: appeal.requireID(), input: CallBacks.Input(satisfied: satisfied, comment: form.comment, score: score),
                                        actor: try req.actor, settings: req.settings, store: req.store, now: req.now)
         }
@@ -79,7 +83,10 @@ extension AppealPages {
             let text: String
             do throws(ValidationError) { text = try Validate.text(form.answerText, field: "answerText") ?? "" } catch { throw error.appError }
             let id = try appeal.requireID(), actor = try req.actor
-            // The move is checked first: a role that may not close changes nothing.
+            // The move is checked first: only a registered appeal, and a role that may close it; otherwise nothing changes.
+            guard appeal.status == "registered" else {
+                throw AppError.conflict(code: "transition-not-allowed", reason: "only a registered appeal is answered on the spot", field: "answerText")
+            }
             guard WorkflowEngine.allowedTargets(AppealTransitions.workflow, from: appeal.status, roles: actor.roles).contains("closed") else {
                 throw AppError(WorkflowError.roleNotPermitted(to: "closed"))
             }

@@ -108,6 +108,7 @@ struct AppealPages: RouteCollection {
         let workflow = AppealTransitions.workflow
         // Closing a registered appeal is the "answered on the spot" form's, not a bare button.
         let onTheSpot = appeal.status == "registered" && view.allowedTransitions.contains("closed") && actor.can(.appealsEdit)
+            && actor.can(.appealsTransition)
         let actions: [[String: Any]] = view.allowedTransitions.filter { !(appeal.status == "registered" && $0 == "closed") }.map { target in
             let requires = workflow.transitions(from: appeal.status).first { $0.to == target && !$0.roles.isDisjoint(with: actor.roles) }?.requires ?? []
             return [
@@ -126,7 +127,7 @@ struct AppealPages: RouteCollection {
         let personNames = personIDs.isEmpty ? [:] : Dictionary(try await User.query(on: req.db).filter(\.$id ~~ personIDs).all()
             .map { (try $0.requireID(), $0.fullName) }, uniquingKeysWith: { a, _ in a })
         let pickers = actions.contains { ($0["unit"] as? Bool) == true } ? try await Self.pickers(req) : nil
-        let undelivered = history.filter { ["reply-failed", "notice-failed"].contains($0.action) || ($0.action == "reply-pending" && $0.toValue == "none") }
+        let undelivered = historyViews.filter { ["reply-failed", "notice-failed"].contains($0.action) || ($0.action == "reply-pending" && $0.to == "none") }
         let canCallBack = CallBack.moves(from: appeal.status, satisfied: true) != nil && actor.can(.appealsTransition)
             && WorkflowEngine.allowedTargets(workflow, from: appeal.status, roles: actor.roles).contains(appeal.status == "answered" ? "feedback" : "closed")
         let otherOpen = canCallBack ? try await Self.otherOpenAppeals(of: appeal, req: req) : []
@@ -154,12 +155,11 @@ struct AppealPages: RouteCollection {
             "units": pickers?.units, "people": pickers?.people,
             "hasUnits": pickers?.units.isEmpty == false, "hasPeople": pickers?.people.isEmpty == false,
             "canExtend": actor.can(.appealsEdit) && appeal.underControl && appeal.extensionDays == 0,
-            "onTheSpot": onTheSpot,
+            "onTheSpot": onTheSpot, "canNote": actor.can(.appealsEdit),
             "canPromise": actor.can(.appealsEdit) && workflow.isOpen(appeal.status),
             "canCallBack": canCallBack, "otherOpen": otherOpen, "hasOtherOpen": !otherOpen.isEmpty,
             "undelivered": undelivered.last.map { entry in
-                HistoryText.decode(key: entry.noteKey, params: entry.noteParams).map { req.historyNote(key: $0.key, params: $0.params) }
-                    ?? req.catalogued("history", entry.action)
+                entry.noteKey.map { req.historyNote(key: $0, params: entry.noteParams ?? [:]) } ?? req.catalogued("history", entry.action)
             },
             "tasks": tasks.map { t in
                 ["title": t.title, "state": t.state.map(stateOf), "status": t.status, "open": t.status == TaskStatus.open.rawValue,
@@ -182,7 +182,7 @@ struct AppealPages: RouteCollection {
             "correspondence": messageRows,
             "hasCorrespondence": !letters.isEmpty,
             "listed": publication?.listed == true,
-            "attributes": attributes, "hasAttributes": !attributes.isEmpty,
+            "attributes": attributes.map { line in redact.map { $0(line) } ?? line }, "hasAttributes": !attributes.isEmpty,
             "notice": notice, "error": error, "errorField": errorField, "warning": warning,
         ]
         return req.page("appeal", context.present, status: status)
@@ -224,6 +224,7 @@ struct AppealPages: RouteCollection {
         let form = try req.content.decode(TransitionForm.self)
         do {
             guard let input = form.input else { throw AppError.missing(field: "to") }
+            if let raw = form.executorUserId.nonBlank, UUID(uuidString: raw) == nil { throw AppError.invalid(field: "executorUserId", reason: "not a person of the list") }
             try await AppealTransitions.transition(appealID: appeal.requireID(), input: input, actor: try req.actor, settings: req.settings,
                                                    store: req.store, now: req.now)
         } catch let error as AppError {
@@ -272,13 +273,19 @@ struct AppealPages: RouteCollection {
         let id = try appeal.requireID()
         if let row = try await AppealPIN.find(id, on: req.db) { return row.pin }
         let now = req.now
-        return try await req.store.write { db in
-            if let row = try await AppealPIN.find(id, on: db) { return row.pin }
-            let row = AppealPIN()
-            row.id = id
-            row.pin = Tracking.newPIN()
-            row.createdAt = now
-            try await row.create(on: db)
+        do {
+            return try await req.store.write { db in
+                if let row = try await AppealPIN.find(id, on: db) { return row.pin }
+                let row = AppealPIN()
+                row.id = id
+                row.pin = Tracking.newPIN()
+                row.createdAt = now
+                try await row.create(on: db)
+                return row.pin
+            }
+        } catch {
+            // Two first prints at once on PostgreSQL: the other made it; the same PIN is read back.
+            guard let row = try await AppealPIN.find(id, on: req.db) else { throw error }
             return row.pin
         }
     }

@@ -39,14 +39,15 @@ enum AppealTransitions {
             // The person assigned must work in the unit assigned (or below it).
             var executorUser: User?
             if let userID = input.executorUserId {
-                guard input.to == "assigned", let user = try await User.find(userID, on: db), user.isActive else {
-                    throw AppError.invalid(field: "executorUserId", reason: "no active user with this id can be assigned here")
+                // Someone who answers appeals (by role), active, in the unit named (or below it).
+                let answering: Set<String> = [RoleKey.executor.rawValue, RoleKey.approver.rawValue, RoleKey.lawyer.rawValue]
+                guard input.to == "assigned", let user = try await User.find(userID, on: db), user.isActive, !Set(user.roles).isDisjoint(with: answering) else {
+                    throw AppError.invalid(field: "executorUserId", reason: "no active executor with this id can be assigned here")
                 }
-                if let targetID {
-                    var inUnit = false
-                    for unitID in user.unitIDs where !inUnit { inUnit = try await units.path(unitID).contains(targetPath.first ?? "") }
-                    guard inUnit else { throw AppError.invalid(field: "executorUserId", reason: "\(user.login) does not work in \(input.unitCode ?? "the unit")") }
-                }
+                guard let targetUnit = targetPath.first else { throw AppError.missing(field: "unitCode") }
+                var inUnit = false
+                for unitID in user.unitIDs where !inUnit { inUnit = try await units.path(unitID).contains(targetUnit) }
+                guard inUnit else { throw AppError.invalid(field: "executorUserId", reason: "\(user.login) does not work in \(targetUnit)") }
                 executorUser = user
             }
             let complained = try await appeal.complainedUnitID.asyncMap { try await OrgUnit.find($0, on: db)?.code } ?? nil

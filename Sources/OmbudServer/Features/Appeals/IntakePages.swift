@@ -172,7 +172,7 @@ struct IntakePages: RouteCollection {
         }
         let checklist: [String]
         do {
-            checklist = try ChecklistAnswers.lines(try await ChecklistAnswers.questions(topics: form.topicCodes, db: req.db), answers: form.checklist ?? [:])
+            checklist = try ChecklistAnswers.lines(try await ChecklistAnswers.questions(topics: form.topicCodes, channel: form.channel ?? AppealChannel.phone.rawValue, db: req.db), answers: form.checklist ?? [:])
         } catch let error as AppError {
             return try await Self.page(req, form: form, errors: [error.field ?? "checklist": req.message(error)], status: .unprocessableEntity)
         }
@@ -334,7 +334,7 @@ struct IntakePages: RouteCollection {
         }
         var topics: [[String: Any]] = []
         if topicResults, let q = form.topicQuery.nonBlank { topics = try await topicOptions(q, req: req) }
-        let checklist = ChecklistAnswers.context(try await ChecklistAnswers.questions(topics: form.topicCodes, db: req.db),
+        let checklist = ChecklistAnswers.context(try await ChecklistAnswers.questions(topics: form.topicCodes, channel: form.channel ?? AppealChannel.phone.rawValue, db: req.db),
                                                  answers: form.checklist ?? [:], errors: errors)
         let known = errors.keys.filter { fields[$0] != nil || $0.hasPrefix("topicCode") || $0.hasPrefix("checklist[") }
         return req.page("intake", [
@@ -446,7 +446,7 @@ struct IntakePages: RouteCollection {
     /// The checklist questions of the topics on the form (`topics[]`), with the answers typed so far.
     func checklist(req: Request) async throws -> Response {
         let form = try req.query.decode(Form.self)
-        let groups = try await ChecklistAnswers.questions(topics: Array(form.topicCodes.prefix(20)), db: req.db)
+        let groups = try await ChecklistAnswers.questions(topics: Array(form.topicCodes.prefix(20)), channel: form.channel ?? AppealChannel.phone.rawValue, db: req.db)
         let context = ChecklistAnswers.context(groups, answers: form.checklist ?? [:], errors: [:])
         return req.fragment("intake-checklist", ["checklist": context, "hasChecklist": !context.isEmpty])
     }

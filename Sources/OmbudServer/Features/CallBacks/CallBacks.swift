@@ -30,6 +30,12 @@ enum CallBacks {
             }
             state = step
         }
+        // The moves come first, each checked again in its own transaction: a second responder (or the portal's rating)
+        // that finds the appeal moved already is refused there, before a second call is recorded.
+        for step in steps {
+            try await AppealTransitions.transition(appealID: appealID, input: TransitionInput(to: step, comment: verdict.comment, reason: verdict.comment),
+                                                   actor: actor, settings: settings, store: store, now: now)
+        }
         let note = HistoryText(key: verdict.satisfied ? "callBackSatisfied" : "callBackNotSatisfied")
         try await store.write { db in
             try await HistoryRecorder(db: db, actor: actor, at: now)
@@ -45,10 +51,6 @@ enum CallBacks {
             row.source = "phone"
             row.at = now
             try await row.create(on: db)
-        }
-        for step in steps {
-            try await AppealTransitions.transition(appealID: appealID, input: TransitionInput(to: step, comment: verdict.comment, reason: verdict.comment),
-                                                   actor: actor, settings: settings, store: store, now: now)
         }
     }
 }

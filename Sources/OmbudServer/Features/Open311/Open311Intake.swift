@@ -16,7 +16,7 @@ enum Open311Intake {
         guard let entry = try await Open311Catalogue.entry(code: new.serviceCode, db: req.db) else {
             throw GeoReportError(400, "service_code \(new.serviceCode) not found; see services.xml")
         }
-        let answers = try TopicChecklist.answer(entry.service.checklist, with: new.attributes)
+        let answers = try TopicChecklist.answer(entry.service.attributes, with: new.attributes)
         // The description reads back as the client sent it; the attribute answers are kept beside it, shown on the card.
         let text = new.description ?? entry.service.name
         var applicant: ApplicantInput?

@@ -50,7 +50,7 @@ struct PortalPages: RouteCollection {
     func checklist(req: Request) async throws -> Response {
         let code = req.query[String.self, at: "service"] ?? ""
         guard code.count <= 100, let entry = try await Open311Catalogue.entry(code: code, db: req.db) else { return req.fragment("intake-checklist", [:]) }
-        let context = ChecklistAnswers.context(try await ChecklistAnswers.questions(topics: [entry.row.topicCode], db: req.db), answers: [:], errors: [:])
+        let context = ChecklistAnswers.context(try await ChecklistAnswers.questions(topics: [entry.row.topicCode], channel: AppealChannel.web.rawValue, db: req.db), answers: [:], errors: [:])
         return req.fragment("intake-checklist", ["checklist": context, "hasChecklist": !context.isEmpty])
     }
 
@@ -66,7 +66,7 @@ struct PortalPages: RouteCollection {
         let services = try await Open311Catalogue.entries(db: req.db)
         let districts = try await req.store.references.districts(db: req.db)
         let topic = services.first { $0.row.code == form.service }?.row.topicCode
-        let checklist = ChecklistAnswers.context(try await ChecklistAnswers.questions(topics: topic.map { [$0] } ?? [], db: req.db),
+        let checklist = ChecklistAnswers.context(try await ChecklistAnswers.questions(topics: topic.map { [$0] } ?? [], channel: AppealChannel.web.rawValue, db: req.db),
                                                  answers: form.checklist ?? [:], errors: errors)
         let values: [String: Any?] = [
             "surname": form.surname, "name": form.name, "patronymic": form.patronymic, "email": form.email, "phone": form.phone,
@@ -128,7 +128,7 @@ struct PortalPages: RouteCollection {
         check("files", total <= req.settings.attachmentLimit, "filesTooBig")
         var answers: [String] = []
         do {
-            answers = try ChecklistAnswers.lines(try await ChecklistAnswers.questions(topics: service.map { [$0.row.topicCode] } ?? [], db: req.db),
+            answers = try ChecklistAnswers.lines(try await ChecklistAnswers.questions(topics: service.map { [$0.row.topicCode] } ?? [], channel: AppealChannel.web.rawValue, db: req.db),
                                                  answers: form.checklist ?? [:])
         } catch let error as AppError {
             errors[error.field ?? "checklist"] = req.message(error)

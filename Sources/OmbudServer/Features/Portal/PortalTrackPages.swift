@@ -7,7 +7,7 @@ import Vapor
 /// printed on the slip, or the phone or e-mail given at intake. A form, and the same as `GET ?code=…&pin=…` or
 /// `?code=…&contact=…`. A right pair shows the status page under a fresh secret link; a wrong pair, an unknown code
 /// and an appeal that is not there all look alike and show nothing of it. Lookups are limited per client address
-/// (`Tracking.attempts`) and failures per code (`Tracking.failuresPerCode`), so a PIN cannot be guessed.
+/// (`Tracking.attempts`) and per code from anywhere (`Tracking.lookupsPerCode`), both counted with the request itself, so a PIN cannot be guessed.
 struct PortalTrackPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("track", use: track)
@@ -29,28 +29,31 @@ struct PortalTrackPages: RouteCollection {
         if pin == nil && contact == nil { errors["pin"] = req.message(.missing(field: "pin")) }
         guard errors.isEmpty, let code else { return try Self.formPage(req, form, errors: errors, status: .unprocessableEntity) }
 
-        try await PublicAppeals.checkRate("portal.track", rule: Tracking.attempts, req: req)
+        // Each attempt is recorded before it is counted, so requests sent at once cannot all pass under the limit.
         try await PublicAppeals.recordRate("portal.track", req: req)
-        let parsed = TrackingCode(TextNormalizer.latinDigits(code))
-        let codeKey = "track:" + (parsed?.description ?? "?")
-        let failures = try await PublicEvent.query(on: req.db).filter(\.$key == codeKey).filter(\.$action == "portal.track.failed")
-            .filter(\.$at > req.now.addingTimeInterval(-Tracking.failuresPerCode.window)).count()
-        guard Tracking.failuresPerCode.allows(recent: failures) else { throw AppError.tooManyRequests(retryAfter: Int(Tracking.failuresPerCode.window)) }
+        try await PublicAppeals.checkRate("portal.track", rule: Tracking.attempts, req: req, includingThis: true)
+        guard let parsed = TrackingCode(TextNormalizer.latinDigits(code)) else {
+            return try Self.formPage(req, form, errors: [:], notFound: true, status: .notFound)
+        }
+        // Lookups of one code from anywhere, counted the same way: a PIN is not guessed from many addresses either.
+        let codeKey = "track:" + parsed.description, now = req.now
+        try await req.store.write { db in
+            let event = PublicEvent()
+            event.key = codeKey
+            event.action = "portal.track.code"
+            event.at = now
+            try await event.create(on: db)
+        }
+        let lookups = try await PublicEvent.query(on: req.db).filter(\.$key == codeKey).filter(\.$action == "portal.track.code")
+            .filter(\.$at > now.addingTimeInterval(-Tracking.lookupsPerCode.window)).count()
+        guard lookups <= Tracking.lookupsPerCode.limit else { throw AppError.tooManyRequests(retryAfter: Int(Tracking.lookupsPerCode.window)) }
 
-        if let parsed, let appeal = try await Appeal.query(on: req.db).filter(\.$trackingCode == parsed.description).first(),
+        if let appeal = try await Appeal.query(on: req.db).filter(\.$trackingCode == parsed.description).first(),
            try await Self.opens(appeal, pin: pin, contact: contact, db: req.db) {
             // A link of its own, as a mail's: the page's forms (the rating) and a bookmark work from it.
             let secret = PublicAppeals.secret(), appealID = try appeal.requireID(), now = req.now
             try await req.store.write { db in try await PortalLink(tokenHash: Tokens.hash(secret), appealID: appealID, createdAt: now).create(on: db) }
             return try await PortalStatusPages.page(req, appeal, secret: secret, ratingErrors: [:], tracked: true)
-        }
-        let now = req.now
-        try await req.store.write { db in
-            let event = PublicEvent()
-            event.key = codeKey
-            event.action = "portal.track.failed"
-            event.at = now
-            try await event.create(on: db)
         }
         return try Self.formPage(req, form, errors: [:], notFound: true, status: .notFound)
     }

@@ -27,10 +27,11 @@ enum PublicAppeals {
     }
 
     /// Refuses (429) when the client's address used up `rule` for `action`; `record` counts one use.
-    static func checkRate(_ action: String, rule: RateLimit, req: Request) async throws {
+    /// `includingThis`: the request's own use was recorded before the count.
+    static func checkRate(_ action: String, rule: RateLimit, req: Request, includingThis: Bool = false) async throws {
         let recent = try await PublicEvent.query(on: req.db).filter(\.$key == rateKey(req)).filter(\.$action == action)
             .filter(\.$at > req.now.addingTimeInterval(-rule.window)).count()
-        guard rule.allows(recent: recent) else { throw AppError.tooManyRequests(retryAfter: Int(rule.window)) }
+        guard rule.allows(recent: includingThis ? recent - 1 : recent) else { throw AppError.tooManyRequests(retryAfter: Int(rule.window)) }
     }
 
     static func recordRate(_ action: String, req: Request) async throws {

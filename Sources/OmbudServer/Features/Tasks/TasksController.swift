@@ -103,9 +103,13 @@ struct TasksController: RouteCollection {
         case "all": break
         default: throw AppError.invalid(field: "assignee", reason: "one of mine, unit, all")
         }
-        if let state = f.state {
-            guard AppealTransitions.workflow.state(state) != nil else { throw AppError.invalid(field: "state", reason: "no state \(state)") }
-            query = query.filter(\.$state == state)
+        if let raw = f.state {
+            // One state, or several separated by commas.
+            let states = raw.split(separator: ",").map { $0.trimmed() }
+            for state in states where AppealTransitions.workflow.state(state) == nil {
+                throw AppError.invalid(field: "state", reason: "no state \(state)")
+            }
+            query = query.filter(\.$state ~~ states)
         }
         if f.overdue == true { query = query.filter(\.$dueAt <= req.now) }
         if f.appealOverdue == true {

@@ -25,8 +25,10 @@ struct WorklistDetails {
         let rows = try await sql.select()
             .columns(SQLColumn("id", table: "a"), SQLColumn("district", table: "a"), SQLColumn("control_date", table: "a"),
                      SQLColumn("registration_due", table: "a"), SQLColumn("under_control", table: "a"), SQLColumn("address_text", table: "a"))
-            .column(SQLFunction("substr", args: SQLColumn("text", table: "a"), SQLLiteral.numeric("1"), SQLLiteral.numeric(String(excerptLength))),
+            // Redacted before it is cut: a phone number cut in two would escape the rule that finds it.
+            .column(SQLFunction("substr", args: SQLColumn("text", table: "a"), SQLLiteral.numeric("1"), SQLLiteral.numeric(String(excerptLength * 4))),
                     as: "excerpt")
+            .column(SQLColumn("postal_address", table: "p"))
             .columns(SQLColumn("surname", table: "p"), SQLColumn("name", table: "p"), SQLColumn("patronymic", table: "p"),
                      SQLColumn("organisation_name", table: "p"), SQLColumn("kind", table: "p"), SQLColumn("publicity_consent", table: "p"))
             .column(SQLRaw("(SELECT q.topic_code FROM questions q WHERE q.appeal_id = a.id ORDER BY q.position LIMIT 1)"), as: "topic_code")
@@ -37,7 +39,7 @@ struct WorklistDetails {
             .all()
         var topicCodes = Set<String>()
         struct Raw { var id: UUID; var district: String?; var control: String?; var underControl: Bool; var address: String?; var excerpt: String
-                     var name: String?; var consent: Bool; var topic: String? }
+                     var name: String?; var consent: Bool; var topic: String?; var postal: String? }
         var raws: [Raw] = []
         for row in rows {
             let kind = try row.decode(column: "kind", as: String?.self)
@@ -49,17 +51,18 @@ struct WorklistDetails {
                             control: try row.decode(column: "control_date", as: String?.self) ?? row.decode(column: "registration_due", as: String?.self),
                             underControl: try row.decode(column: "under_control", as: Bool.self),
                             address: try row.decode(column: "address_text", as: String?.self), excerpt: try row.decode(column: "excerpt", as: String.self),
-                            name: name, consent: try row.decode(column: "publicity_consent", as: Bool?.self) ?? false, topic: topic))
+                            name: name, consent: try row.decode(column: "publicity_consent", as: Bool?.self) ?? false, topic: topic,
+                            postal: try row.decode(column: "postal_address", as: String?.self)))
         }
         let topics = Dictionary(try await TopicRecord.query(on: req.db).filter(\.$id ~~ topicCodes).all().map { (try $0.requireID(), $0.name) },
                                 uniquingKeysWith: { a, _ in a })
         var out: [UUID: WorklistDetails] = [:]
         for r in raws {
             let open = personal || r.consent
-            let redact = PersonalDataRedaction(names: [open ? nil : r.name], phrases: [personal ? nil : r.address], hidden: hidden)
+            let redact = PersonalDataRedaction(names: [open ? nil : r.name], phrases: personal ? [] : [r.address, r.postal], hidden: hidden)
             out[r.id] = WorklistDetails(
                 topic: r.topic.map { topics[$0] ?? $0 }, district: r.district,
-                applicant: r.name.map { open ? $0 : hidden }, excerpt: personal ? r.excerpt : redact(r.excerpt),
+                applicant: r.name.map { open ? $0 : hidden }, excerpt: String((personal ? r.excerpt : redact(r.excerpt)).prefix(excerptLength)),
                 daysLeft: r.underControl ? r.control.flatMap(CivilDate.init(iso:)).map { today.days(until: $0) } : nil)
         }
         return out

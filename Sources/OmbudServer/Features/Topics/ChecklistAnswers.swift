@@ -7,8 +7,8 @@ import Vapor
 /// defined once on the topic (`TopicChecklist`, edited with the Open311 services), answered as `checklist[code]`,
 /// checked, kept as "question: answer" lines and shown on the card.
 enum ChecklistAnswers {
-    /// The questions of these topics, in the topics' order, each once.
-    static func questions(topics codes: [String], db: any Database) async throws -> [(topic: String, questions: [ChecklistQuestion])] {
+    /// The questions of these topics asked on `channel`, in the topics' order, each once.
+    static func questions(topics codes: [String], channel: String, db: any Database) async throws -> [(topic: String, questions: [ChecklistQuestion])] {
         let codes = codes.filter { !$0.isEmpty }
         guard !codes.isEmpty else { return [] }
         let records = try await TopicRecord.query(on: db).filter(\.$id ~~ Set(codes)).all()
@@ -16,7 +16,7 @@ enum ChecklistAnswers {
         var out: [(topic: String, questions: [ChecklistQuestion])] = []
         for code in codes {
             guard let record = records.first(where: { $0.id == code }) else { continue }
-            let questions = Open311Catalogue.checklist(record).filter { seen.insert($0.code).inserted }
+            let questions = Open311Catalogue.checklist(record).filter { $0.asked(on: channel) && seen.insert($0.code).inserted }
             if !questions.isEmpty { out.append((record.name, questions)) }
         }
         return out

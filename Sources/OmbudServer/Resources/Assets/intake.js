@@ -83,10 +83,14 @@
     var params = new URLSearchParams();
     form.querySelectorAll("[data-topic]").forEach(function (f) { if (f.value.trim()) params.append("topics[]", f.value.trim()); });
     checklistBox.querySelectorAll("[name^='checklist[']").forEach(function (f) { if (f.value) params.append(f.name, f.value); });
+    var channel = document.getElementById("channel");
+    if (channel) params.set("channel", channel.value);
     fetchInto("/appeals/new/checklist?" + params.toString(), checklistBox);
   }, 300);
   form.addEventListener("input", function (event) { if (event.target.hasAttribute && event.target.hasAttribute("data-topic")) refreshChecklist(); });
   form.addEventListener("topicpicked", refreshChecklist);
+  var channelField = document.getElementById("channel");
+  if (channelField) channelField.addEventListener("change", refreshChecklist);
 
   // Another question, in place.
   var add = document.getElementById("add-question");
