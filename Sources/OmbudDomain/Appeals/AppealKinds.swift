@@ -65,4 +65,7 @@ public enum OrgUnitKind: String, Codable, Sendable, CaseIterable {
 /// Role keys shipped by default; accounts reference them by key.
 public enum RoleKey: String, Codable, Sendable, CaseIterable {
     case reception, executor, lawyer, approver, responder, journalist, editor, supervisor, analyst, administrator
+
+    /// The roles of people an appeal can be given to by name (they answer it).
+    public static let answering: Set<String> = [RoleKey.executor.rawValue, RoleKey.approver.rawValue, RoleKey.lawyer.rawValue]
 }

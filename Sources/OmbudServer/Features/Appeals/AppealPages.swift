@@ -192,7 +192,7 @@ struct AppealPages: RouteCollection {
     static func pickers(_ req: Request) async throws -> (units: [[String: Any]], people: [[String: Any]]) {
         let units = try await OrgUnit.query(on: req.db).sort(\.$name).all()
         let users = try await User.query(on: req.db).filter(\.$isActive == true).sort(\.$fullName).all()
-            .filter { !Set($0.roles).isDisjoint(with: [RoleKey.executor.rawValue, RoleKey.approver.rawValue, RoleKey.lawyer.rawValue]) }
+            .filter { !Set($0.roles).isDisjoint(with: RoleKey.answering) }
         var byUnit: [UUID: [[String: Any]]] = [:]
         for user in users {
             for unitID in user.unitIDs { byUnit[unitID, default: []].append(["id": try user.requireID().uuidString, "name": user.fullName]) }

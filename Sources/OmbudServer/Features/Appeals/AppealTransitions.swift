@@ -40,8 +40,8 @@ enum AppealTransitions {
             var executorUser: User?
             if let userID = input.executorUserId {
                 // Someone who answers appeals (by role), active, in the unit named (or below it).
-                let answering: Set<String> = [RoleKey.executor.rawValue, RoleKey.approver.rawValue, RoleKey.lawyer.rawValue]
-                guard input.to == "assigned", let user = try await User.find(userID, on: db), user.isActive, !Set(user.roles).isDisjoint(with: answering) else {
+                guard input.to == "assigned", let user = try await User.find(userID, on: db), user.isActive,
+                      !Set(user.roles).isDisjoint(with: RoleKey.answering) else {
                     throw AppError.invalid(field: "executorUserId", reason: "no active executor with this id can be assigned here")
                 }
                 guard let targetUnit = targetPath.first else { throw AppError.missing(field: "unitCode") }

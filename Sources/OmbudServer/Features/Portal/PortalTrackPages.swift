@@ -36,17 +36,9 @@ struct PortalTrackPages: RouteCollection {
             return try Self.formPage(req, form, errors: [:], notFound: true, status: .notFound)
         }
         // Lookups of one code from anywhere, counted the same way: a PIN is not guessed from many addresses either.
-        let codeKey = "track:" + parsed.description, now = req.now
-        try await req.store.write { db in
-            let event = PublicEvent()
-            event.key = codeKey
-            event.action = "portal.track.code"
-            event.at = now
-            try await event.create(on: db)
-        }
-        let lookups = try await PublicEvent.query(on: req.db).filter(\.$key == codeKey).filter(\.$action == "portal.track.code")
-            .filter(\.$at > now.addingTimeInterval(-Tracking.lookupsPerCode.window)).count()
-        guard lookups <= Tracking.lookupsPerCode.limit else { throw AppError.tooManyRequests(retryAfter: Int(Tracking.lookupsPerCode.window)) }
+        let codeKey = "track:" + parsed.description
+        try await PublicAppeals.recordRate("portal.track.code", req: req, key: codeKey)
+        try await PublicAppeals.checkRate("portal.track.code", rule: Tracking.lookupsPerCode, req: req, key: codeKey, includingThis: true)
 
         if let appeal = try await Appeal.query(on: req.db).filter(\.$trackingCode == parsed.description).first(),
            try await Self.opens(appeal, pin: pin, contact: contact, db: req.db) {

@@ -26,16 +26,16 @@ enum PublicAppeals {
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    /// Refuses (429) when the client's address used up `rule` for `action`; `record` counts one use.
-    /// `includingThis`: the request's own use was recorded before the count.
-    static func checkRate(_ action: String, rule: RateLimit, req: Request, includingThis: Bool = false) async throws {
-        let recent = try await PublicEvent.query(on: req.db).filter(\.$key == rateKey(req)).filter(\.$action == action)
+    /// Refuses (429) when `key` (the client's address unless named) used up `rule` for `action`; `record` counts one
+    /// use. `includingThis`: the request's own use was recorded before the count.
+    static func checkRate(_ action: String, rule: RateLimit, req: Request, key: String? = nil, includingThis: Bool = false) async throws {
+        let recent = try await PublicEvent.query(on: req.db).filter(\.$key == (key ?? rateKey(req))).filter(\.$action == action)
             .filter(\.$at > req.now.addingTimeInterval(-rule.window)).count()
         guard rule.allows(recent: includingThis ? recent - 1 : recent) else { throw AppError.tooManyRequests(retryAfter: Int(rule.window)) }
     }
 
-    static func recordRate(_ action: String, req: Request) async throws {
-        let (key, now) = (rateKey(req), req.now)
+    static func recordRate(_ action: String, req: Request, key: String? = nil) async throws {
+        let (key, now) = (key ?? rateKey(req), req.now)
         try await req.store.write { db in
             let event = PublicEvent()
             event.key = key
